@@ -1,0 +1,16 @@
+"""Ingest step: raw files -> one typed, fingerprinted, split Parquet table."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Output
+
+from labelgate.components.image import BASE_IMAGE
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def ingest(data_uri: str, config_path: str, data: Output[Dataset]):
+    """Read CSV/Parquet/JSONL files under ``data_uri``, check them, and split them as the config says."""
+    from labelgate.ingest.step import run_ingest
+    from labelgate.steps import step_failures
+
+    with step_failures("ingest", data.path):
+        data.metadata.update(run_ingest(data_uri=data_uri, config_path=config_path, out_path=data.path))

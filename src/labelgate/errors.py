@@ -1,0 +1,25 @@
+"""Exceptions users see. Each message says what is wrong, where, and how to fix it."""
+
+
+class LabelgateError(Exception):
+    """Base class: a problem labelgate can explain (not a bug)."""
+
+
+class DataError(LabelgateError):
+    """The input data is unusable: unreadable, empty, missing columns, wrong types."""
+
+
+class LabelingError(LabelgateError):
+    """A labeling function is broken or returned something outside its label space."""
+
+
+class ConfigError(LabelgateError):
+    """The pipeline configuration, a suite or a constraint file is invalid."""
+
+
+class ModelError(LabelgateError):
+    """Training or evaluation cannot go on (degenerate labels, NaN probabilities, empty split)."""
+
+
+class RegistryError(LabelgateError):
+    """The model registry refused an operation or holds something unexpected."""

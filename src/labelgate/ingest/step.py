@@ -1,0 +1,31 @@
+"""The ingest step as the pipeline runs it: paths in, a Parquet table and its metadata out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labelgate.config import load_config
+from labelgate.ingest.dataset import ingest
+from labelgate.ingest.settings import DataSettings, SplitSettings
+from labelgate.steps import progress
+
+
+def run_ingest(*, data_uri: str, config_path: str, out_path: str) -> dict[str, Any]:
+    """Ingest ``data_uri`` with the config's data/split sections; write Parquet to ``out_path``."""
+    config = load_config(config_path)
+    data = DataSettings.from_section(config["data"])
+    result = ingest(data_uri, data, SplitSettings.from_section(config["split"]))
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    result.frame.to_parquet(out_path, index=False)
+    counts = result.split_counts()
+    progress("ingest", f"{len(result.frame)} rows from {len(result.files)} files; splits {counts}")
+    return {
+        "fingerprint": result.fingerprint,
+        "files": result.files,
+        "splits": counts,
+        "rows": len(result.frame),
+        "data_uri": data_uri,
+        "columns": {"id": data.id_column, "text": data.text_column, "label": data.label_column},
+        "classes": list(data.classes),
+    }

@@ -1,0 +1,55 @@
+import json
+
+import pandas as pd
+import pytest
+
+from labelgate.errors import DataError
+from labelgate.ingest import list_data_files, read_file
+
+
+def test_reads_csv_parquet_and_jsonl_alike(tmp_path):
+    frame = pd.DataFrame({"COMMENT_ID": ["a", "b"], "CONTENT": ["hi", "there"], "CLASS": [0, 1]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(r) for r in frame.to_dict("records")))
+    for name in ("t.csv", "t.parquet", "t.jsonl"):
+        got = read_file(str(tmp_path / name)).frame
+        assert list(got.columns) == ["COMMENT_ID", "CONTENT", "CLASS"], name
+        assert list(got.CONTENT) == ["hi", "there"], name
+
+
+def test_folder_listing_skips_unknown_files(tmp_path):
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    (tmp_path / "README.md").write_text("not data")
+    assert [p.rsplit("/", 1)[-1] for p in list_data_files(str(tmp_path))] == ["a.csv"]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("header.csv", b"a,b\n", "header but no rows"),
+        ("latin.csv", b"a,b\n1,caf\xe9\n", "not valid UTF-8 at byte 9 \\(line 2\\)"),
+        ("bad.csv", b"a,b\n1,2\n3,4,5\n", "malformed CSV"),
+        ("fake.parquet", b"a,b\n1,2\n", "not a Parquet file"),
+        ("bad.jsonl", b'{"a": 1}\n{oops\n', "line 2 is not valid JSON"),
+        ("data.xlsx", b"PK", "unsupported file extension"),
+    ],
+)
+def test_bad_files_name_the_file_and_the_problem(tmp_path, name, payload, message):
+    path = tmp_path / name
+    path.write_bytes(payload)
+    with pytest.raises(DataError, match=message) as info:
+        read_file(str(path))
+    assert name in str(info.value)
+
+
+def test_parquet_with_csv_extension_is_explained(tmp_path):
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "x.csv")
+    with pytest.raises(DataError, match="rename it to .parquet"):
+        read_file(str(tmp_path / "x.csv"))
+
+
+def test_missing_folder_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="no data files found"):
+        list_data_files(str(tmp_path / "nothing-here"))
