@@ -8,13 +8,11 @@ import importlib
 import sys
 
 from labelgate.errors import LabelgateError
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_BLOCKED = 3
+from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 
 # One line per command module; each adds its subcommands and sets ``handler`` on them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "labelgate.cli.pipeline",
 )
 
 

@@ -1,0 +1,255 @@
+"""Run the training pipeline on this machine through ``kfp.local`` and summarise what happened.
+
+There is no second orchestration path: this calls the same ``@dsl.pipeline`` function that
+``labelgate compile`` writes for a cluster, under ``kfp.local.SubprocessRunner`` in the current
+Python environment. KFP's own verbose log goes to ``<run>/pipeline.log``; the terminal gets one line
+per step plus the steps' own progress lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import re
+import secrets
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
+from labelgate.steps import FAILURE_FILE
+
+STEPS = ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
+GATES = ("data-gate", "model-gate")
+# Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
+BLOCKING_ERRORS = {"DataError", "ModelError"}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_START = re.compile(r"^Executing task '([^']+)'")
+_END = re.compile(r"^Task '([^']+)' finished with status (\w+)")
+_STEP_LINE = re.compile(r"^\s*(labelgate(\[[\w-]+\])?:.*)$")
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: str = "not run"
+    seconds: float | None = None
+    started: float | None = field(default=None, repr=False)
+
+
+@dataclass
+class RunSummary:
+    """What `labelgate run` reports, also written to ``<run>/summary.json``."""
+
+    run_id: str
+    run_dir: str
+    exit_code: int
+    outcome: str
+    steps: list[dict[str, Any]]
+    gates: dict[str, dict[str, Any]]
+    failure: dict[str, Any] | None
+    metrics: dict[str, Any]
+    pushed: dict[str, Any] | None
+    arguments: dict[str, Any]
+    seconds: float
+
+
+class _StepWatcher(logging.Filter):
+    """Watches kfp.local's log records for task starts and ends; prints one line per finished step."""
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        super().__init__()
+        self.echo = echo
+        self.steps: dict[str, StepRecord] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = _ANSI.sub("", record.getMessage())
+        if match := _START.match(message):
+            step = self.steps.setdefault(match[1], StepRecord(match[1]))
+            step.started, step.status = record.created, "running"
+            self.echo(f"  > {match[1]} ...")
+        elif match := _END.match(message):
+            step = self.steps.setdefault(match[1], StepRecord(match[1]))
+            step.status = "ok" if match[2] == "SUCCESS" else "FAILED"
+            if step.started is not None:
+                step.seconds = round(record.created - step.started, 2)
+            self.echo(f"  {'ok' if step.status == 'ok' else 'FAILED':>6} {match[1]:<11} {step.seconds or 0:6.1f}s")
+        return True
+
+
+class _LogTee(io.TextIOBase):
+    """Stands in for sys.stdout during the run: everything to the log file, step progress to the terminal."""
+
+    def __init__(self, log: TextIO, echo: Callable[[str], None]) -> None:
+        self.log, self.echo, self.pending = log, echo, ""
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if match := _STEP_LINE.match(_ANSI.sub("", line)):
+                self.echo(f"         {match[1]}")
+        return len(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def run_local(
+    *,
+    arguments: dict[str, Any],
+    runs_dir: str | Path = "runs",
+    run_id: str | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Run ``labelgate.pipelines.training.pipeline(**arguments)`` with kfp.local; return its summary."""
+    from kfp import local
+
+    from labelgate.pipelines.training import pipeline
+
+    echo = echo or _printer(sys.stdout)
+    run_id = run_id or new_run_id()
+    run_dir = Path(runs_dir).resolve() / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    echo(f"labelgate run {run_id}: outputs in {run_dir}")
+
+    watcher = _StepWatcher(echo)
+    started = time.monotonic()
+    with open(run_dir / "pipeline.log", "w", encoding="utf-8") as log, _watching(watcher):
+        with contextlib.redirect_stdout(_LogTee(log, echo)), warnings.catch_warnings():
+            # The component image name carries no "python"; the subprocess runner warns about that.
+            warnings.filterwarnings("ignore", message=".*custom or non-Python base image.*")
+            local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(run_dir),
+                       raise_on_error=False)
+            pipeline(**arguments)
+    summary = summarise(run_dir=run_dir, run_id=run_id, watcher=watcher, arguments=arguments,
+                        seconds=time.monotonic() - started)
+    (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
+    return summary
+
+
+def _printer(stream: TextIO) -> Callable[[str], None]:
+    def echo(line: str) -> None:
+        print(line, file=stream, flush=True)
+
+    return echo
+
+
+@contextlib.contextmanager
+def _watching(watcher: _StepWatcher) -> Iterator[None]:
+    root = logging.getLogger()
+    root.addFilter(watcher)
+    try:
+        yield
+    finally:
+        root.removeFilter(watcher)
+
+
+def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: dict[str, Any],
+              seconds: float) -> RunSummary:
+    """Read the step outputs under ``run_dir`` and decide the outcome and exit code."""
+    task_root = _task_root(run_dir)
+    steps = [watcher.steps.get(name, StepRecord(name)) for name in STEPS]
+    steps += [s for n, s in watcher.steps.items() if n not in STEPS]
+    gates = {}
+    for gate in GATES:
+        decision = task_root / gate / "decision" if task_root else None
+        if decision and decision.exists():
+            gates[gate] = json.loads(decision.read_text())
+    failure = _first_failure(task_root, [s.name for s in steps])
+    metrics = _artifact_metadata(task_root, "evaluate", "metrics")
+    pushed = _pushed(task_root)
+
+    blocked = [g for g in gates.values() if not g.get("passed")]
+    if pushed and watcher.steps.get("push", StepRecord("push")).status == "ok":
+        exit_code, outcome = EXIT_OK, f"pushed {arguments.get('model_name', 'model')} version {pushed.get('version')}"
+    elif failure and failure.get("error") in BLOCKING_ERRORS:
+        exit_code, outcome = EXIT_BLOCKED, f"blocked: {failure['step']} rejected the input"
+    elif failure or any(s.status == "FAILED" for s in steps):
+        exit_code, outcome = EXIT_ERROR, "error: a step failed"
+    elif blocked:
+        exit_code, outcome = EXIT_BLOCKED, f"blocked by {blocked[0]['gate']}"
+    else:
+        exit_code, outcome = EXIT_ERROR, "error: the pipeline ended without pushing and without a gate decision"
+    for step in steps:
+        if step.status == "not run":
+            step.status = "skipped" if blocked else "not run"
+    return RunSummary(
+        run_id=run_id, run_dir=str(run_dir), exit_code=exit_code, outcome=outcome,
+        steps=[{"name": s.name, "status": s.status, "seconds": s.seconds} for s in steps],
+        gates=gates, failure=failure, metrics=metrics, pushed=pushed, arguments=arguments,
+        seconds=round(seconds, 1),
+    )
+
+
+def _task_root(run_dir: Path) -> Path | None:
+    """kfp.local writes ``<pipeline_root>/<pipeline-name>-<timestamp>/<task>/``; take the newest."""
+    candidates = sorted((p for p in run_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    return candidates[-1] if candidates else None
+
+
+def _first_failure(task_root: Path | None, order: list[str]) -> dict[str, Any] | None:
+    if task_root is None:
+        return None
+    for name in order:
+        path = task_root / name / FAILURE_FILE
+        if path.exists():
+            return json.loads(path.read_text())
+    return None
+
+
+def _executor_output(task_root: Path | None, task: str) -> dict[str, Any]:
+    path = task_root / task / "executor_output.json" if task_root else None
+    return json.loads(path.read_text()) if path and path.exists() else {}
+
+
+def _artifact_metadata(task_root: Path | None, task: str, artifact: str) -> dict[str, Any]:
+    output = _executor_output(task_root, task)
+    entries = output.get("artifacts", {}).get(artifact, {}).get("artifacts", [])
+    return dict(entries[0].get("metadata", {})) if entries else {}
+
+
+def _pushed(task_root: Path | None) -> dict[str, Any] | None:
+    output = _executor_output(task_root, "push")
+    if not output:
+        return None
+    params = output.get("parameterValues", {})
+    details = _artifact_metadata(task_root, "push", "pushed")
+    return {**details, **({"version": params["version"]} if "version" in params else {})}
+
+
+def format_summary(summary: RunSummary) -> str:
+    """The end-of-run report: steps, gates, key metrics, where the model went, and the outcome."""
+    lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}", "", "Steps:"]
+    for step in summary.steps:
+        took = f"{step['seconds']:.1f}s" if step["seconds"] is not None else ""
+        lines.append(f"  {step['name']:<11} {step['status']:<8} {took:>7}")
+    if summary.gates:
+        lines += ["", "Gates:"]
+        for name, gate in summary.gates.items():
+            lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
+    if summary.failure:
+        lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
+    shown = {k: v for k, v in summary.metrics.items() if isinstance(v, (int, float))}
+    if shown:
+        lines += ["", "Test metrics:"]
+        lines += [f"  {k:<24} {v:.4f}" for k, v in sorted(shown.items())]
+    if summary.pushed:
+        lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
+        lines.append("  serve it with: make serve")
+    lines += ["", f"Outputs: {summary.run_dir}  (log: pipeline.log, summary: summary.json)",
+              f"Exit code: {summary.exit_code}"]
+    return "\n".join(lines)

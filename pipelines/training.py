@@ -1,0 +1,80 @@
+"""The labelgate training pipeline: raw data to a pushed model, with two gates.
+
+ingest -> weak_label -> validate -> data_gate -> If(passed): train -> evaluate -> model_gate
+-> If(blessed): push. The same function runs locally (`labelgate run`, kfp.local) and on a cluster
+(`labelgate compile` / `make submit`).
+"""
+
+from kfp import dsl
+
+from labelgate.components.data_gate import data_gate
+from labelgate.components.evaluate import evaluate
+from labelgate.components.ingest import ingest
+from labelgate.components.model_gate import model_gate
+from labelgate.components.push import push
+from labelgate.components.train import train
+from labelgate.components.validate import validate
+from labelgate.components.weak_label import weak_label
+
+PIPELINE_NAME = "labelgate-training"
+
+
+@dsl.pipeline(
+    name=PIPELINE_NAME,
+    description="Weak supervision to a served model: ingest, label, validate, train, evaluate, push.",
+)
+def pipeline(
+    data_uri: str = "../shared/data/youtube-spam",
+    lf_module: str = "examples/youtube_spam/lfs.py",
+    config_path: str = "examples/youtube_spam/config.yaml",
+    suite_path: str = "examples/youtube_spam/expectations.json",
+    constraints_path: str = "examples/youtube_spam/constraints.txt",
+    registry_uri: str = "sqlite:///mlruns/mlflow.db",
+    model_name: str = "youtube-spam",
+    seed: int = 0,
+    min_test_accuracy: float = 0.85,
+    min_test_f1: float = 0.85,
+    champion_tolerance: float = -0.02,
+):
+    ingested = ingest(data_uri=data_uri, config_path=config_path)
+    data = ingested.outputs["data"]
+
+    labeled = weak_label(data=data, lf_module=lf_module, config_path=config_path, seed=seed)
+
+    validated = validate(
+        data=data,
+        label_matrix=labeled.outputs["label_matrix"],
+        probs=labeled.outputs["probs"],
+        suite_path=suite_path,
+        constraints_path=constraints_path,
+        config_path=config_path,
+        registry_uri=registry_uri,
+        model_name=model_name,
+    )
+    data_ok = data_gate(passed=validated.outputs["passed"], reason=validated.outputs["reason"])
+
+    with dsl.If(data_ok.output == True, name="data-gate-passed"):  # noqa: E712 (KFP condition syntax)
+        trained = train(data=data, probs=labeled.outputs["probs"], config_path=config_path, seed=seed)
+        evaluated = evaluate(
+            data=data,
+            model=trained.outputs["model"],
+            lf_analysis=labeled.outputs["lf_analysis"],
+            validation_report=validated.outputs["report"],
+            config_path=config_path,
+            registry_uri=registry_uri,
+            model_name=model_name,
+            min_test_accuracy=min_test_accuracy,
+            min_test_f1=min_test_f1,
+            champion_tolerance=champion_tolerance,
+            seed=seed,
+        )
+        blessed = model_gate(blessed=evaluated.outputs["blessed"], reason=evaluated.outputs["reason"])
+
+        with dsl.If(blessed.output == True, name="model-blessed"):  # noqa: E712
+            push(
+                model=trained.outputs["model"],
+                profile=validated.outputs["profile"],
+                blessing=evaluated.outputs["blessing"],
+                registry_uri=registry_uri,
+                model_name=model_name,
+            )
