@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -105,7 +105,7 @@ class _LogTee(io.TextIOBase):
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
 def run_local(
@@ -114,11 +114,14 @@ def run_local(
     runs_dir: str | Path = "runs",
     run_id: str | None = None,
     echo: Callable[[str], None] | None = None,
+    pipeline_func: Callable[..., Any] | None = None,
 ) -> RunSummary:
-    """Run ``labelgate.pipelines.training.pipeline(**arguments)`` with kfp.local; return its summary."""
+    """Run ``labelgate.pipelines.training.pipeline(**arguments)`` with kfp.local; return its summary.
+    ``pipeline_func`` replaces the pipeline only in tests of this runner."""
     from kfp import local
 
-    from labelgate.pipelines.training import pipeline
+    if pipeline_func is None:
+        from labelgate.pipelines.training import pipeline as pipeline_func
 
     echo = echo or _printer(sys.stdout)
     run_id = run_id or new_run_id()
@@ -134,7 +137,7 @@ def run_local(
             warnings.filterwarnings("ignore", message=".*custom or non-Python base image.*")
             local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(run_dir),
                        raise_on_error=False)
-            pipeline(**arguments)
+            pipeline_func(**arguments)
     summary = summarise(run_dir=run_dir, run_id=run_id, watcher=watcher, arguments=arguments,
                         seconds=time.monotonic() - started)
     (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
@@ -228,7 +231,8 @@ def _pushed(task_root: Path | None) -> dict[str, Any] | None:
         return None
     params = output.get("parameterValues", {})
     details = _artifact_metadata(task_root, "push", "pushed")
-    return {**details, **({"version": params["version"]} if "version" in params else {})}
+    version = params.get("version", params.get("Output"))
+    return {**details, **({"version": version} if version is not None else {})}
 
 
 def format_summary(summary: RunSummary) -> str:

@@ -53,7 +53,7 @@ def pipeline(
     )
     data_ok = data_gate(passed=validated.outputs["passed"], reason=validated.outputs["reason"])
 
-    with dsl.If(data_ok.output == True, name="data-gate-passed"):  # noqa: E712 (KFP condition syntax)
+    with dsl.If(data_ok.outputs["Output"] == True, name="data-gate-passed"):  # noqa: E712 (KFP condition syntax)
         trained = train(data=data, probs=labeled.outputs["probs"], config_path=config_path, seed=seed)
         evaluated = evaluate(
             data=data,
@@ -70,7 +70,7 @@ def pipeline(
         )
         blessed = model_gate(blessed=evaluated.outputs["blessed"], reason=evaluated.outputs["reason"])
 
-        with dsl.If(blessed.output == True, name="model-blessed"):  # noqa: E712
+        with dsl.If(blessed.outputs["Output"] == True, name="model-blessed"):  # noqa: E712
             push(
                 model=trained.outputs["model"],
                 profile=validated.outputs["profile"],

@@ -1,0 +1,75 @@
+"""The local runner's mechanics on a tiny pipeline: progress, gate decisions, failures, exit codes."""
+
+import json
+
+import pytest
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Markdown, Output
+
+from labelgate.components.data_gate import data_gate
+from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
+from labelgate.pipelines.local import format_summary, run_local
+
+
+@dsl.component(base_image="python:3.11", install_kfp_package=False)
+def ingest(mode: str, data: Output[Dataset]):
+    from labelgate.errors import DataError
+    from labelgate.steps import progress, step_failures
+
+    with step_failures("ingest", data.path):
+        if mode == "bad-input":
+            raise DataError("raw.csv: missing column(s) ['CONTENT']")
+        if mode == "crash":
+            raise RuntimeError("a bug")
+        progress("ingest", "read 3 rows")
+        open(data.path, "w").write("rows")
+
+
+@dsl.component(base_image="python:3.11", install_kfp_package=False)
+def push(data: Input[Dataset], pushed: Output[Markdown]) -> str:
+    open(pushed.path, "w").write("pushed")
+    pushed.metadata["registry_uri"] = "sqlite:///x.db"
+    return "7"
+
+
+@dsl.pipeline(name="runner-test")
+def tiny(mode: str = "ok", passed: bool = True):
+    got = ingest(mode=mode)
+    gate = data_gate(passed=passed, reason="3 rows, all checks passed" if passed else "CONTENT is empty in 3 rows")
+    gate.after(got)
+    with dsl.If(gate.outputs["Output"] == True):  # noqa: E712
+        push(data=got.outputs["data"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "exit_code", "outcome"),
+    [
+        ({"mode": "ok", "passed": True}, EXIT_OK, "pushed"),
+        ({"mode": "ok", "passed": False}, EXIT_BLOCKED, "blocked by data-gate"),
+        ({"mode": "bad-input", "passed": True}, EXIT_BLOCKED, "ingest rejected the input"),
+        ({"mode": "crash", "passed": True}, EXIT_ERROR, "error"),
+    ],
+)
+def test_outcome_and_exit_code(tmp_path, arguments, exit_code, outcome):
+    lines = []
+    summary = run_local(arguments=arguments, runs_dir=tmp_path, run_id="r1", echo=lines.append,
+                        pipeline_func=tiny)
+    assert summary.exit_code == exit_code, format_summary(summary)
+    assert outcome in summary.outcome
+    steps = {s["name"]: s["status"] for s in summary.steps}
+    saved = json.loads((tmp_path / "r1" / "summary.json").read_text())
+    assert saved["exit_code"] == exit_code
+    assert (tmp_path / "r1" / "pipeline.log").stat().st_size > 0
+    if arguments["mode"] == "ok":
+        assert steps["ingest"] == "ok"
+        assert any("labelgate[ingest]: read 3 rows" in line for line in lines)
+        gate = summary.gates["data-gate"]
+        assert gate["passed"] is arguments["passed"]
+        assert steps["push"] == ("ok" if arguments["passed"] else "skipped")
+    if exit_code == EXIT_OK:
+        assert summary.pushed == {"registry_uri": "sqlite:///x.db", "version": "7"}
+    if arguments["mode"] == "bad-input":
+        assert summary.failure["message"] == "raw.csv: missing column(s) ['CONTENT']"
+        assert "Failed in ingest: DataError" in format_summary(summary)
+    if arguments["mode"] == "crash":
+        assert steps["ingest"] == "FAILED" and summary.failure is None
