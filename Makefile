@@ -43,5 +43,8 @@ compile: install ## write the KFP IR YAML of the pipeline to $(PIPELINE_YAML)
 data: ## download the YouTube Spam Collection from UCI and verify its SHA-256 hashes
 	$(PYTHON) scripts/fetch_data.py --dest data/youtube-spam
 
+bench: install ## run every benchmark in bench/ (prints ratios against the anchors measured in the same run)
+	@set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
 clean: ## remove runs, the local registry and caches (keeps .venv)
 	rm -rf runs mlruns mlartifacts mlflow.db .pytest_cache
