@@ -1,0 +1,37 @@
+"""Weak-label step: LFs over the ingested rows -> label matrix, probabilistic labels, label model, LF analysis."""
+
+from kfp import dsl
+from kfp.dsl import HTML, Dataset, Input, Markdown, Metrics, Model, Output
+
+from labelgate.components.image import BASE_IMAGE
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def weak_label(
+    data: Input[Dataset],
+    lf_module: str,
+    config_path: str,
+    seed: int,
+    label_matrix: Output[Dataset],
+    probs: Output[Dataset],
+    label_model: Output[Model],
+    lf_analysis: Output[Markdown],
+    lf_analysis_html: Output[HTML],
+    metrics: Output[Metrics],
+):
+    """Apply the LFs of ``lf_module`` to every row, fit the label model, and report on every LF."""
+    from labelgate.labeling.step import run_weak_label
+    from labelgate.steps import step_failures
+
+    with step_failures("weak_label", label_matrix.path):
+        result = run_weak_label(
+            data_path=data.path, lf_module=lf_module, config_path=config_path, seed=seed,
+            label_matrix_path=label_matrix.path, probs_path=probs.path, label_model_path=label_model.path,
+            analysis_md_path=lf_analysis.path, analysis_html_path=lf_analysis_html.path,
+        )
+        label_matrix.metadata.update(result["label_matrix"])
+        probs.metadata.update(result["probs"])
+        label_model.metadata.update(result["label_model"])
+        lf_analysis_html.metadata.update(result["lf_analysis"])
+        for name, value in result["metrics"].items():
+            metrics.log_metric(name, value)

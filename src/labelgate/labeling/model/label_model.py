@@ -1,0 +1,418 @@
+"""The label model: turns an ``n x m`` matrix of LF votes (-1 = abstain) into class probabilities.
+
+Several generative models are fitted (majority vote; one-coin and class-conditional Dawid-Skene EM, the
+latter with abstains ignored or modelled per class) in PyTorch on the distinct rows of the matrix, so a GPU
+is used when present. With dev labels the model keeps the candidate that labels the dev rows best
+(majority vote wins ties); without them it uses a robust default. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from labelgate.errors import LabelingError
+from labelgate.labeling.matrix import check_label_matrix
+
+MAJORITY_VOTE = "majority_vote"
+ONE_COIN = "one_coin"
+DAWID_SKENE = "dawid_skene"
+DAWID_SKENE_ABSTAIN = "dawid_skene_abstain"
+CANDIDATES = (MAJORITY_VOTE, ONE_COIN, DAWID_SKENE, DAWID_SKENE_ABSTAIN)
+METHODS = ("auto", *CANDIDATES)
+DEFAULT_UNSUPERVISED = MAJORITY_VOTE
+FORMAT_VERSION = 1
+
+
+@dataclass
+class FittedCandidate:
+    """One fitted generative model: per-LF log-potentials ``log P(vote | y)`` and the class prior."""
+
+    name: str
+    log_vote: np.ndarray  # m x (k+1) x k; index 0 of axis 1 = abstain
+    log_prior: np.ndarray  # k
+    iterations: int = 0
+
+
+class LabelModel:
+    """Multi-class label model over LF votes; ``fit`` then ``predict_proba``/``predict`` (Snorkel-like API).
+
+    ``method`` is ``auto`` (select among the candidates on dev labels when ``L_dev``/``Y_dev`` are given)
+    or one candidate name. ``max_fit_rows`` caps the rows the EM sees (a seeded sample of distinct rows
+    keeps their counts), which keeps fits on millions of rows short without changing the estimates much."""
+
+    def __init__(
+        self,
+        cardinality: int = 2,
+        method: str = "auto",
+        device: str = "auto",
+        max_iter: int = 100,
+        tol: float = 1e-5,
+        max_fit_rows: int | None = 200_000,
+        smoothing: float = 1.0,
+        seed: int = 0,
+    ) -> None:
+        if cardinality < 2:
+            raise LabelingError(f"the label model needs cardinality >= 2, got {cardinality}")
+        if method not in METHODS:
+            raise LabelingError(f"unknown label model method '{method}'; choose one of {list(METHODS)}")
+        self.cardinality = cardinality
+        self.method = method
+        self.device = _device(device)
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_fit_rows = max_fit_rows
+        self.smoothing = smoothing
+        self.seed = seed
+        self.selected: FittedCandidate | None = None
+        self.candidates: dict[str, FittedCandidate] = {}
+        self.dev_scores: dict[str, float] = {}
+        self.n_lfs: int | None = None
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        L_train: np.ndarray,
+        Y_dev: np.ndarray | None = None,
+        class_balance: Sequence[float] | None = None,
+        L_dev: np.ndarray | None = None,
+        seed: int | None = None,
+    ) -> LabelModel:
+        """Fit on ``L_train``. ``class_balance`` fixes the class prior; ``Y_dev`` alone estimates it (as in
+        Snorkel); ``Y_dev`` with ``L_dev`` (aligned rows) also selects the candidate model."""
+        k = self.cardinality
+        L = check_label_matrix(L_train, cardinality=k, min_lfs=1)
+        self.n_lfs = L.shape[1]
+        seed = self.seed if seed is None else seed
+        prior = self._fixed_prior(class_balance, Y_dev, L_dev)
+        dev = self._dev(L_dev, Y_dev)
+        names = list(CANDIDATES) if self.method == "auto" else [self.method]
+        if self.method == "auto" and dev is None:
+            names = [DEFAULT_UNSUPERVISED]
+        if any(n != MAJORITY_VOTE for n in names) and L.shape[1] < 3 and self.method != "auto":
+            raise LabelingError(
+                f"the '{self.method}' label model needs at least 3 labeling functions to estimate their "
+                f"accuracies; the matrix has {L.shape[1]}. Add LFs or use method 'majority_vote'"
+            )
+        if L.shape[1] < 3:
+            names = [MAJORITY_VOTE]
+        rows, weights = _distinct_rows(L, self.max_fit_rows, seed)
+        fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior)
+        self.candidates = {name: fitter.fit(name) for name in names}
+        if dev is not None and len(names) > 1:
+            L_d, y_d = dev
+            self.dev_scores = {n: _accuracy(self._proba(c, L_d), y_d) for n, c in self.candidates.items()}
+            best = max(self.dev_scores.values())
+            # The first candidate reaching the best score wins: majority vote keeps ties.
+            choice = next(n for n in names if self.dev_scores[n] >= best - 1e-12)
+        else:
+            choice = names[0]
+        self.selected = self.candidates[choice]
+        return self
+
+    def _fixed_prior(
+        self, class_balance: Sequence[float] | None, Y_dev: np.ndarray | None, L_dev: np.ndarray | None
+    ) -> np.ndarray | None:
+        k = self.cardinality
+        if class_balance is not None:
+            p = np.asarray(class_balance, dtype=np.float64)
+            if p.shape != (k,) or np.any(p <= 0) or not math.isclose(p.sum(), 1.0, rel_tol=1e-3):
+                raise LabelingError(f"class_balance must be {k} positive numbers summing to 1, got {list(p)}")
+            return p / p.sum()
+        if Y_dev is not None and L_dev is None:
+            y = _labels(Y_dev, k)
+            y = y[y >= 0]
+            if len(y) == 0:
+                raise LabelingError("Y_dev holds no labels to estimate the class balance from")
+            counts = np.bincount(y, minlength=k).astype(np.float64) + 1.0
+            return counts / counts.sum()
+        return None
+
+    def _dev(self, L_dev: np.ndarray | None, Y_dev: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        if L_dev is None or Y_dev is None:
+            return None
+        L_d = check_label_matrix(L_dev, cardinality=self.cardinality, min_lfs=1) if np.asarray(L_dev).max() >= 0 \
+            else np.asarray(L_dev, dtype=np.int8)
+        y = _labels(Y_dev, self.cardinality)
+        if len(y) != len(L_d):
+            raise LabelingError(f"L_dev has {len(L_d)} rows but Y_dev has {len(y)} labels")
+        if L_d.shape[1] != self.n_lfs:
+            raise LabelingError(f"L_dev has {L_d.shape[1]} LFs but L_train has {self.n_lfs}")
+        keep = y >= 0
+        if not keep.any():
+            return None
+        return L_d[keep], y[keep]
+
+    # --------------------------------------------------------------- inference
+    def predict_proba(self, L: np.ndarray) -> np.ndarray:
+        """Class probabilities (n x k); rows where every LF abstains get the class prior."""
+        model = self._require_fitted()
+        L = np.asarray(L)
+        if L.ndim != 2 or L.shape[1] != self.n_lfs:
+            raise LabelingError(f"expected a label matrix with {self.n_lfs} LF columns, got shape {L.shape}")
+        if L.size and (L.min() < -1 or L.max() >= self.cardinality):
+            check_label_matrix(L, cardinality=self.cardinality)
+        return self._proba(model, L)
+
+    def predict(self, L: np.ndarray, return_probs: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """The most probable class per row (ties go to the class with the larger prior)."""
+        probs = self.predict_proba(L)
+        preds = _argmax(probs, self._require_fitted().log_prior)
+        return (preds, probs) if return_probs else preds
+
+    def score(self, L: np.ndarray, Y: np.ndarray) -> dict[str, float]:
+        """Accuracy of ``predict(L)`` against gold labels ``Y`` (rows with Y = -1 skipped)."""
+        y = _labels(Y, self.cardinality)
+        return {"accuracy": _accuracy(self.predict_proba(L), y)}
+
+    def _proba(self, model: FittedCandidate, L: np.ndarray, chunk: int = 262_144) -> np.ndarray:
+        out = np.empty((len(L), self.cardinality), dtype=np.float64)
+        for start in range(0, len(L), chunk):
+            part = np.asarray(L[start:start + chunk])
+            out[start:start + len(part)] = _posterior(model, part, self.cardinality, self.device)
+        return out
+
+    def _require_fitted(self) -> FittedCandidate:
+        if self.selected is None:
+            raise LabelingError("the label model is not fitted yet: call fit() first")
+        return self.selected
+
+    # ------------------------------------------------------------ introspection
+    @property
+    def selected_method(self) -> str:
+        return self._require_fitted().name
+
+    def get_weights(self) -> np.ndarray:
+        """Each LF's estimated accuracy: P(vote is right | the LF votes), weighted by the class prior."""
+        model = self._require_fitted()
+        k = self.cardinality
+        vote = np.exp(model.log_vote[:, 1:, :])  # m x k(vote) x k(y)
+        if model.name == MAJORITY_VOTE:
+            return np.full(vote.shape[0], np.nan)
+        prior = np.exp(model.log_prior)
+        joint = vote * prior[None, None, :]
+        voted = joint.sum(axis=(1, 2))
+        right = np.stack([joint[:, c, c] for c in range(k)], axis=1).sum(axis=1)
+        return np.where(voted > 0, right / np.maximum(voted, 1e-300), np.nan)
+
+    def get_class_balance(self) -> np.ndarray:
+        return np.exp(self._require_fitted().log_prior)
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model as JSON (parameters of every candidate plus the selection)."""
+        model = self._require_fitted()
+        record: dict[str, Any] = {
+            "format": FORMAT_VERSION, "cardinality": self.cardinality, "method": self.method,
+            "selected": model.name, "n_lfs": self.n_lfs, "dev_scores": self.dev_scores, "seed": self.seed,
+            "candidates": {
+                n: {"log_vote": c.log_vote.tolist(), "log_prior": c.log_prior.tolist(), "iterations": c.iterations}
+                for n, c in self.candidates.items()
+            },
+        }
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(record))
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> LabelModel:
+        record = json.loads(Path(path).read_text())
+        if record.get("format") != FORMAT_VERSION:
+            raise LabelingError(f"{path}: not a labelgate label model (format {record.get('format')!r})")
+        model = cls(cardinality=record["cardinality"], method=record["method"], device=device, seed=record["seed"])
+        model.n_lfs = record["n_lfs"]
+        model.dev_scores = record["dev_scores"]
+        model.candidates = {
+            n: FittedCandidate(n, np.asarray(c["log_vote"]), np.asarray(c["log_prior"]), c["iterations"])
+            for n, c in record["candidates"].items()
+        }
+        model.selected = model.candidates[record["selected"]]
+        return model
+
+
+class MajorityLabelVoter(LabelModel):
+    """Majority vote as a label model (ties go to the more frequent class), for Snorkel users."""
+
+    def __init__(self, cardinality: int = 2, seed: int = 0, device: str = "auto") -> None:
+        super().__init__(cardinality=cardinality, method=MAJORITY_VOTE, device=device, seed=seed)
+
+
+# ---------------------------------------------------------------------- helpers
+def _device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _labels(Y: np.ndarray, k: int) -> np.ndarray:
+    y = np.asarray(Y)
+    if y.dtype == object or y.dtype.kind == "f":
+        y = np.array([-1 if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in y.tolist()])
+    y = y.astype(np.int64)
+    if y.size and (y.min() < -1 or y.max() >= k):
+        raise LabelingError(f"gold labels must be -1 (unknown) or 0..{k - 1}; found {sorted(set(y.tolist()))[:10]}")
+    return y
+
+
+def _accuracy(probs: np.ndarray, y: np.ndarray) -> float:
+    keep = y >= 0
+    if not keep.any():
+        return float("nan")
+    return float((probs[keep].argmax(axis=1) == y[keep]).mean())
+
+
+def _argmax(probs: np.ndarray, log_prior: np.ndarray) -> np.ndarray:
+    # A tie in the probabilities goes to the more frequent class: nudge by the prior, far below any real gap.
+    nudge = 1e-9 * (log_prior - log_prior.min()) / max(1.0, float(np.ptp(log_prior)) or 1.0)
+    return (probs + nudge[None, :]).argmax(axis=1)
+
+
+def _distinct_rows(L: np.ndarray, max_rows: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded sample of at most ``max_rows`` rows, collapsed to distinct rows with their counts."""
+    if max_rows is not None and len(L) > max_rows:
+        rng = np.random.default_rng(seed)
+        L = L[np.sort(rng.choice(len(L), size=max_rows, replace=False))]
+    keys = _row_keys(L)
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    return L[first], counts.astype(np.float64)
+
+
+def _row_keys(L: np.ndarray) -> np.ndarray:
+    # A 64-bit hash of each row; random odd multipliers make a collision between distinct rows negligible.
+    rng = np.random.default_rng(12345)
+    mult = rng.integers(1, 2**62, size=L.shape[1], dtype=np.int64) | 1
+    keys = np.zeros(len(L), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for j in range(L.shape[1]):
+            keys = keys * np.int64(1_000_003) + (L[:, j].astype(np.int64) + 2) * mult[j]
+    return keys
+
+
+def _vote_matrix(L: np.ndarray, k: int, device: torch.device) -> torch.Tensor:
+    """Sparse CSR one-hot of the non-abstain votes: row i, column j*k + L[i, j]."""
+    rows, lfs = np.nonzero(L >= 0)
+    cols = lfs.astype(np.int64) * k + L[rows, lfs].astype(np.int64)
+    crow = np.zeros(len(L) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(L)), out=crow[1:])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(crow), torch.from_numpy(cols), torch.ones(len(cols), dtype=torch.float64),
+            size=(len(L), L.shape[1] * k), device=device, check_invariants=False,
+        )
+
+
+def _posterior(model: FittedCandidate, L: np.ndarray, k: int, device: torch.device) -> np.ndarray:
+    if model.name == MAJORITY_VOTE:
+        return _majority_proba(L, k, model.log_prior)
+    log_vote = torch.from_numpy(model.log_vote).to(device)
+    X = _vote_matrix(L, k, device)
+    scores = _scores(X, log_vote, torch.from_numpy(model.log_prior).to(device))
+    return torch.softmax(scores, dim=1).cpu().numpy()
+
+
+def _scores(X: torch.Tensor, log_vote: torch.Tensor, log_prior: torch.Tensor) -> torch.Tensor:
+    """log P(y) + sum_j log P(vote_j | y) for every row of ``X``."""
+    m, _, k = log_vote.shape
+    delta = (log_vote[:, 1:, :] - log_vote[:, :1, :]).reshape(m * k, k)
+    base = log_vote[:, 0, :].sum(dim=0) + log_prior
+    return (X @ delta) + base[None, :]
+
+
+def _majority_proba(L: np.ndarray, k: int, log_prior: np.ndarray) -> np.ndarray:
+    counts = np.zeros((len(L), k), dtype=np.float64)
+    for c in range(k):
+        counts[:, c] = (L == c).sum(axis=1)
+    total = counts.sum(axis=1, keepdims=True)
+    prior = np.exp(log_prior)
+    return np.where(total > 0, counts / np.maximum(total, 1), prior[None, :])
+
+
+class _EM:
+    """Expectation-maximisation for the Dawid-Skene family on weighted distinct rows."""
+
+    def __init__(
+        self, rows: np.ndarray, weights: np.ndarray, k: int, device: torch.device, smoothing: float,
+        max_iter: int, tol: float, fixed_prior: np.ndarray | None,
+    ) -> None:
+        self.k = k
+        self.m = rows.shape[1]
+        self.device = device
+        self.smoothing = smoothing
+        self.max_iter = max_iter
+        self.tol = tol
+        self.fixed_prior = None if fixed_prior is None else torch.tensor(fixed_prior, dtype=torch.float64, device=device)
+        self.X = _vote_matrix(rows, k, device)
+        self.Xt = self.X.to_sparse_coo().t().coalesce().to_sparse_csr()
+        self.w = torch.from_numpy(weights).to(device)
+        self.covered = torch.from_numpy((rows >= 0).any(axis=1)).to(device)
+        counts = np.stack([(rows == c).sum(axis=1) for c in range(k)], axis=1).astype(np.float64)
+        total = counts.sum(axis=1, keepdims=True)
+        mv = np.where(total > 0, counts / np.maximum(total, 1), 1.0 / k)
+        self.q_mv = torch.from_numpy(mv).to(device)
+        self.coverage = torch.from_numpy((rows >= 0).astype(np.float64).T @ weights / weights.sum()).to(device)
+
+    def fit(self, name: str) -> FittedCandidate:
+        if name == MAJORITY_VOTE:
+            prior = self._prior(self.q_mv, self.covered)
+            log_vote = np.zeros((self.m, self.k + 1, self.k))
+            return FittedCandidate(name, log_vote, torch.log(prior).cpu().numpy(), 0)
+        # Abstain-ignoring models learn nothing from rows with no votes; the abstain model does.
+        use = self.covered if name != DAWID_SKENE_ABSTAIN else torch.ones_like(self.covered)
+        q = self.q_mv.clone()
+        log_vote = prior = None
+        # Without the abstain signal, a free prior lets EM explain one class's LFs as always wrong
+        # (it collapses to one class when LFs vote one class each): keep majority vote's prior there.
+        mv_prior = self._prior(self.q_mv, self.covered) if name != DAWID_SKENE_ABSTAIN else None
+        iterations = 0
+        for iterations in range(1, self.max_iter + 1):  # noqa: B007 (kept for the record)
+            prior = self._prior(q, use) if mv_prior is None else mv_prior
+            log_vote = self._m_step(name, q, use)
+            q_new = torch.softmax(_scores(self.X, log_vote, torch.log(prior)), dim=1)
+            q_new = torch.where(use[:, None], q_new, q)
+            change = float((q_new - q).abs().max())
+            q = q_new
+            if change < self.tol:
+                break
+        assert log_vote is not None and prior is not None
+        return FittedCandidate(name, log_vote.cpu().numpy(), torch.log(prior).cpu().numpy(), iterations)
+
+    def _prior(self, q: torch.Tensor, use: torch.Tensor) -> torch.Tensor:
+        if self.fixed_prior is not None:
+            return self.fixed_prior
+        mass = (q * (self.w * use)[:, None]).sum(dim=0) + 1.0
+        return mass / mass.sum()
+
+    def _m_step(self, name: str, q: torch.Tensor, use: torch.Tensor) -> torch.Tensor:
+        k, m, s = self.k, self.m, self.smoothing
+        wq = q * (self.w * use)[:, None]  # n x k
+        votes = (self.Xt @ wq).reshape(m, k, k)  # [j, vote c, class y]
+        class_mass = wq.sum(dim=0)  # k
+        eye = torch.eye(k, dtype=torch.float64, device=self.device)
+        pseudo = s * (0.7 * eye + 0.3 * (1 - eye) / (k - 1))  # a weak prior: LFs better than chance
+        log_vote = torch.zeros((m, k + 1, k), dtype=torch.float64, device=self.device)
+        if name == ONE_COIN:
+            right = torch.diagonal(votes, dim1=1, dim2=2).sum(dim=1) + 0.7 * s
+            cast = votes.sum(dim=(1, 2)) + s
+            acc = (right / cast).clamp(1e-4, 1 - 1e-4)
+            wrong = (1 - acc) / (k - 1)
+            table = wrong[:, None, None] * (1 - eye) + acc[:, None, None] * eye
+            log_vote[:, 1:, :] = torch.log(table)
+        elif name == DAWID_SKENE:
+            table = votes + pseudo[None]
+            log_vote[:, 1:, :] = torch.log(table / table.sum(dim=1, keepdim=True))
+        elif name == DAWID_SKENE_ABSTAIN:
+            voted = votes.sum(dim=1)  # m x k
+            abstained = (class_mass[None, :] - voted).clamp_min(0) + s * (1 - self.coverage)[:, None]
+            table = torch.cat([abstained[:, None, :], votes + pseudo[None] * self.coverage[:, None, None]], dim=1)
+            log_vote = torch.log(table / table.sum(dim=1, keepdim=True))
+        else:
+            raise LabelingError(f"unknown label model candidate '{name}'")
+        return log_vote

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from labelgate.errors import LabelingError
+from labelgate.labeling.model import LabelModel, MajorityLabelVoter
+from labelgate.labeling.synthetic import make_votes
+
+
+def _accuracy(model, L, y):
+    return float((model.predict(L) == y).mean())
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_em_recovers_known_lf_accuracies(k):
+    data = make_votes(n=6000, m=8, k=k, accuracy=(0.6, 0.95), coverage=(0.3, 0.8), seed=k)
+    model = LabelModel(cardinality=k, method="dawid_skene", seed=0).fit(data.L)
+    np.testing.assert_allclose(model.get_weights(), data.accuracies, atol=0.05)
+
+
+def test_label_model_beats_majority_vote_with_varied_accuracies():
+    data = make_votes(n=8000, m=12, k=3, accuracy=(0.4, 0.95), coverage=(0.2, 0.6), seed=3)
+    train, test = slice(0, 6000), slice(6000, None)
+    mv = MajorityLabelVoter(cardinality=3).fit(data.L[train])
+    lm = LabelModel(cardinality=3, seed=0).fit(data.L[train], L_dev=data.L[5800:6000], Y_dev=data.y[5800:6000])
+    assert lm.selected_method != "majority_vote"
+    assert _accuracy(lm, data.L[test], data.y[test]) > _accuracy(mv, data.L[test], data.y[test]) + 0.01
+
+
+def test_fit_is_deterministic_for_a_seed():
+    data = make_votes(n=3000, m=10, k=2, seed=5)
+    a = LabelModel(cardinality=2, method="dawid_skene_abstain", max_fit_rows=1000, seed=7).fit(data.L)
+    b = LabelModel(cardinality=2, method="dawid_skene_abstain", max_fit_rows=1000, seed=7).fit(data.L)
+    np.testing.assert_array_equal(a.predict_proba(data.L), b.predict_proba(data.L))
+
+
+def test_class_balance_can_be_given_and_is_checked():
+    data = make_votes(n=2000, m=6, k=2, seed=1)
+    model = LabelModel(cardinality=2, method="dawid_skene", seed=0).fit(data.L, class_balance=[0.3, 0.7])
+    np.testing.assert_allclose(model.get_class_balance(), [0.3, 0.7])
+    with pytest.raises(LabelingError, match="class_balance"):
+        LabelModel(cardinality=2).fit(data.L, class_balance=[0.5, 0.6])
+
+
+def test_bad_matrices_are_clear_errors():
+    with pytest.raises(LabelingError, match="abstains on every row"):
+        LabelModel(cardinality=2).fit(np.full((10, 4), -1))
+    with pytest.raises(LabelingError, match="outside 0..1"):
+        LabelModel(cardinality=2).fit(np.array([[0, 2, -1], [1, 1, 0]]))
+    with pytest.raises(LabelingError, match="at least 3 labeling functions"):
+        LabelModel(cardinality=2, method="dawid_skene").fit(np.array([[0, 1], [1, 1]]))
+    with pytest.raises(LabelingError, match="not fitted"):
+        LabelModel(cardinality=2).predict(np.zeros((2, 3), dtype=int))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    data = make_votes(n=1000, m=5, k=3, seed=2)
+    model = LabelModel(cardinality=3, method="one_coin").fit(data.L)
+    model.save(tmp_path / "lm.json")
+    again = LabelModel.load(tmp_path / "lm.json")
+    np.testing.assert_allclose(again.predict_proba(data.L), model.predict_proba(data.L))
