@@ -1,0 +1,23 @@
+"""Train step: probabilistic labels -> a PyTorch text classifier saved with its preprocessing."""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Metrics, Model, Output
+
+from labelgate.components.image import BASE_IMAGE
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def train(data: Input[Dataset], probs: Input[Dataset], config_path: str, seed: int, model: Output[Model],
+          metrics: Output[Metrics]):
+    """Fit the config's end model to the label model's probabilities (soft cross-entropy) on covered
+    train rows, early-stopped on the gold valid split."""
+    from labelgate.steps import step_failures
+    from labelgate.training.step import run_train
+
+    with step_failures("train", model.path):
+        lineage = {"data": dict(data.metadata), "probs": dict(probs.metadata)}
+        result = run_train(data_path=data.path, probs_path=probs.path, config_path=config_path, seed=seed,
+                           model_dir=model.path, lineage=lineage)
+        for name, value in result.items():
+            metrics.log_metric(name, value)
+        model.metadata.update({"framework": "pytorch", "seed": seed, **result})

@@ -1,0 +1,91 @@
+"""Text -> sparse features: hashed word and character n-grams, tf-idf weighted and L2-normalised.
+
+The featurizer is saved inside the model directory (settings as JSON, idf as an array), so the served
+model computes exactly the features it was trained on. Hashing is sklearn's MurmurHash3, stable
+across processes and machines (Python's ``hash`` is not)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What the featurizer does; saved as JSON with the model."""
+
+    word_ngrams: tuple[int, int]
+    char_ngrams: tuple[int, int]
+    hash_bits: int
+    lowercase: bool
+    sublinear_tf: bool
+
+    @property
+    def n_buckets(self) -> int:
+        return 1 << self.hash_bits
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> FeatureSpec:
+        return cls(
+            word_ngrams=tuple(raw["word_ngrams"]), char_ngrams=tuple(raw["char_ngrams"]),
+            hash_bits=int(raw["hash_bits"]), lowercase=bool(raw["lowercase"]),
+            sublinear_tf=bool(raw["sublinear_tf"]),
+        )
+
+
+class HashedNgrams:
+    """Word n-grams in the first ``2**hash_bits`` columns, character n-grams (within word boundaries)
+    in the next ``2**hash_bits``; counts -> (log) tf x idf -> unit L2 norm per row."""
+
+    def __init__(self, spec: FeatureSpec, idf: np.ndarray | None = None) -> None:
+        self.spec = spec
+        self.idf = idf
+        self._vectorizers = []
+        if spec.word_ngrams[1] > 0:
+            self._vectorizers.append(HashingVectorizer(
+                analyzer="word", ngram_range=spec.word_ngrams, token_pattern=WORD_TOKEN_PATTERN,
+                lowercase=spec.lowercase, n_features=spec.n_buckets, alternate_sign=False, norm=None,
+                dtype=np.float32))
+        if spec.char_ngrams[1] > 0:
+            self._vectorizers.append(HashingVectorizer(
+                analyzer="char_wb", ngram_range=spec.char_ngrams, lowercase=spec.lowercase,
+                n_features=spec.n_buckets, alternate_sign=False, norm=None, dtype=np.float32))
+
+    @property
+    def n_features(self) -> int:
+        return self.spec.n_buckets * len(self._vectorizers)
+
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Raw n-gram counts, one row per text."""
+        texts = ["" if t is None else str(t) for t in texts]
+        blocks = [v.transform(texts) for v in self._vectorizers]
+        matrix = blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
+        return matrix.tocsr().astype(np.float32)
+
+    def fit(self, texts: Sequence[str]) -> HashedNgrams:
+        """Learn smoothed idf weights from ``texts`` (sklearn's formula: ln((1+n)/(1+df)) + 1)."""
+        counts = self.counts(texts)
+        df = np.bincount(counts.indices, minlength=self.n_features).astype(np.float64)
+        self.idf = (np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Features for ``texts``: tf-idf rows of unit length (CSR, float32)."""
+        if self.idf is None:
+            raise RuntimeError("HashedNgrams.transform called before fit")
+        matrix = self.counts(texts)
+        if self.spec.sublinear_tf:
+            np.log1p(matrix.data, out=matrix.data)
+        matrix.data *= self.idf[matrix.indices]
+        return normalize(matrix, norm="l2", copy=False)

@@ -1,0 +1,96 @@
+"""The saved end model: load a model directory and predict class probabilities, with numpy only.
+
+Serving and evaluation go through :func:`load_predictor`; it needs no torch, so a server imports it
+quickly and predicts one text in well under a millisecond."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from labelgate.errors import ModelError
+from labelgate.training.features import FeatureSpec, HashedNgrams
+
+MODEL_FORMAT = "labelgate-hashed-ngrams/1"
+MODEL_FILE = "model.json"
+WEIGHTS_FILE = "weights.npz"
+
+
+class Predictor:
+    """Hashed n-gram features -> first layer (compact rows; slot 0 is the all-zero row for n-grams the
+    model never saw) -> optional output layer -> softmax."""
+
+    def __init__(self, *, classes: Sequence[str], featurizer: HashedNgrams, slots: np.ndarray,
+                 first: np.ndarray, bias: np.ndarray, output: np.ndarray | None = None,
+                 info: dict[str, Any] | None = None) -> None:
+        self.classes = [str(c) for c in classes]
+        self.featurizer = featurizer
+        self.slots = slots.astype(np.int32, copy=False)
+        self.first = first.astype(np.float32, copy=False)
+        self.output = None if output is None else output.astype(np.float32, copy=False)
+        self.bias = bias.astype(np.float32, copy=False)
+        self.info = info or {}
+
+    def compact_features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Features of ``texts`` with columns mapped onto the model's compact rows."""
+        full = self.featurizer.transform(texts)
+        return sp.csr_matrix((full.data, self.slots[full.indices], full.indptr),
+                             shape=(full.shape[0], self.first.shape[0]))
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        hidden = np.asarray(self.compact_features(texts) @ self.first)
+        if self.output is not None:
+            hidden = hidden @ self.output
+        return hidden + self.bias
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, shape (len(texts), len(classes)); each row sums to 1."""
+        if isinstance(texts, str):
+            raise TypeError("predict_proba takes a sequence of texts, not one string")
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        logits = self.logits(texts)
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        return probs
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The most probable class index per text."""
+        return self.predict_proba(texts).argmax(axis=1)
+
+    def save(self, model_dir: str | Path) -> Path:
+        """Write ``model.json`` (classes, preprocessing, training info) and ``weights.npz``."""
+        target = Path(model_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        arrays = {"idf": self.featurizer.idf, "slots": self.slots, "first": self.first, "bias": self.bias}
+        if self.output is not None:
+            arrays["output"] = self.output
+        np.savez_compressed(target / WEIGHTS_FILE, **arrays)
+        meta = {"format": MODEL_FORMAT, "classes": self.classes,
+                "features": self.featurizer.spec.to_dict(), **self.info}
+        (target / MODEL_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+        return target
+
+
+def load_predictor(model_dir: str | Path) -> Predictor:
+    """Load a model directory written by the train step (weights and preprocessing together)."""
+    target = Path(model_dir)
+    meta_path, weights_path = target / MODEL_FILE, target / WEIGHTS_FILE
+    if not meta_path.is_file() or not weights_path.is_file():
+        raise ModelError(f"{target} is not a labelgate model directory: it needs {MODEL_FILE} and {WEIGHTS_FILE}")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{meta_path}: unknown model format {meta.get('format')!r}; expected {MODEL_FORMAT}")
+    with np.load(weights_path) as weights:
+        arrays = {name: weights[name] for name in weights.files}
+    spec = FeatureSpec.from_dict(meta["features"])
+    info = {k: v for k, v in meta.items() if k not in ("format", "classes", "features")}
+    return Predictor(classes=meta["classes"], featurizer=HashedNgrams(spec, idf=arrays["idf"]),
+                     slots=arrays["slots"], first=arrays["first"], bias=arrays["bias"],
+                     output=arrays.get("output"), info=info)

@@ -1,0 +1,190 @@
+"""Noise-aware training: a hashed n-gram classifier fitted to probabilistic labels with soft
+cross-entropy, early-stopped on the gold valid split. PyTorch on CPU, or CUDA when present."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from labelgate.errors import ModelError
+from labelgate.training.features import FeatureSpec, HashedNgrams
+from labelgate.training.predictor import Predictor
+from labelgate.training.settings import TrainingSettings
+
+
+class HashedNgramClassifier(nn.Module):
+    """EmbeddingBag over compact n-gram rows (row 0 = padding, always zero) -> logits, directly
+    (``hashed_linear``: a logistic regression) or through a linear layer (``hashed_embedding``)."""
+
+    def __init__(self, *, n_rows: int, n_classes: int, family: str, embedding_dim: int) -> None:
+        super().__init__()
+        width = n_classes if family == "hashed_linear" else embedding_dim
+        self.bag = nn.EmbeddingBag(n_rows, width, mode="sum", padding_idx=0)
+        if family == "hashed_linear":
+            nn.init.zeros_(self.bag.weight)
+            self.output = None
+            self.bias = nn.Parameter(torch.zeros(n_classes))
+        else:
+            nn.init.normal_(self.bag.weight, std=0.1)
+            with torch.no_grad():
+                self.bag.weight[0].zero_()
+            self.output = nn.Linear(embedding_dim, n_classes, bias=False)
+            self.bias = nn.Parameter(torch.zeros(n_classes))
+
+    def forward(self, indices: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        hidden = self.bag(indices, offsets, per_sample_weights=weights)
+        if self.output is not None:
+            hidden = self.output(hidden)
+        return hidden + self.bias
+
+
+@dataclass
+class TrainResult:
+    """The trained predictor and what happened while training (per-epoch history included)."""
+
+    predictor: Predictor
+    best_epoch: int
+    epochs_run: int
+    valid_accuracy: float
+    valid_log_loss: float
+    device: str
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return float(np.mean([h["seconds"] for h in self.history])) if self.history else 0.0
+
+
+def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against a target distribution per row (noise-aware: uncertain labels weigh less)."""
+    return -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError(f"config training.device is {name!r} but no CUDA device is available")
+    return torch.device(name)
+
+
+def _compact(matrix: sp.csr_matrix, slots: np.ndarray) -> sp.csr_matrix:
+    return sp.csr_matrix((matrix.data, slots[matrix.indices], matrix.indptr),
+                         shape=(matrix.shape[0], int(slots.max()) + 1))
+
+
+def _bag(matrix: sp.csr_matrix, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    indices = torch.from_numpy(matrix.indices.astype(np.int64)).to(device)
+    offsets = torch.from_numpy(matrix.indptr[:-1].astype(np.int64)).to(device)
+    weights = torch.from_numpy(matrix.data.astype(np.float32)).to(device)
+    return indices, offsets, weights
+
+
+def _check_targets(targets: np.ndarray, n_classes: int) -> None:
+    if targets.ndim != 2 or targets.shape[1] != n_classes:
+        raise ModelError(f"probabilistic labels must have {n_classes} columns, got shape {targets.shape}")
+    bad = ~np.isfinite(targets).all(axis=1)
+    if bad.any():
+        raise ModelError(f"{int(bad.sum())} training row(s) have NaN/inf label probabilities "
+                         f"(first at train row {int(np.flatnonzero(bad)[0])}); check the label model output")
+    if (targets < -1e-6).any() or not np.allclose(targets.sum(axis=1), 1.0, atol=1e-3):
+        raise ModelError("label probabilities must be non-negative and sum to 1 per row")
+    hard = targets.argmax(axis=1)
+    present = np.unique(hard)
+    if len(present) < 2:
+        raise ModelError(f"degenerate labels: every training row's most likely label is class {int(present[0])}; "
+                         "the labeling functions need to vote for more than one class")
+
+
+def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts: Sequence[str],
+                     valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
+                     on_epoch: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
+    """Fit the configured model to soft ``train_targets`` (n x k); keep the epoch with the best valid
+    score (gold ``valid_labels``), stopping after ``settings.patience`` epochs without improvement."""
+    k = len(classes)
+    targets = np.asarray(train_targets, dtype=np.float32)
+    if len(train_texts) < settings.min_train_rows:
+        raise ModelError(f"only {len(train_texts)} covered training rows; training needs at least "
+                         f"{settings.min_train_rows} (training.min_train_rows)")
+    _check_targets(targets, k)
+    valid_labels = np.asarray(valid_labels, dtype=np.int64)
+    if len(valid_texts) == 0:
+        raise ModelError("the valid split is empty: early stopping needs gold-labeled valid rows")
+    if valid_labels.min() < 0 or valid_labels.max() >= k:
+        raise ModelError(f"valid labels must be class indices 0..{k - 1}")
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    device = pick_device(settings.device)
+    spec = FeatureSpec(word_ngrams=settings.word_ngrams, char_ngrams=settings.char_ngrams,
+                       hash_bits=settings.hash_bits, lowercase=settings.lowercase,
+                       sublinear_tf=settings.sublinear_tf)
+    featurizer = HashedNgrams(spec).fit(train_texts)
+    x_train = featurizer.transform(train_texts)
+    slots = np.zeros(featurizer.n_features, dtype=np.int32)
+    seen = np.unique(x_train.indices)
+    slots[seen] = np.arange(1, len(seen) + 1, dtype=np.int32)
+    x_train = _compact(x_train, slots)
+    valid_bag = _bag(_compact(featurizer.transform(valid_texts), slots), device)
+    valid_y = torch.from_numpy(valid_labels).to(device)
+    y_train = torch.from_numpy(targets).to(device)
+
+    model = HashedNgramClassifier(n_rows=len(seen) + 1, n_classes=k, family=settings.family,
+                                  embedding_dim=settings.embedding_dim).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate,
+                                  weight_decay=settings.weight_decay)
+    history: list[dict[str, float]] = []
+    best: tuple[float, float] | None = None
+    best_state, best_epoch, stale = None, 0, 0
+    n = x_train.shape[0]
+    for epoch in range(1, settings.epochs + 1):
+        started = time.perf_counter()
+        model.train()
+        order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, settings.batch_size):
+            rows = order[start:start + settings.batch_size]
+            logits = model(*_bag(x_train[rows], device))
+            loss = soft_cross_entropy(logits, y_train[torch.from_numpy(rows).to(device)])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                model.bag.weight[0].zero_()
+            total += float(loss.detach()) * len(rows)
+        model.eval()
+        with torch.no_grad():
+            valid_logits = model(*valid_bag)
+            valid_loss = float(nn.functional.cross_entropy(valid_logits, valid_y))
+            valid_acc = float((valid_logits.argmax(dim=1) == valid_y).float().mean())
+        seconds = time.perf_counter() - started
+        record = {"epoch": epoch, "train_loss": total / n, "valid_log_loss": valid_loss,
+                  "valid_accuracy": valid_acc, "seconds": seconds, "examples_per_second": n / seconds}
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        score = (valid_loss, -valid_acc) if settings.early_stopping_metric == "log_loss" else (-valid_acc, valid_loss)
+        if best is None or score < best:
+            best, best_epoch, stale = score, epoch, 0
+            best_state = {name: t.detach().clone() for name, t in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= settings.patience:
+                break
+    model.load_state_dict(best_state)
+    state = {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
+    predictor = Predictor(
+        classes=classes, featurizer=featurizer, slots=slots, first=state["bag.weight"],
+        bias=state["bias"], output=state["output.weight"].T.copy() if "output.weight" in state else None,
+        info={"family": settings.family, "best_epoch": best_epoch},
+    )
+    chosen = history[best_epoch - 1]
+    return TrainResult(predictor=predictor, best_epoch=best_epoch, epochs_run=len(history),
+                       valid_accuracy=chosen["valid_accuracy"], valid_log_loss=chosen["valid_log_loss"],
+                       device=str(device), history=history)

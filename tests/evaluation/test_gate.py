@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from labelgate.evaluation.gate import decide, paired_bootstrap
+from labelgate.evaluation.metrics import Scores
+
+RNG = np.random.default_rng(0)
+LABELS = RNG.integers(0, 2, size=300)
+
+
+def _preds(error_rate, seed):
+    rng = np.random.default_rng(seed)
+    wrong = rng.random(len(LABELS)) < error_rate
+    return np.where(wrong, 1 - LABELS, LABELS)
+
+
+def _boot(challenger, champion, metric="accuracy"):
+    return paired_bootstrap(labels=LABELS, challenger=challenger, champion=champion, metric=metric,
+                            n_classes=2, positive=1, resamples=1000, confidence=0.95, seed=0)
+
+
+def test_identical_predictions_give_a_zero_interval():
+    preds = _preds(0.1, 1)
+    result = _boot(preds, preds)
+    assert result.lower == result.upper == result.observed == 0.0
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "f1"])
+def test_a_clearly_worse_challenger_has_a_negative_interval(metric):
+    result = _boot(_preds(0.25, 1), _preds(0.05, 2), metric=metric)
+    assert result.upper < 0 and result.lower < result.observed < result.upper
+
+
+def test_bootstrap_interval_covers_the_observed_accuracy_difference():
+    challenger, champion = _preds(0.1, 3), _preds(0.12, 4)
+    result = _boot(challenger, champion)
+    observed = (challenger == LABELS).mean() - (champion == LABELS).mean()
+    assert result.observed == pytest.approx(observed)
+    assert result.lower < observed < result.upper
+
+
+def _scores(accuracy, f1):
+    return Scores(n=100, accuracy=accuracy, precision=f1, recall=f1, f1=f1, roc_auc=0.9, log_loss=0.3,
+                  calibration_error=0.05)
+
+
+def test_first_model_is_decided_by_the_thresholds_alone():
+    assert decide(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=0.0, comparison=None).blessed
+    low = decide(scores=_scores(0.93, 0.85), min_accuracy=0.9, min_f1=0.9, tolerance=0.0, comparison=None)
+    assert not low.blessed and "F1 0.8500 is below the minimum 0.9000" in low.reason
+
+
+def test_a_worse_challenger_is_not_blessed_and_an_equal_one_is():
+    worse = _boot(_preds(0.25, 1), _preds(0.05, 2))
+    decision = decide(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=-0.01, comparison=worse)
+    assert not decision.blessed and not decision.checks["champion"]
+    assert "below the tolerance -0.0100" in decision.reason and "worse than the champion" in decision.reason
+    same = _preds(0.1, 5)
+    equal = decide(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=0.0,
+                   comparison=_boot(same, same))
+    assert equal.blessed and "at or above the tolerance" in equal.reason

@@ -1,0 +1,25 @@
+import pytest
+
+from labelgate.config import load_config
+from labelgate.errors import ConfigError
+from labelgate.training.settings import TrainingSettings
+
+
+def test_example_config_parses(example_config):
+    settings = TrainingSettings.from_section(load_config(example_config)["training"])
+    assert settings.family in ("hashed_linear", "hashed_embedding")
+    assert settings.n_features == 1 << settings.hash_bits
+
+
+@pytest.mark.parametrize("section, needle", [
+    ({"family": "bert"}, "training.family"),
+    ({"word_ngrams": [2, 1]}, "training.word_ngrams"),
+    ({"word_ngrams": [0, 0], "char_ngrams": [0, 0]}, "cannot both be off"),
+    ({"epochs": 0}, "training.epochs"),
+    ({"learning_rate": "fast"}, "training.learning_rate"),
+    ({"lr": 0.1}, "unknown key"),
+    ({"device": "tpu"}, "training.device"),
+])
+def test_bad_settings_name_the_key(section, needle):
+    with pytest.raises(ConfigError, match=needle):
+        TrainingSettings.from_section(section)

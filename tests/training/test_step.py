@@ -1,0 +1,50 @@
+import json
+
+import pandas as pd
+import pytest
+
+from labelgate.errors import ModelError
+from labelgate.training import load_predictor
+from labelgate.training.step import run_train
+from labelgate.training.toy import write_toy_inputs
+
+
+def test_run_train_writes_a_loadable_model_with_history_and_lineage(tmp_path):
+    paths = write_toy_inputs(tmp_path / "in")
+    metrics = run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=paths["config"], seed=0,
+                        model_dir=str(tmp_path / "model"), lineage={"data": {"fingerprint": "abc"}})
+    frame = pd.read_parquet(paths["data"])
+    covered = pd.read_parquet(paths["probs"])["covered"]
+    assert metrics["train_rows"] == int(((frame["split"] == "train") & covered).sum())
+    assert 0 < metrics["coverage"] <= 1 and metrics["valid_accuracy"] >= 0.8
+    predictor = load_predictor(tmp_path / "model")
+    assert predictor.info["lineage"]["data"]["fingerprint"] == "abc" and predictor.info["seed"] == 0
+    assert len(json.loads((tmp_path / "model" / "history.json").read_text())) == metrics["epochs_run"]
+
+
+def test_probs_from_another_run_are_rejected(tmp_path):
+    paths = write_toy_inputs(tmp_path / "in")
+    pd.read_parquet(paths["probs"]).head(10).to_parquet(paths["probs"])
+    with pytest.raises(ModelError, match="different runs"):
+        run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=paths["config"], seed=0,
+                  model_dir=str(tmp_path / "model"))
+
+
+def test_probs_without_class_columns_are_rejected(tmp_path):
+    paths = write_toy_inputs(tmp_path / "in")
+    pd.read_parquet(paths["probs"]).drop(columns=["prob_1"]).to_parquet(paths["probs"])
+    with pytest.raises(ModelError, match=r"lacks column\(s\) \['prob_1'\]"):
+        run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=paths["config"], seed=0,
+                  model_dir=str(tmp_path / "model"))
+
+
+def test_nan_probabilities_stop_training_and_write_no_model(tmp_path):
+    paths = write_toy_inputs(tmp_path / "in")
+    probs = pd.read_parquet(paths["probs"])
+    probs.loc[0, ["prob_0", "prob_1"]] = float("nan")
+    probs.loc[0, "covered"] = True
+    probs.to_parquet(paths["probs"])
+    with pytest.raises(ModelError, match="NaN"):
+        run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=paths["config"], seed=0,
+                  model_dir=str(tmp_path / "model"))
+    assert not (tmp_path / "model").exists()
