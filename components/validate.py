@@ -1,0 +1,43 @@
+"""Validate step: the data gate (Great Expectations suite, denial constraints, drift against the champion)."""
+
+from typing import NamedTuple
+
+from kfp import dsl
+from kfp.dsl import HTML, Dataset, Input, Markdown, Metrics, Output
+
+from labelgate.components.image import BASE_IMAGE
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def validate(
+    data: Input[Dataset],
+    label_matrix: Input[Dataset],
+    probs: Input[Dataset],
+    suite_path: str,
+    constraints_path: str,
+    config_path: str,
+    registry_uri: str,
+    model_name: str,
+    report: Output[Markdown],
+    report_html: Output[HTML],
+    profile: Output[Dataset],
+    metrics: Output[Metrics],
+) -> NamedTuple("Outputs", [("passed", bool), ("reason", str)]):
+    """Check the ingested data; fail closed: a crash inside validation blocks the run with its reason."""
+    from collections import namedtuple
+
+    from labelgate.steps import step_failures
+    from labelgate.validation.step import run_validate
+
+    with step_failures("validate", report.path):
+        passed, reason, numbers = run_validate(
+            data_path=data.path, label_matrix_path=label_matrix.path,
+            lf_names=label_matrix.metadata.get("lf_names"), probs_path=probs.path, suite_path=suite_path,
+            constraints_path=constraints_path, config_path=config_path, registry_uri=registry_uri,
+            model_name=model_name, report_path=report.path, report_html_path=report_html.path,
+            profile_path=profile.path,
+        )
+    for name, value in numbers.items():
+        metrics.log_metric(name, value)
+    profile.metadata["format"] = "labelgate validation profile (JSON)"
+    return namedtuple("Outputs", ["passed", "reason"])(passed, reason)

@@ -1,0 +1,449 @@
+"""Denial constraints in HoloClean's format, checked with hash joins on their equality predicates.
+
+A line such as ``t1&t2&EQ(t1.ZipCode,t2.ZipCode)&IQ(t1.City,t2.City)`` says: no two rows may satisfy
+all predicates at once. Operators: EQ, IQ (not equal), LT, GT, LTE, GTE; operands ``t1.Attr``, ``t2.Attr``
+or a constant (``"text"`` or a bare number). Equality predicates between t1 and t2 become a hash join
+(pandas merge / groupby), so the cost grows with the number of rows and real violations, not with n^2.
+The common functional-dependency shape (join keys plus one ``IQ`` on one attribute) needs only a groupby.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labelgate.errors import ConfigError, DataError
+
+OPERATORS = ("EQ", "IQ", "LT", "GT", "LTE", "GTE")
+# Pairs materialised per merge chunk; bounds memory when join groups are large.
+PAIR_BUDGET = 5_000_000
+# Constraints without an equality between t1 and t2 need all pairs; refuse beyond this many.
+MAX_CROSS_PAIRS = 400_000_000
+
+_PREDICATE = re.compile(r"^(EQ|IQ|LT|GT|LTE|GTE)\((.*)\)$", re.DOTALL)
+_TUPLE_ATTR = re.compile(r"^(t[12])\.(.+)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Operand:
+    """``t1.Attr``/``t2.Attr`` (``tuple`` and ``attr`` set) or a constant (``constant`` set)."""
+
+    tuple: str | None = None
+    attr: str | None = None
+    constant: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.tuple}.{self.attr}" if self.constant is None else repr(self.constant)
+
+
+@dataclass(frozen=True)
+class Predicate:
+    op: str
+    left: Operand
+    right: Operand
+
+    @property
+    def is_join(self) -> bool:
+        """True for a predicate relating t1 to t2 (as opposed to a filter on one tuple)."""
+        return (self.left.constant is None and self.right.constant is None
+                and self.left.tuple != self.right.tuple)
+
+    def __str__(self) -> str:
+        return f"{self.op}({self.left},{self.right})"
+
+
+@dataclass(frozen=True)
+class DenialConstraint:
+    """One denial constraint: the source line, how many tuples it ranges over, and its predicates."""
+
+    text: str
+    line: int
+    tuples: tuple[str, ...]
+    predicates: tuple[Predicate, ...]
+
+    def attributes(self, tuple_name: str) -> list[str]:
+        """The attributes this constraint reads from one tuple, in order of appearance."""
+        seen: list[str] = []
+        for pred in self.predicates:
+            for side in (pred.left, pred.right):
+                if side.tuple == tuple_name and side.attr not in seen:
+                    seen.append(side.attr)
+        return seen
+
+
+@dataclass
+class ConstraintResult:
+    """Violations of one constraint: ordered violating pairs counted, rows and cells involved.
+
+    ``cells`` maps an attribute to the rows whose value of it takes part in a violation; ``suspects``
+    narrows that to the cells most likely wrong (in a functional dependency, the rows that disagree with
+    their group's most common value), which is what a repair would change."""
+
+    constraint: DenialConstraint
+    violations: int
+    rows: np.ndarray
+    cells: dict[str, np.ndarray] = field(default_factory=dict)
+    suspects: dict[str, np.ndarray] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def cell_count(self) -> int:
+        return int(sum(len(v) for v in self.cells.values()))
+
+
+def parse_constraints(text: str, source: str = "<constraints>") -> list[DenialConstraint]:
+    """Parse one denial constraint per line; blank lines and ``#`` comments are skipped."""
+    constraints = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        constraints.append(_parse_line(line, number, source))
+    return constraints
+
+
+def load_constraints(path: str | Path) -> list[DenialConstraint]:
+    """Read a constraint file; a missing file is a ConfigError, an empty one means no constraints."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"constraint file not found: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"constraint file {path} is not UTF-8 text") from exc
+    return parse_constraints(text, str(path))
+
+
+def _split_top_level(line: str) -> list[str]:
+    """Split on ``&`` outside quotes and parentheses."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "&" and depth == 0:
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    return [p.strip() for p in parts]
+
+
+def _parse_line(line: str, number: int, source: str) -> DenialConstraint:
+    where = f"{source} line {number}"
+    parts = _split_top_level(line)
+    tuples = []
+    while parts and parts[0] in ("t1", "t2"):
+        tuples.append(parts.pop(0))
+    if tuples not in (["t1"], ["t1", "t2"]):
+        raise ConfigError(f"{where}: a constraint starts with 't1&' or 't1&t2&', got {line!r}")
+    if not parts:
+        raise ConfigError(f"{where}: no predicates after {'&'.join(tuples)}")
+    predicates = []
+    for part in parts:
+        match = _PREDICATE.match(part)
+        if not match:
+            raise ConfigError(f"{where}: {part!r} is not a predicate OP(a,b) with OP one of {list(OPERATORS)}")
+        args = _split_args(match.group(2))
+        if len(args) != 2:
+            raise ConfigError(f"{where}: {part!r} needs exactly two operands")
+        left, right = (_operand(a, where, tuples) for a in args)
+        if left.constant is not None and right.constant is not None:
+            raise ConfigError(f"{where}: {part!r} compares two constants")
+        if left.constant is not None:  # keep the attribute on the left: 5 < t1.A  ==  t1.A > 5
+            left, right = right, left
+            flip = {"LT": "GT", "GT": "LT", "LTE": "GTE", "GTE": "LTE"}
+            predicates.append(Predicate(flip.get(match.group(1), match.group(1)), left, right))
+        else:
+            predicates.append(Predicate(match.group(1), left, right))
+    return DenialConstraint(text=line, line=number, tuples=tuple(tuples), predicates=tuple(predicates))
+
+
+def _split_args(inner: str) -> list[str]:
+    args, quote, start = [], "", 0
+    for i, ch in enumerate(inner):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ",":
+            args.append(inner[start:i])
+            start = i + 1
+    args.append(inner[start:])
+    return [a.strip() for a in args]
+
+
+def _operand(text: str, where: str, tuples: list[str]) -> Operand:
+    match = _TUPLE_ATTR.match(text)
+    if match:
+        if match.group(1) not in tuples:
+            raise ConfigError(f"{where}: operand {text!r} names {match.group(1)}, which the constraint does not declare")
+        return Operand(tuple=match.group(1), attr=match.group(2))
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return Operand(constant=text[1:-1])
+    if text:
+        return Operand(constant=text)
+    raise ConfigError(f"{where}: empty operand")
+
+
+def check_constraints(frame: pd.DataFrame, constraints: list[DenialConstraint],
+                      max_examples: int = 5) -> list[ConstraintResult]:
+    """Check every constraint on ``frame``; rows are reported by position (0-based)."""
+    for dc in constraints:
+        missing = missing_columns(frame, dc)
+        if missing:
+            raise DataError(f"constraint on line {dc.line} ({dc.text}) names column(s) {missing} "
+                            f"that the data does not have; columns: {list(frame.columns)}")
+    columns = _Columns(frame)
+    return [_check_one(columns, dc, max_examples) for dc in constraints]
+
+
+def missing_columns(frame: pd.DataFrame, dc: DenialConstraint) -> list[str]:
+    """The attributes ``dc`` reads that ``frame`` lacks."""
+    return sorted({a for t in dc.tuples for a in dc.attributes(t)} - set(frame.columns))
+
+
+class _Columns:
+    """Column values prepared once for comparison: as strings for EQ/IQ, as numbers where they parse."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.n = len(frame)
+        self._text: dict[str, pd.Series] = {}
+        self._ordered: dict[str, pd.Series] = {}
+
+    def text(self, attr: str) -> pd.Series:
+        if attr not in self._text:
+            column = self.frame[attr]
+            values = column.astype(object).where(column.notna(), None)
+            self._text[attr] = pd.Series(values.map(_as_text, na_action="ignore").to_numpy(), dtype=object)
+        return self._text[attr]
+
+    def ordered(self, attr: str) -> pd.Series:
+        if attr not in self._ordered:
+            column = self.frame[attr].reset_index(drop=True)
+            numeric = pd.to_numeric(column, errors="coerce")
+            if numeric.notna().sum() == column.notna().sum():
+                self._ordered[attr] = numeric.astype(float)
+            else:
+                self._ordered[attr] = self.text(attr)
+        return self._ordered[attr]
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _compare(op: str, left: pd.Series | np.ndarray, right: pd.Series | np.ndarray | object) -> np.ndarray:
+    """Vectorised comparison where a missing value on either side makes the predicate false."""
+    left = pd.Series(np.asarray(left, dtype=object) if not isinstance(left, pd.Series) else left)
+    if isinstance(right, (pd.Series, np.ndarray)):
+        right = pd.Series(np.asarray(right)) if not isinstance(right, pd.Series) else right.reset_index(drop=True)
+        known = left.notna().to_numpy() & right.notna().to_numpy()
+        right_values = right.to_numpy()
+    else:
+        known = left.notna().to_numpy() & (right is not None)
+        right_values = right
+    left_values = left.reset_index(drop=True).to_numpy()
+    out = np.zeros(len(left_values), dtype=bool)
+    if not known.any():
+        return out
+    lv = left_values[known]
+    rv = right_values[known] if isinstance(right_values, np.ndarray) else right_values
+    if op == "EQ":
+        result = lv == rv
+    elif op == "IQ":
+        result = lv != rv
+    else:
+        try:
+            result = {"LT": np.less, "GT": np.greater, "LTE": np.less_equal, "GTE": np.greater_equal}[op](lv, rv)
+        except TypeError:  # mixed numbers and text: compare as text
+            lv, rv = lv.astype(str), (rv.astype(str) if isinstance(rv, np.ndarray) else str(rv))
+            result = {"LT": np.less, "GT": np.greater, "LTE": np.less_equal, "GTE": np.greater_equal}[op](lv, rv)
+    out[known] = np.asarray(result, dtype=bool)
+    return out
+
+
+def _values(columns: _Columns, op: str, attr: str) -> pd.Series:
+    return columns.text(attr) if op in ("EQ", "IQ") else columns.ordered(attr)
+
+
+def _constant(columns: _Columns, op: str, attr: str, constant: str) -> object:
+    values = _values(columns, op, attr)
+    if values.dtype == float:
+        try:
+            return float(constant)
+        except ValueError:
+            return constant
+    return constant
+
+
+def _filter_mask(columns: _Columns, dc: DenialConstraint, tuple_name: str) -> np.ndarray:
+    """Rows that may play ``tuple_name``: all predicates on that tuple alone hold."""
+    mask = np.ones(columns.n, dtype=bool)
+    for pred in dc.predicates:
+        if pred.is_join or pred.left.tuple != tuple_name:
+            continue
+        left = _values(columns, pred.op, pred.left.attr)
+        if pred.right.constant is not None:
+            right = _constant(columns, pred.op, pred.left.attr, pred.right.constant)
+        else:
+            right = _values(columns, pred.op, pred.right.attr)
+        mask &= _compare(pred.op, left, right)
+    return mask
+
+
+def _check_one(columns: _Columns, dc: DenialConstraint, max_examples: int) -> ConstraintResult:
+    if dc.tuples == ("t1",):
+        rows = np.flatnonzero(_filter_mask(columns, dc, "t1"))
+        cells = {a: rows for a in dc.attributes("t1")}
+        examples = [_row_example(columns, int(r), dc.attributes("t1")) for r in rows[:max_examples]]
+        return ConstraintResult(dc, len(rows), rows, cells, dict(cells), examples)
+    left_rows = np.flatnonzero(_filter_mask(columns, dc, "t1"))
+    right_rows = np.flatnonzero(_filter_mask(columns, dc, "t2"))
+    joins = [p for p in dc.predicates if p.is_join]
+    keys = [p for p in joins if p.op == "EQ"]
+    residual = [p for p in joins if p.op != "EQ"]
+    # Orient every join predicate as (t1 side, t2 side).
+    keys = [_oriented(p) for p in keys]
+    residual = [_oriented(p) for p in residual]
+    fd = (len(residual) == 1 and residual[0].op == "IQ" and residual[0].left.attr == residual[0].right.attr
+          and all(k.left.attr == k.right.attr for k in keys) and np.array_equal(left_rows, right_rows))
+    if keys and fd:
+        return _check_dependency(columns, dc, left_rows, [k.left.attr for k in keys], residual[0].left.attr,
+                                 max_examples)
+    return _check_pairs(columns, dc, left_rows, right_rows, keys, residual, max_examples)
+
+
+def _oriented(pred: Predicate) -> Predicate:
+    if pred.left.tuple == "t1":
+        return pred
+    flip = {"LT": "GT", "GT": "LT", "LTE": "GTE", "GTE": "LTE"}
+    return Predicate(flip.get(pred.op, pred.op), pred.right, pred.left)
+
+
+def _check_dependency(columns: _Columns, dc: DenialConstraint, rows: np.ndarray, keys: list[str],
+                      target: str, max_examples: int) -> ConstraintResult:
+    """Keys -> target: rows of a key group holding more than one target value violate, pairwise."""
+    table = pd.DataFrame({f"k{i}": columns.text(k).to_numpy()[rows] for i, k in enumerate(keys)})
+    table["v"] = columns.text(target).to_numpy()[rows]
+    table["row"] = rows
+    table = table.dropna()
+    key_cols = [f"k{i}" for i in range(len(keys))]
+    counts = table.groupby(key_cols + ["v"], sort=False).size().rename("count").reset_index()
+    distinct = counts.groupby(key_cols, sort=False)["v"].transform("size")
+    counts = counts[distinct > 1]
+    empty = ConstraintResult(dc, 0, np.array([], dtype=np.int64))
+    if counts.empty:
+        return empty
+    squares = counts.assign(sq=counts["count"].astype(np.int64) ** 2)
+    per_group = squares.groupby(key_cols, sort=False)[["count", "sq"]].sum()
+    # Ordered pairs (r1, r2) with equal keys and different targets: total^2 - sum(count^2) per group.
+    violations = int((per_group["count"].astype(np.int64) ** 2 - per_group["sq"]).sum())
+    involved = table.merge(counts[key_cols].drop_duplicates(), on=key_cols, how="inner")
+    violating_rows = np.sort(involved["row"].to_numpy())
+    # The most common target value of each group is taken as right; the others are suspects.
+    ranked = counts.sort_values("count", ascending=False, kind="stable")
+    majority = ranked.drop_duplicates(key_cols)[key_cols + ["v"]].rename(columns={"v": "majority"})
+    involved = involved.merge(majority, on=key_cols, how="left")
+    suspect_rows = np.sort(involved.loc[involved["v"] != involved["majority"], "row"].to_numpy())
+    cells = {attr: violating_rows for attr in keys + [target]}
+    examples = []
+    shown = {}
+    if max_examples:
+        grouped = involved.groupby(key_cols, sort=False)["row"].agg(lambda r: sorted(r)[:5])
+        shown = {k if isinstance(k, tuple) else (k,): v for k, v in grouped.items()}
+    for values, group in counts.groupby(key_cols, sort=False):
+        if len(examples) >= max_examples:
+            break
+        key = values if isinstance(values, tuple) else (values,)
+        key_text = ", ".join(f"{k}={_short(v)}" for k, v in zip(keys, key, strict=True))
+        seen = ", ".join(f"{_short(v)} x{c}" for v, c in zip(group["v"], group["count"], strict=True))
+        rows_text = ", ".join(str(r) for r in shown[key])
+        examples.append(f"{key_text} has {target} in {{{seen}}} (rows {rows_text})")
+    return ConstraintResult(dc, violations, violating_rows, cells, {target: suspect_rows}, examples)
+
+
+def _check_pairs(columns: _Columns, dc: DenialConstraint, left_rows: np.ndarray, right_rows: np.ndarray,
+                 keys: list[Predicate], residual: list[Predicate], max_examples: int) -> ConstraintResult:
+    """General case: hash-join on the EQ keys (in chunks bounded by PAIR_BUDGET), then filter pairs."""
+    if keys:
+        left = pd.DataFrame({f"k{i}": columns.text(k.left.attr).to_numpy()[left_rows] for i, k in enumerate(keys)})
+        right = pd.DataFrame({f"k{i}": columns.text(k.right.attr).to_numpy()[right_rows]
+                              for i, k in enumerate(keys)})
+        left["r1"], right["r2"] = left_rows, right_rows
+        left, right = left.dropna(), right.dropna()
+        key_cols = [f"k{i}" for i in range(len(keys))]
+        sizes = right.groupby(key_cols, sort=False).size().rename("m")
+        per_left = left.join(sizes, on=key_cols)["m"].fillna(0).to_numpy()
+        chunks = _chunks(per_left, PAIR_BUDGET)
+        pair_frames = [left.iloc[a:b].merge(right, on=key_cols, how="inner")[["r1", "r2"]] for a, b in chunks]
+    else:
+        total = len(left_rows) * len(right_rows)
+        if total > MAX_CROSS_PAIRS:
+            raise ConfigError(f"constraint on line {dc.line} ({dc.text}) has no EQ predicate between t1 and t2: "
+                              f"checking it needs {total:,} row pairs; add an equality predicate")
+        step = max(1, PAIR_BUDGET // max(1, len(right_rows)))
+        pair_frames = [pd.DataFrame({"r1": np.repeat(left_rows[a:a + step], len(right_rows)),
+                                     "r2": np.tile(right_rows, len(left_rows[a:a + step]))})
+                       for a in range(0, len(left_rows), step)]
+    found = []
+    for pairs in pair_frames:
+        pairs = pairs[pairs["r1"].to_numpy() != pairs["r2"].to_numpy()]
+        mask = np.ones(len(pairs), dtype=bool)
+        for pred in residual:
+            if not mask.any():
+                break
+            lv = _values(columns, pred.op, pred.left.attr).to_numpy()[pairs["r1"].to_numpy()]
+            rv = _values(columns, pred.op, pred.right.attr).to_numpy()[pairs["r2"].to_numpy()]
+            mask &= _compare(pred.op, pd.Series(lv, dtype=object), pd.Series(rv, dtype=object))
+        found.append(pairs[mask])
+    pairs = pd.concat(found, ignore_index=True) if found else pd.DataFrame({"r1": [], "r2": []})
+    r1 = pairs["r1"].to_numpy(dtype=np.int64)
+    r2 = pairs["r2"].to_numpy(dtype=np.int64)
+    rows = np.union1d(r1, r2)
+    cells: dict[str, np.ndarray] = {}
+    for attr in dc.attributes("t1"):
+        cells[attr] = np.union1d(cells.get(attr, np.array([], dtype=np.int64)), r1)
+    for attr in dc.attributes("t2"):
+        cells[attr] = np.union1d(cells.get(attr, np.array([], dtype=np.int64)), r2)
+    attrs = list(dict.fromkeys(dc.attributes("t1") + dc.attributes("t2")))
+    examples = [f"rows {a} & {b}: " + "; ".join(
+        f"{attr} {_short(columns.text(attr).iat[a])} vs {_short(columns.text(attr).iat[b])}" for attr in attrs)
+        for a, b in zip(r1[:max_examples], r2[:max_examples], strict=True)]
+    return ConstraintResult(dc, len(pairs), rows, cells, dict(cells), examples)
+
+
+def _chunks(weights: np.ndarray, budget: int) -> list[tuple[int, int]]:
+    """Cut positions 0..n into consecutive ranges whose weights sum to about ``budget`` at most."""
+    if len(weights) == 0:
+        return []
+    cumulative = np.cumsum(weights)
+    bounds, start = [], 0
+    while start < len(weights):
+        base = cumulative[start - 1] if start else 0
+        end = int(np.searchsorted(cumulative, base + budget, side="right"))
+        end = max(end, start + 1)
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def _row_example(columns: _Columns, row: int, attrs: list[str]) -> str:
+    return f"row {row}: " + ", ".join(f"{a}={_short(columns.text(a).iat[row])}" for a in attrs)
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = "" if value is None else str(value).replace("\n", " ")
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")

@@ -1,0 +1,75 @@
+"""Reports people read: a compact Markdown summary (what failed, how many rows, example values) and an
+HTML page that puts the same summary above Great Expectations' Data Docs for the suite result."""
+
+from __future__ import annotations
+
+import html
+
+from labelgate.validation.findings import Finding
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(*, passed: bool, reason: str, findings: list[Finding], notes: list[str],
+                    rows: int | None) -> str:
+    """The Markdown summary: decision, failed checks first (critical before warning), then every check."""
+    lines = [f"# Data validation: {'PASSED' if passed else 'BLOCKED'}", "", reason, ""]
+    if rows is not None:
+        lines += [f"Rows checked: {rows}", ""]
+    for note in notes:
+        lines.append(f"- {note}")
+    if notes:
+        lines.append("")
+    failed = sorted((f for f in findings if not f.passed), key=lambda f: (f.severity != "critical", f.source))
+    if failed:
+        lines += ["## Failed checks", ""]
+        for f in failed:
+            rows_text = f" ({f.failing_rows} rows)" if f.failing_rows else ""
+            lines.append(f"- **{f.severity}** {f.source}: `{f.name}`{rows_text}: {f.detail}")
+            for example in f.examples:
+                lines.append(f"    - e.g. {example}")
+        lines.append("")
+    for source, title in (("expectation", "Expectations (Great Expectations)"),
+                          ("constraint", "Integrity constraints"), ("drift", "Drift against the champion")):
+        group = [f for f in findings if f.source == source]
+        if not group:
+            continue
+        passed_count = sum(f.passed for f in group)
+        lines += [f"## {title}: {passed_count} of {len(group)} passed", "",
+                  "| check | severity | result | detail |", "| --- | --- | --- | --- |"]
+        for f in group:
+            lines.append(f"| `{_cell(f.name)}` | {f.severity} | {'pass' if f.passed else 'FAIL'} | {_cell(f.detail)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_html(*, passed: bool, reason: str, findings: list[Finding], notes: list[str],
+                data_docs: str | None) -> str:
+    """A summary block followed by the GX Data Docs page (or only the summary when there is none)."""
+    colour = "#1a7f37" if passed else "#cf222e"
+    parts = [f'<div style="font-family:sans-serif;margin:1em;padding:1em;border:2px solid {colour}">',
+             f'<h1 style="color:{colour}">Data validation: {"PASSED" if passed else "BLOCKED"}</h1>',
+             f"<p>{html.escape(reason)}</p>"]
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
+    other = [f for f in findings if f.source != "expectation"]
+    if other:
+        parts.append("<table border='1' cellpadding='4' style='border-collapse:collapse'>"
+                     "<tr><th>check</th><th>severity</th><th>result</th><th>detail</th></tr>")
+        for f in other:
+            detail = f.detail + (f" e.g. {', '.join(f.examples)}" if f.examples else "")
+            parts.append(f"<tr><td>{html.escape(f.name)}</td><td>{f.severity}</td>"
+                         f"<td>{'pass' if f.passed else '<b>FAIL</b>'}</td><td>{html.escape(detail)}</td></tr>")
+        parts.append("</table>")
+    parts.append("</div>")
+    summary = "\n".join(parts)
+    if not data_docs:
+        return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>labelgate validation</title></head>" \
+               f"<body>{summary}</body></html>"
+    marker = data_docs.find("<body")
+    if marker == -1:
+        return summary + data_docs
+    close = data_docs.find(">", marker) + 1
+    return data_docs[:close] + summary + data_docs[close:]
