@@ -30,6 +30,15 @@ STEPS = ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "
 GATES = ("data-gate", "model-gate")
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
 BLOCKING_ERRORS = {"DataError", "ModelError"}
+# Friendly names at the top of runs/<run-id>/ for the outputs people open first: (task, artifact) -> link.
+SHORTCUTS = {
+    ("evaluate", "report"): "report.html",
+    ("weak-label", "lf_analysis_html"): "lf_analysis.html",
+    ("weak-label", "lf_analysis"): "lf_analysis.md",
+    ("validate", "report_html"): "validation.html",
+    ("validate", "report"): "validation.md",
+    ("train", "model"): "model",
+}
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _START = re.compile(r"^Executing task '([^']+)'")
@@ -58,6 +67,7 @@ class RunSummary:
     failure: dict[str, Any] | None
     metrics: dict[str, Any]
     pushed: dict[str, Any] | None
+    outputs: dict[str, str]
     arguments: dict[str, Any]
     seconds: float
 
@@ -135,6 +145,8 @@ def run_local(
         with contextlib.redirect_stdout(_LogTee(log, echo)), warnings.catch_warnings():
             # The component image name carries no "python"; the subprocess runner warns about that.
             warnings.filterwarnings("ignore", message=".*custom or non-Python base image.*")
+            # Cluster-only settings (pipelines/cluster.py: cpu/memory) are ignored here by design.
+            warnings.filterwarnings("ignore", message=".*have no effect in the current local runner.*")
             local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(run_dir),
                        raise_on_error=False)
             pipeline_func(**arguments)
@@ -142,6 +154,21 @@ def run_local(
                         seconds=time.monotonic() - started)
     (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
     return summary
+
+
+def link_outputs(run_dir: Path, task_root: Path | None) -> dict[str, str]:
+    """Symlink the outputs people open first to the top of the run folder; returns name -> target."""
+    links = {}
+    for (task, artifact), name in SHORTCUTS.items():
+        target = task_root / task / artifact if task_root else None
+        if target is None or not target.exists():
+            continue
+        link = run_dir / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target.relative_to(run_dir))
+        links[name] = str(link)
+    return links
 
 
 def _printer(stream: TextIO) -> Callable[[str], None]:
@@ -175,6 +202,9 @@ def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: d
     failure = _first_failure(task_root, [s.name for s in steps])
     metrics = _artifact_metadata(task_root, "evaluate", "metrics")
     pushed = _pushed(task_root)
+    if pushed is not None:
+        pushed = {"model_name": arguments.get("model_name"), "registry_uri": arguments.get("registry_uri"), **pushed}
+    outputs = link_outputs(run_dir, task_root)
 
     blocked = [g for g in gates.values() if not g.get("passed")]
     if pushed and watcher.steps.get("push", StepRecord("push")).status == "ok":
@@ -193,7 +223,7 @@ def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: d
     return RunSummary(
         run_id=run_id, run_dir=str(run_dir), exit_code=exit_code, outcome=outcome,
         steps=[{"name": s.name, "status": s.status, "seconds": s.seconds} for s in steps],
-        gates=gates, failure=failure, metrics=metrics, pushed=pushed, arguments=arguments,
+        gates=gates, failure=failure, metrics=metrics, pushed=pushed, outputs=outputs, arguments=arguments,
         seconds=round(seconds, 1),
     )
 
@@ -247,13 +277,15 @@ def format_summary(summary: RunSummary) -> str:
             lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
     if summary.failure:
         lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
-    shown = {k: v for k, v in summary.metrics.items() if isinstance(v, (int, float))}
+    shown = {k: v for k, v in summary.metrics.items() if isinstance(v, (int, float)) and k != "blessed"}
     if shown:
         lines += ["", "Test metrics:"]
-        lines += [f"  {k:<24} {v:.4f}" for k, v in sorted(shown.items())]
+        lines += [f"  {k:<24} {v:.0f}" if k.endswith("rows") else f"  {k:<24} {v:.4f}" for k, v in sorted(shown.items())]
     if summary.pushed:
         lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
-        lines.append("  serve it with: make serve")
+        lines.append("  serve it with: make serve    (models: labelgate models list)")
+    if summary.outputs:
+        lines += ["", "Open:"] + [f"  {path}" for path in summary.outputs.values()]
     lines += ["", f"Outputs: {summary.run_dir}  (log: pipeline.log, summary: summary.json)",
               f"Exit code: {summary.exit_code}"]
     return "\n".join(lines)

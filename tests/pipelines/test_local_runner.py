@@ -67,7 +67,8 @@ def test_outcome_and_exit_code(tmp_path, arguments, exit_code, outcome):
         assert gate["passed"] is arguments["passed"]
         assert steps["push"] == ("ok" if arguments["passed"] else "skipped")
     if exit_code == EXIT_OK:
-        assert summary.pushed == {"registry_uri": "sqlite:///x.db", "version": "7"}
+        # The pushed step's own metadata, plus the run's registry and model name.
+        assert summary.pushed == {"registry_uri": "sqlite:///x.db", "version": "7", "model_name": None}
     if arguments["mode"] == "bad-input":
         assert summary.failure["message"] == "raw.csv: missing column(s) ['CONTENT']"
         assert "Failed in ingest: DataError" in format_summary(summary)
