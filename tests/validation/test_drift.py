@@ -8,7 +8,7 @@ from labelgate.validation.settings import ValidationSettings
 
 from .tiny import make_frame, weak_labels
 
-SETTINGS = ValidationSettings(categorical_columns=("CLASS", "split"))
+SETTINGS = ValidationSettings(categorical_columns=("CLASS", "split"))  # split: a second column
 
 
 def _profile(frame, reference=None):
@@ -88,3 +88,12 @@ def test_missing_profiled_column_is_recorded_not_fatal():
                             probs=None, settings=SETTINGS)
     assert profile["missing_columns"] == ["CONTENT"]
     assert "CLASS" in profile["categorical"]
+
+
+def test_a_coverage_jump_is_only_a_warning():
+    reference = _profile(make_frame(200))
+    changed = make_frame(200)
+    changed["CONTENT"] = changed["CONTENT"] + " song"
+    failed = _failed(reference, changed)
+    jump = failed["drift: LF 'lf_song' coverage"]
+    assert "jumped" in jump.detail and jump.severity == "warning" and not jump.blocks

@@ -75,3 +75,13 @@ def test_data_docs_page_shows_the_failed_expectation(frame, suite):
     frame.loc[0, "CONTENT"] = pd.NA
     html = data_docs_html(run_suite(frame, suite).result)
     assert "<html" in html.lower() and "CONTENT" in html
+
+
+def test_a_huge_cell_is_blocked_and_clipped_in_the_report(frame, suite):
+    frame.loc[3, "CONTENT"] = "x" * 2_000_000
+    run = run_suite(frame, suite)
+    length = _by_name(run.findings)["expect_column_value_lengths_to_be_between(CONTENT)"]
+    assert length.blocks and length.failing_rows == 1
+    assert len(length.line()) < 400
+    html = data_docs_html(run.result)
+    assert len(html) < 500_000 and "(2000000 characters)" in html

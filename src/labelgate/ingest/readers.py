@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 
 import fsspec
@@ -33,13 +34,29 @@ class RawFile:
     frame: pd.DataFrame
 
 
+# Leading bytes of formats people hand in by mistake, so the error can say what the file really is.
+MAGIC = (
+    (b"\x1f\x8b", "a gzip-compressed file", "name it with a .gz suffix (e.g. data.csv.gz) or decompress it"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)", "export or extract it as CSV"),
+    (b"%PDF", "a PDF document", "export the table as CSV"),
+    (b"\x89PNG", "a PNG image", "point labelgate at the data file"),
+    (b"\xff\xd8\xff", "a JPEG image", "point labelgate at the data file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office (.xls) file", "export it as CSV"),
+    (b"SQLite format 3", "an SQLite database", "export the table as CSV"),
+)
+COMPRESSED = ".gz"
+
+
 def file_format(uri: str) -> str:
-    """The table format implied by the file extension; a clear error for anything else."""
+    """The table format implied by the file extension (a ``.gz`` suffix is allowed); a clear error for
+    anything else."""
     lowered = uri.lower()
+    if lowered.endswith(COMPRESSED):
+        lowered = lowered[: -len(COMPRESSED)]
     for ext, kind in FORMATS.items():
         if lowered.endswith(ext):
             return kind
-    raise DataError(f"{uri}: unsupported file extension; labelgate reads {sorted(FORMATS)}")
+    raise DataError(f"{uri}: unsupported file extension; labelgate reads {sorted(FORMATS)} (optionally .gz)")
 
 
 def list_data_files(uri: str) -> list[str]:
@@ -59,7 +76,9 @@ def list_data_files(uri: str) -> list[str]:
 
 
 def _has_known_extension(path: str) -> bool:
-    return any(path.lower().endswith(ext) for ext in FORMATS)
+    lowered = path.lower()
+    lowered = lowered[: -len(COMPRESSED)] if lowered.endswith(COMPRESSED) else lowered
+    return any(lowered.endswith(ext) for ext in FORMATS)
 
 
 def read_file(uri: str) -> RawFile:
@@ -71,12 +90,15 @@ def read_file(uri: str) -> RawFile:
     except FileNotFoundError as exc:
         raise DataError(f"{uri}: file not found") from exc
     name = uri.rstrip("/").rsplit("/", 1)[-1]
+    digest = hashlib.sha256(payload).hexdigest()
+    if uri.lower().endswith(COMPRESSED):
+        payload = _gunzip(uri, payload)
     if not payload.strip():
         raise DataError(f"{uri}: the file is empty")
     frame = _parse(uri, kind, payload)
     if frame.empty:
         raise DataError(f"{uri}: the file has a header but no rows")
-    return RawFile(uri=uri, name=name, sha256=hashlib.sha256(payload).hexdigest(), frame=frame)
+    return RawFile(uri=uri, name=name, sha256=digest, frame=frame)
 
 
 def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
@@ -89,13 +111,35 @@ def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
             raise DataError(f"{uri}: unreadable Parquet file: {exc}") from exc
     if payload[:4] == PARQUET_MAGIC:
         raise DataError(f"{uri}: this is a Parquet file but its extension says {kind}; rename it to .parquet")
+    for magic, what, fix in MAGIC:
+        if payload.startswith(magic):
+            raise DataError(f"{uri}: this is {what}, not {kind} text; {fix}")
     text = _decode(uri, payload)
+    head = text[:512].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")):
+        raise DataError(f"{uri}: this is an HTML/XML page, not {kind} data (a failed download or an error page?)")
     if kind == "jsonl":
         return _parse_jsonl(uri, text)
     return _parse_csv(uri, text)
 
 
+def _gunzip(uri: str, payload: bytes) -> bytes:
+    import gzip
+    import zlib
+
+    try:
+        return gzip.decompress(payload)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{uri}: the name ends in .gz but the file is not valid gzip data ({exc})") from exc
+
+
 def _decode(uri: str, payload: bytes) -> str:
+    if payload[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark is unambiguous: read it
+        try:
+            return payload.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{uri}: starts with a UTF-16 byte-order mark but is not valid UTF-16; "
+                            "re-encode the file as UTF-8") from exc
     try:
         return payload.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -110,19 +154,58 @@ def _parse_csv(uri: str, text: str) -> pd.DataFrame:
     if "\x00" in text:
         raise DataError(f"{uri}: contains NUL bytes; it is probably a binary file, not CSV")
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                           on_bad_lines="error", engine="c")
+        # index_col=False: with the default, a first data row with one extra cell silently turns the first
+        # column into the index and shifts every value; here pandas warns instead, and we refuse.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                                on_bad_lines="error", engine="c", index_col=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text)}")
+        return frame
     except pd.errors.ParserError as exc:
-        raise DataError(f"{uri}: malformed CSV: {exc}") from exc
+        if "Expected" in str(exc) and "fields" in str(exc):  # locate it ourselves: pandas miscounts lines
+            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text)}") from exc  # after quoted newlines
+        raise DataError(f"{uri}: malformed CSV: {str(exc).strip()}{_csv_hint(str(exc))}") from exc
     except csv.Error as exc:
         raise DataError(f"{uri}: malformed CSV: {exc}") from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{uri}: the file has no columns") from exc
 
 
+def _first_ragged_row(text: str) -> str:
+    """Find the first row whose cell count differs from the header's (only on the error path)."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    for row in rows:
+        if row and len(row) != len(header):
+            return (f"line {rows.line_num} has {len(row)} cells but the header has {len(header)}: quote cells that "
+                    "contain the delimiter, or remove the extra delimiters")
+    return "some rows have more cells than the header"
+
+
+def _csv_hint(message: str) -> str:
+    """Say in plain words what the C parser's message usually means."""
+    if "EOF inside string" in message:
+        return " (a quoted cell is never closed: look for a stray \" on or after that row)"
+    return ""
+
+
 def _parse_jsonl(uri: str, text: str) -> pd.DataFrame:
     import json
 
+    if text.lstrip().startswith("["):  # a JSON array of objects (what many tools write as .json)
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{uri}: starts like a JSON array but is not valid JSON: {exc.msg} "
+                            f"(line {exc.lineno}, column {exc.colno})") from exc
+        bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+        if bad is not None:
+            raise DataError(f"{uri}: item {bad} of the JSON array is a {type(records[bad]).__name__}, "
+                            "expected an object (one per row)")
+        return pd.DataFrame(records)
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -130,7 +213,10 @@ def _parse_jsonl(uri: str, text: str) -> pd.DataFrame:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{uri}: line {number} is not valid JSON: {exc.msg}") from exc
+            hint = ""
+            if number == 1 and line.strip() == "{":
+                hint = "; write one JSON object per line (JSON Lines) or an array of objects"
+            raise DataError(f"{uri}: line {number} is not valid JSON: {exc.msg}{hint}") from exc
         if not isinstance(row, dict):
             raise DataError(f"{uri}: line {number} is a JSON {type(row).__name__}, expected an object")
         rows.append(row)

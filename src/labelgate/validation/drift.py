@@ -139,10 +139,14 @@ def compare_profiles(reference: dict[str, Any], current: dict[str, Any], setting
         before, after = ref_cov[name], cur_cov[name]
         allowed = max(settings.min_lf_coverage_change, settings.max_lf_coverage_change * before)
         change = abs(after - before)
-        verb = "collapsed" if after < before else "jumped"
-        detail = (f"coverage {before:.3f} -> {after:.3f}" + (f" ({verb})" if change > allowed else "")
+        # A collapse (the LF stopped firing) means the data or the LF broke: it has drift_severity.
+        # A jump is reported as a warning: new data often simply holds more of what an LF looks for.
+        collapsed = after < before
+        detail = (f"coverage {before:.3f} -> {after:.3f}"
+                  + (f" ({'collapsed' if collapsed else 'jumped'})" if change > allowed else "")
                   + f"; allowed change {allowed:.3f}")
-        findings.append(Finding("drift", f"drift: LF '{name}' coverage", severity, change <= allowed, detail))
+        findings.append(Finding("drift", f"drift: LF '{name}' coverage", severity if collapsed else "warning",
+                                change <= allowed, detail))
     if ref_cov and cur_cov:
         gone, new = sorted(set(ref_cov) - set(cur_cov)), sorted(set(cur_cov) - set(ref_cov))
         if gone or new:

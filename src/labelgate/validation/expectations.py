@@ -186,5 +186,19 @@ def data_docs_html(result: Any) -> str:
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
+    for item in result.results:  # a 10 MB cell would otherwise land in the page whole
+        if item.result:
+            item.result = _clip(item.result)
     document = ValidationResultsPageRenderer().render(result)
     return DefaultJinjaPageView().render(document)
+
+
+def _clip(value: Any, limit: int = 200) -> Any:
+    """The same structure with every string longer than ``limit`` characters cut, for display."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
+    if isinstance(value, dict):
+        return {k: _clip(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clip(v, limit) for v in value]
+    return value

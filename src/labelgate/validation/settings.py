@@ -20,7 +20,7 @@ class ValidationSettings:
     max_js_distance: float = 0.2
     # L-infinity distance (largest absolute change of one category's share) for categorical columns.
     max_linf_distance: float = 0.2
-    # An LF's coverage may change by this fraction of the champion's coverage ...
+    # An LF's coverage may drop by this fraction of the champion's coverage (a larger rise is a warning) ...
     max_lf_coverage_change: float = 0.5
     # ... but changes smaller than this absolute amount are noise and never count.
     min_lf_coverage_change: float = 0.03
@@ -30,7 +30,7 @@ class ValidationSettings:
     # categorical ones by the share of each value (the ``top_categories`` most common; the rest pooled).
     length_columns: tuple[str, ...] = ("CONTENT",)
     numeric_columns: tuple[str, ...] = ()
-    categorical_columns: tuple[str, ...] = ("CLASS", "split")
+    categorical_columns: tuple[str, ...] = ("CLASS",)
     top_categories: int = 50
     bins: int = 20
     drift_severity: str = "critical"
