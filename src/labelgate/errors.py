@@ -23,3 +23,7 @@ class ModelError(LabelgateError):
 
 class RegistryError(LabelgateError):
     """The model registry refused an operation or holds something unexpected."""
+
+
+class ServingError(LabelgateError):
+    """A model failed to start, answer, or agree with its offline predictions when served."""

@@ -13,6 +13,8 @@ from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 # One line per command module; each adds its subcommands and sets ``handler`` on them.
 COMMAND_MODULES: tuple[str, ...] = (
     "labelgate.cli.pipeline",
+    "labelgate.cli.models",
+    "labelgate.cli.serve",
 )
 
 

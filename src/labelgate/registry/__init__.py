@@ -1,1 +1,12 @@
-"""labelgate.registry"""
+"""labelgate.registry: MLflow tracking and model registry (bundles, the ``champion`` alias, rollback)."""
+
+from labelgate.registry.store import (
+    CHAMPION_ALIAS,
+    DEFAULT_REGISTRY_URI,
+    champion_file,
+    champion_model_dir,
+    promote,
+    rollback,
+)
+
+__all__ = ["CHAMPION_ALIAS", "DEFAULT_REGISTRY_URI", "champion_file", "champion_model_dir", "promote", "rollback"]

@@ -1,0 +1,34 @@
+"""Push step: infra-validate the blessed model, register it in MLflow, verify it, move `champion`."""
+
+from typing import NamedTuple
+
+from kfp import dsl
+from kfp.dsl import Artifact, Dataset, Input, Markdown, Model, Output
+
+from labelgate.components.image import BASE_IMAGE
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
+def push(
+    model: Input[Model],
+    profile: Input[Dataset],
+    blessing: Input[Artifact],
+    registry_uri: str,
+    model_name: str,
+    pushed: Output[Markdown],
+) -> NamedTuple("Outputs", [("version", str)]):
+    """Serve the candidate in a subprocess and check its answers, then register it (model, profile,
+    blessing, lineage) and point the `champion` alias at it; the old champion stays on any failure."""
+    from collections import namedtuple
+
+    from labelgate.registry.step import run_push
+    from labelgate.steps import step_failures
+
+    with step_failures("push", pushed.path):
+        version = run_push(
+            model_dir=model.path, model_uri=model.uri, model_metadata=model.metadata,
+            profile_path=profile.path, profile_uri=profile.uri,
+            blessing_path=blessing.path, blessing_uri=blessing.uri,
+            registry_uri=registry_uri, model_name=model_name, out_path=pushed.path,
+        )
+    return namedtuple("Outputs", ["version"])(version)

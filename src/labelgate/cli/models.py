@@ -1,0 +1,63 @@
+"""`labelgate models list | promote VERSION | rollback`: the registered versions and the champion alias."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    from labelgate.registry.store import DEFAULT_REGISTRY_URI
+
+    parser.add_argument("--registry-uri", default=DEFAULT_REGISTRY_URI, help="MLflow tracking/registry URI")
+    parser.add_argument("--model-name", default="youtube-spam", help="registered model name")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("models", help="list registered versions, promote one, or roll back the champion")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listing = verbs.add_parser("list", help="every version, newest first, with its status and aliases")
+    _common(listing)
+    listing.set_defaults(handler=handle_list)
+    promoting = verbs.add_parser("promote", help="make a verified VERSION the champion")
+    promoting.add_argument("version", metavar="VERSION")
+    _common(promoting)
+    promoting.set_defaults(handler=handle_promote)
+    rolling = verbs.add_parser("rollback", help="give the champion back to the version that held it before")
+    _common(rolling)
+    rolling.set_defaults(handler=handle_rollback)
+
+
+def _reload_hint(name: str) -> str:
+    return (f"a running `labelgate serve` picks it up on reload: "
+            f"curl -X POST http://127.0.0.1:8080/v2/repository/models/{name}/load")
+
+
+def handle_list(args: argparse.Namespace) -> int:
+    from labelgate.registry.store import list_versions
+
+    versions = list_versions(args.registry_uri, args.model_name)
+    print(f"{args.model_name} in {args.registry_uri}: {len(versions)} version(s)")
+    print(f"{'VERSION':>7}  {'STATUS':<10} {'ALIASES':<18} {'CREATED (UTC)':<19}  {'SOURCE'}")
+    for v in versions:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(v.created_ms / 1000)) if v.created_ms else "-"
+        aliases = ",".join(v.aliases) or "-"
+        rolled = " (rolled back)" if v.tags.get("labelgate.rolled_back") == "true" else ""
+        print(f"{v.version:>7}  {v.status + rolled:<10} {aliases:<18} {created:<19}  {v.source}")
+    return 0
+
+
+def handle_promote(args: argparse.Namespace) -> int:
+    from labelgate.registry.store import promote
+
+    previous = promote(args.registry_uri, args.model_name, args.version)
+    print(f"champion of {args.model_name}: version {args.version} (was {previous or 'none'}); {_reload_hint(args.model_name)}")
+    return 0
+
+
+def handle_rollback(args: argparse.Namespace) -> int:
+    from labelgate.registry.store import rollback
+
+    current, target = rollback(args.registry_uri, args.model_name)
+    print(f"champion of {args.model_name}: version {target} (rolled back from {current}); {_reload_hint(args.model_name)}")
+    return 0

@@ -1,0 +1,167 @@
+"""Push a blessed model: infra-validate it, register it in MLflow with everything it needs, verify the
+stored copy, and only then move the ``champion`` alias.
+
+Order matters. Until the alias moves, a crash (or a failed check) leaves a version tagged ``registered``
+or ``failed`` that nothing serves, and the previous champion stays in place.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labelgate.errors import RegistryError
+from labelgate.registry import tracking
+from labelgate.registry.bundle import BLESSING_FILE, MODEL_SUBDIR, build_bundle
+from labelgate.registry.store import (
+    BUNDLE_ARTIFACT_PATH,
+    MANIFEST_TAG,
+    STATUS_TAG,
+    champion_version,
+    download_version,
+    ensure_experiment,
+    open_client,
+    promote,
+)
+from labelgate.steps import progress
+
+INFRA_FILE = "infra_validation.json"
+DEFAULT_LOADER = "labelgate.training:load_predictor"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did, for the step's outputs and the run summary."""
+
+    version: str
+    previous: str | None
+    run_id: str
+    source: str
+    infra: dict[str, Any]
+
+    def to_markdown(self, model_name: str, registry_uri: str) -> str:
+        previous = f"version {self.previous}" if self.previous else "none (first champion)"
+        infra = self.infra
+        return "\n".join([
+            f"# Pushed `{model_name}` version {self.version}",
+            "",
+            f"- champion: version {self.version} (previous champion: {previous})",
+            f"- registry: `{registry_uri}`; artifacts: `{self.source}`",
+            f"- MLflow run: `{self.run_id}`",
+            f"- infra-validation: server ready in {infra.get('startup_s', 'n/a')} s, {infra.get('requests', 0)} "
+            f"requests, max |served - offline| = {infra.get('max_abs_diff', 'n/a')}, malformed request -> "
+            f"HTTP {infra.get('bad_request_status', 'n/a')}",
+            "",
+            "Serve it: `make serve`. Undo it: `labelgate models rollback`.",
+        ])
+
+
+def read_blessing(path: str | Path) -> dict[str, Any]:
+    """The evaluate step's blessing; refuses one that says the model is not blessed."""
+    path = Path(path)
+    try:
+        blessing = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RegistryError(f"cannot read the blessing at {path}: {exc}") from exc
+    if not isinstance(blessing, dict):
+        raise RegistryError(f"the blessing at {path} must be a JSON object")
+    if blessing.get("blessed") is False:
+        raise RegistryError(f"the model is not blessed ({blessing.get('reason', 'no reason given')}); refusing to push")
+    return blessing
+
+
+def _offline(model_dir: Path, loader: str, texts: Sequence[str]) -> np.ndarray:
+    from labelgate.cli.serve import resolve_loader
+
+    return np.asarray(resolve_loader(loader)(model_dir).predict_proba(list(texts)), dtype=np.float64)
+
+
+def verify_version(*, registry_uri: str, model_name: str, version: str, expected: np.ndarray,
+                   texts: Sequence[str], loader: str) -> None:
+    """Download the registered version afresh, check it against its manifest, load it and compare its
+    predictions with the candidate's."""
+    bundle = download_version(registry_uri, model_name, version, refresh=True)
+    got = _offline(bundle / MODEL_SUBDIR, loader, texts)
+    if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-6):
+        raise RegistryError(f"version {version} as stored predicts differently from the candidate that was validated")
+
+
+def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessing_path: str | Path,
+               registry_uri: str, model_name: str, run_key: str, lineage: Mapping[str, str] | None = None,
+               model_metrics: Mapping[str, Any] | None = None, loader: str = DEFAULT_LOADER,
+               infra_validate: bool = True) -> PushResult:
+    """Validate, register, verify and promote ``model_dir`` as the new champion of ``model_name``."""
+    from labelgate.serving import infra as infra_check
+
+    model_dir = Path(model_dir)
+    blessing = read_blessing(blessing_path)
+    texts = list(infra_check.SMOKE_TEXTS)
+    if infra_validate:
+        progress("push", "infra-validation: starting the model server on the candidate")
+        infra = infra_check.infra_validate(model_dir=model_dir, model_name=model_name, loader=loader).to_dict()
+        progress("push", f"infra-validation passed: ready in {infra['startup_s']} s, "
+                         f"max |served - offline| {infra['max_abs_diff']:.1e}")
+    else:
+        infra = {"passed": False, "skipped": True}
+    expected = _offline(model_dir, loader, texts)
+
+    client = open_client(registry_uri)
+    staging = Path(tempfile.mkdtemp(prefix="labelgate-push-"))
+    version: str | None = None
+    try:
+        bundle = staging / BUNDLE_ARTIFACT_PATH
+        (staging / INFRA_FILE).write_text(json.dumps(infra, indent=2))
+        digest = build_bundle(out_dir=bundle, model_dir=model_dir, profile_path=profile_path,
+                              blessing_path=blessing_path, extra_files={INFRA_FILE: staging / INFRA_FILE})
+        ensure_experiment(client, registry_uri, model_name)
+        lineage = {k: str(v) for k, v in (lineage or {}).items()}
+        run_id = tracking.log_step(
+            registry_uri=registry_uri, experiment=model_name, run_key=run_key, step="push",
+            params=lineage, metrics={"train": dict(model_metrics or {}), "evaluate": blessing, "infra": infra},
+            files={BLESSING_FILE: Path(blessing_path), INFRA_FILE: staging / INFRA_FILE},
+        )
+        progress("push", f"uploading the model bundle to MLflow run {run_id}")
+        client.log_artifacts(run_id, str(bundle), BUNDLE_ARTIFACT_PATH)
+        source = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{BUNDLE_ARTIFACT_PATH}"
+        try:
+            client.create_registered_model(model_name, description="labelgate text classifier")
+        except Exception as exc:
+            if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+                raise RegistryError(f"cannot create registered model {model_name!r}: {exc}") from exc
+        tags = {STATUS_TAG: "registered", MANIFEST_TAG: digest, tracking.RUN_KEY_TAG: run_key, **lineage}
+        reason = str(blessing.get("reason", ""))[:5000]
+        mv = client.create_model_version(model_name, source, run_id=run_id, tags=tags, description=reason)
+        version = str(mv.version)
+        progress("push", f"registered {model_name} version {version}; verifying the stored copy")
+        verify_version(registry_uri=registry_uri, model_name=model_name, version=version,
+                       expected=expected, texts=texts, loader=loader)
+        client.set_model_version_tag(model_name, version, STATUS_TAG, "verified")
+        previous = promote(registry_uri, model_name, version)
+        tracking.log_step(registry_uri=registry_uri, experiment=model_name, run_key=run_key, step="push",
+                          tags={"labelgate.pushed_version": version})
+        progress("push", f"champion: {model_name} version {version} (was {previous or 'none'})")
+        return PushResult(version=version, previous=previous, run_id=run_id, source=source, infra=infra)
+    except Exception as exc:
+        if version is not None:
+            try:
+                client.set_model_version_tag(model_name, version, STATUS_TAG, "failed")
+            except Exception:  # the registry itself may be what failed; the alias is untouched either way
+                pass
+        try:
+            current = champion_version(client, model_name)
+        except Exception:
+            current = "unknown (the registry did not answer)"
+        if isinstance(exc, RegistryError):
+            raise
+        raise RegistryError(
+            f"push of {model_name} failed before the champion moved (champion stays {current or 'unset'}): {exc}"
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

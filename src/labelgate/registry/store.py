@@ -1,0 +1,260 @@
+"""The model registry is MLflow's: this module opens it, resolves the ``champion`` alias, and moves it.
+
+Registry URIs are MLflow tracking URIs. A local ``sqlite:///<dir>/<file>.db`` store keeps its artifacts
+beside the database, in ``<dir>/artifacts``, so the whole registry is one folder and needs no server.
+Every registered version holds one *bundle* (see :mod:`labelgate.registry.bundle`); the alias is the
+single source of truth for what is served, and a tag on the registered model keeps the alias history
+that ``rollback`` walks back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.parse
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from labelgate.errors import RegistryError
+from labelgate.registry.bundle import MODEL_SUBDIR, verify_bundle
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+DEFAULT_REGISTRY_URI = "sqlite:///mlruns/mlflow.db"
+CHAMPION_ALIAS = "champion"
+BUNDLE_ARTIFACT_PATH = "labelgate_model"
+HISTORY_TAG = "labelgate.champion_history"
+STATUS_TAG = "labelgate.status"
+MANIFEST_TAG = "labelgate.manifest_sha256"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One registered version as `labelgate models list` shows it."""
+
+    version: str
+    status: str
+    aliases: tuple[str, ...]
+    created_ms: int
+    source: str
+    run_id: str | None
+    tags: dict[str, str]
+
+
+def local_artifact_root(registry_uri: str) -> Path | None:
+    """The artifact folder of a local SQLite registry (``<db dir>/artifacts``); None for other URIs."""
+    parsed = urllib.parse.urlparse(registry_uri)
+    if parsed.scheme != "sqlite":
+        return None
+    db_path = registry_uri[len("sqlite:///") :]
+    if not db_path or db_path == ":memory:":
+        raise RegistryError(f"registry URI {registry_uri!r}: a SQLite registry needs a file path")
+    return Path(db_path).resolve().parent / "artifacts"
+
+
+def open_client(registry_uri: str) -> MlflowClient:
+    """An MlflowClient for tracking and registry at ``registry_uri``; creates a local store's folders."""
+    from mlflow import MlflowClient
+
+    root = local_artifact_root(registry_uri)
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    try:
+        return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
+    except Exception as exc:  # MLflow raises many types for an unusable URI
+        raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}") from exc
+
+
+def ensure_experiment(client: MlflowClient, registry_uri: str, name: str) -> str:
+    """The id of experiment ``name``, creating it (artifacts in the local store's folder) if missing."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    root = local_artifact_root(registry_uri)
+    location = (root / name).as_uri() if root is not None else None
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except Exception:  # created concurrently by another step: read it back
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+def _is_missing(exc: Exception) -> bool:
+    return getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+
+
+def champion_version(client: MlflowClient, model_name: str) -> str | None:
+    """The version the ``champion`` alias points at, or None when there is no champion (or model) yet."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        registered = client.get_registered_model(model_name)
+    except MlflowException as exc:
+        if _is_missing(exc):
+            return None
+        raise RegistryError(f"cannot read the champion of model {model_name!r}: {exc}") from exc
+    version = (registered.aliases or {}).get(CHAMPION_ALIAS)
+    return None if version is None else str(version)
+
+
+def _cache_dir(registry_uri: str, model_name: str, version: str) -> Path:
+    root = local_artifact_root(registry_uri)
+    key = sha256(str(root or registry_uri).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "labelgate-registry" / key / model_name / version
+
+
+def download_version(registry_uri: str, model_name: str, version: str, *, refresh: bool = False) -> Path:
+    """A verified local copy of the bundle of ``model_name`` version ``version`` (cached per version)."""
+    import mlflow.artifacts
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    client = open_client(registry_uri)
+    try:
+        mv = client.get_model_version(model_name, str(version))
+    except Exception as exc:
+        raise RegistryError(f"model {model_name!r} has no version {version!r} in {registry_uri}") from exc
+    target = _cache_dir(registry_uri, model_name, str(version))
+    expected = mv.tags.get(MANIFEST_TAG)
+    if target.exists() and not refresh:
+        try:
+            if verify_bundle(target) == expected:
+                return target
+        except RegistryError:
+            pass
+        shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
+    try:
+        source = client.get_model_version_download_uri(model_name, str(version))
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(staging)))
+        manifest = verify_bundle(local)
+        if expected is None:
+            raise RegistryError(
+                f"model {model_name!r} version {version} carries no {MANIFEST_TAG} tag; it was not pushed by labelgate"
+            )
+        if expected != manifest:
+            raise RegistryError(
+                f"model {model_name!r} version {version}: the stored bundle does not match the manifest "
+                f"digest recorded when it was pushed ({manifest[:12]} != {str(expected)[:12]})"
+            )
+        shutil.rmtree(target, ignore_errors=True)
+        local.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def champion_bundle(registry_uri: str, model_name: str) -> Path | None:
+    """A verified local copy of the champion's bundle, or None when there is no champion."""
+    version = champion_version(open_client(registry_uri), model_name)
+    if version is None:
+        return None
+    return download_version(registry_uri, model_name, version)
+
+
+def champion_model_dir(registry_uri: str, model_name: str) -> Path | None:
+    """A local copy of the champion's model directory (for ``load_predictor``); None without a champion."""
+    bundle = champion_bundle(registry_uri, model_name)
+    return None if bundle is None else bundle / MODEL_SUBDIR
+
+
+def champion_file(registry_uri: str, model_name: str, name: str) -> Path | None:
+    """A file stored with the champion version (e.g. ``profile.json``); None without a champion or file."""
+    bundle = champion_bundle(registry_uri, model_name)
+    if bundle is None:
+        return None
+    path = bundle / name
+    return path if path.is_file() else None
+
+
+def _history(client: MlflowClient, model_name: str) -> list[str]:
+    raw = client.get_registered_model(model_name).tags.get(HISTORY_TAG, "[]")
+    try:
+        history = json.loads(raw)
+    except json.JSONDecodeError:
+        return []
+    return [str(v) for v in history] if isinstance(history, list) else []
+
+
+def promote(registry_uri: str, model_name: str, version: str) -> str | None:
+    """Point ``champion`` at ``version`` (which must be verified); returns the previous champion."""
+    client = open_client(registry_uri)
+    version = str(version)
+    try:
+        mv = client.get_model_version(model_name, version)
+    except Exception as exc:
+        raise RegistryError(f"model {model_name!r} has no version {version!r}") from exc
+    status = mv.tags.get(STATUS_TAG)
+    if status != "verified":
+        raise RegistryError(
+            f"model {model_name!r} version {version} is {status or 'unverified'}, not verified; "
+            "only a version whose push completed can become champion"
+        )
+    previous = champion_version(client, model_name)
+    history = _history(client, model_name)
+    if previous is not None and (not history or history[-1] != previous):
+        history.append(previous)  # the alias was moved outside labelgate (e.g. in the MLflow UI)
+    if not history or history[-1] != version:
+        history.append(version)
+    # The history tag is written before the alias: a crash in between leaves a trailing entry that
+    # rollback ignores (it trims the history back to the alias, which stays the source of truth).
+    client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history[-100:]))
+    client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+    return previous
+
+
+def rollback(registry_uri: str, model_name: str) -> tuple[str, str]:
+    """Move ``champion`` back to the version that held it before the current one; (from, to)."""
+    client = open_client(registry_uri)
+    current = champion_version(client, model_name)
+    if current is None:
+        raise RegistryError(f"model {model_name!r} has no champion to roll back")
+    history = _history(client, model_name)
+    while history and history[-1] != current:
+        history.pop()
+    if history:
+        history.pop()
+    while history and history[-1] == current:
+        history.pop()
+    if not history:
+        raise RegistryError(
+            f"model {model_name!r}: version {current} is the first champion; there is nothing to roll back to"
+        )
+    target = history[-1]
+    client.set_model_version_tag(model_name, current, "labelgate.rolled_back", "true")
+    client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history))
+    client.set_registered_model_alias(model_name, CHAMPION_ALIAS, target)
+    return current, target
+
+
+def list_versions(registry_uri: str, model_name: str) -> list[VersionInfo]:
+    """Every version of ``model_name``, newest first, with its status tag and aliases."""
+    client = open_client(registry_uri)
+    try:
+        registered = client.get_registered_model(model_name)
+    except Exception as exc:
+        raise RegistryError(f"no registered model named {model_name!r} in {registry_uri}") from exc
+    by_version: dict[str, list[str]] = {}
+    for alias, version in (registered.aliases or {}).items():
+        by_version.setdefault(str(version), []).append(alias)
+    versions = client.search_model_versions(f"name = '{model_name}'")
+    out = [
+        VersionInfo(
+            version=str(mv.version),
+            status=mv.tags.get(STATUS_TAG, "unknown"),
+            aliases=tuple(sorted(by_version.get(str(mv.version), []))),
+            created_ms=int(mv.creation_timestamp or 0),
+            source=mv.source,
+            run_id=mv.run_id,
+            tags=dict(mv.tags),
+        )
+        for mv in versions
+    ]
+    return sorted(out, key=lambda v: int(v.version), reverse=True)

@@ -1,0 +1,241 @@
+"""The KServe model that answers text-classification requests with the registry's champion.
+
+V1 (``/v1/models/<name>:predict``): ``{"instances": ["a text", {"text": "another"}]}`` ->
+``{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}, ...]}``.
+V2 / Open Inference Protocol (``/v2/models/<name>/infer``): one BYTES input (shape ``[n]`` or ``[n, 1]``)
+-> outputs ``label`` (BYTES ``[n]``) and ``probabilities`` (FP32 ``[n, k]``, columns in ``classes`` order,
+also listed in the response parameters). Requests that break the limits are refused with a 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import kserve
+import numpy as np
+from kserve.errors import InferenceError, InvalidInput
+from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
+
+PredictorLoader = Callable[[Path], Any]
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What one request may carry; anything larger is refused, so one client cannot starve the rest."""
+
+    max_batch: int = 256
+    max_text_chars: int = 20_000
+    max_body_bytes: int = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the served model comes from: a fixed model directory, or the champion of a registry."""
+
+    model_dir: Path | None = None
+    registry_uri: str | None = None
+    registered_name: str | None = None
+
+    def resolve(self) -> tuple[Path, str]:
+        """The local model directory to load and a version label for responses."""
+        if self.model_dir is not None:
+            return Path(self.model_dir), "local"
+        from labelgate.errors import RegistryError
+        from labelgate.registry.bundle import MODEL_SUBDIR
+        from labelgate.registry.store import champion_version, download_version, open_client
+
+        if not self.registry_uri or not self.registered_name:
+            raise RegistryError("serving needs either a model directory or a registry URI and model name")
+        version = champion_version(open_client(self.registry_uri), self.registered_name)
+        if version is None:
+            raise RegistryError(
+                f"model {self.registered_name!r} has no champion in {self.registry_uri}; push a model first "
+                "(`make run`) or promote a version (`labelgate models promote VERSION`)"
+            )
+        return download_version(self.registry_uri, self.registered_name, version) / MODEL_SUBDIR, version
+
+
+@dataclass
+class _Batch:
+    protocol: str
+    texts: list[str]
+    request_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> list[str]:
+    if len(texts) == 0:
+        raise InvalidInput(f"{where} is empty; send at least one text")
+    if len(texts) > limits.max_batch:
+        raise InvalidInput(
+            f"{where} holds {len(texts)} texts; at most {limits.max_batch} per request, split the batch"
+        )
+    out: list[str] = []
+    for i, text in enumerate(texts):
+        if isinstance(text, dict):
+            if set(text) != {"text"}:
+                raise InvalidInput(f"{where}[{i}] must be a string or {{\"text\": string}}, got keys {sorted(text)}")
+            text = text["text"]
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"{where}[{i}] is not valid UTF-8") from exc
+        if not isinstance(text, str):
+            raise InvalidInput(f"{where}[{i}] must be a string, got {type(text).__name__}")
+        if len(text) > limits.max_text_chars:
+            raise InvalidInput(
+                f"{where}[{i}] has {len(text)} characters; at most {limits.max_text_chars} per text"
+            )
+        out.append(text)
+    return out
+
+
+def parse_v1(body: Any, limits: RequestLimits) -> list[str]:
+    """The texts of a V1 request body, or InvalidInput saying what is wrong with it."""
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput(f'the request body must be a JSON object {{"instances": [...]}}, got {type(body).__name__}')
+    unknown = sorted(set(body) - {"instances", "parameters"})
+    if "instances" not in body:
+        raise InvalidInput(f'the request body needs an "instances" list of texts; got field(s) {unknown or "none"}')
+    if unknown:
+        raise InvalidInput(f'unknown field(s) {unknown}; a V1 request holds "instances" (and optional "parameters")')
+    instances = body["instances"]
+    if not isinstance(instances, list):
+        raise InvalidInput(f'"instances" must be a list of texts, got {type(instances).__name__}')
+    return _check_texts(instances, "instances", limits)
+
+
+def parse_v2(request: InferRequest, limits: RequestLimits) -> list[str]:
+    """The texts of a V2 inference request, or InvalidInput saying what is wrong with it."""
+    inputs = request.inputs
+    if len(inputs) == 0:
+        raise InvalidInput('the request has no inputs; send one BYTES input named "text"')
+    if len(inputs) > 1:
+        named = [i for i in inputs if i.name == "text"]
+        if len(named) != 1:
+            raise InvalidInput(f'expected one input named "text", got {[i.name for i in inputs]}')
+        tensor = named[0]
+    else:
+        tensor = inputs[0]
+    if tensor.datatype != "BYTES":
+        raise InvalidInput(f'input "{tensor.name}" must have datatype BYTES (texts), got {tensor.datatype}')
+    shape = list(tensor.shape)
+    if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
+        raise InvalidInput(f'input "{tensor.name}" must have shape [n] or [n, 1], got {shape}')
+    data = tensor.data
+    if isinstance(data, np.ndarray):
+        data = data.reshape(-1).tolist()
+    if not isinstance(data, list):
+        raise InvalidInput(f'input "{tensor.name}" data must be a list of strings')
+    if data and isinstance(data[0], list):
+        data = [x for row in data for x in (row if isinstance(row, list) else [row])]
+    if len(data) != shape[0]:
+        raise InvalidInput(f'input "{tensor.name}" has shape {shape} but {len(data)} values')
+    return _check_texts(data, f'input "{tensor.name}"', limits)
+
+
+class TextClassifierModel(kserve.Model):
+    """Loads a labelgate predictor (the champion, or a given model directory) and serves it over V1/V2.
+
+    ``load`` can run again while serving (the V2 repository ``load`` endpoint): the new predictor is built
+    first and swapped in whole, so requests never see a half-loaded model.
+    """
+
+    def __init__(self, name: str, *, source: ModelSource, loader: PredictorLoader, limits: RequestLimits):
+        super().__init__(name)
+        self.source = source
+        self.loader = loader
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._state: tuple[Any, list[str], str] | None = None
+
+    @property
+    def version(self) -> str | None:
+        return None if self._state is None else self._state[2]
+
+    @property
+    def classes(self) -> list[str]:
+        return [] if self._state is None else list(self._state[1])
+
+    def load(self) -> bool:
+        with self._lock:
+            model_dir, version = self.source.resolve()
+            predictor = self.loader(model_dir)
+            classes = [str(c) for c in predictor.classes]
+            if len(classes) < 2:
+                raise InferenceError(f"the predictor at {model_dir} has {len(classes)} classes; need at least 2")
+            self._state = (predictor, classes, version)
+            self.ready = True
+        return self.ready
+
+    def get_input_types(self) -> list[dict]:
+        return [{"name": "text", "datatype": "BYTES", "shape": [-1]}]
+
+    def get_output_types(self) -> list[dict]:
+        k = len(self.classes) or -1
+        return [
+            {"name": "label", "datatype": "BYTES", "shape": [-1]},
+            {"name": "probabilities", "datatype": "FP32", "shape": [-1, k]},
+        ]
+
+    async def preprocess(self, payload: dict | InferRequest, headers: dict[str, str] | None = None) -> _Batch:
+        if isinstance(payload, InferRequest):
+            return _Batch("v2", parse_v2(payload, self.limits), request_id=payload.id)
+        return _Batch("v1", parse_v1(payload, self.limits))
+
+    def predict(self, payload: _Batch, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        if self._state is None:
+            raise InferenceError("the model is not loaded")
+        predictor, classes, version = self._state
+        probs = np.asarray(predictor.predict_proba(payload.texts), dtype=np.float64)
+        if probs.shape != (len(payload.texts), len(classes)) or not np.all(np.isfinite(probs)):
+            raise InferenceError(
+                f"the predictor returned probabilities of shape {probs.shape} (finite: "
+                f"{bool(np.all(np.isfinite(probs)))}) for {len(payload.texts)} texts and {len(classes)} classes"
+            )
+        return {"batch": payload, "probs": probs, "classes": classes, "version": version}
+
+    async def postprocess(
+        self, result: dict[str, Any], headers: dict[str, str] | None = None, response_headers: dict | None = None
+    ) -> dict | InferResponse:
+        batch: _Batch = result["batch"]
+        probs: np.ndarray = result["probs"]
+        classes: list[str] = result["classes"]
+        labels = [classes[i] for i in probs.argmax(axis=1)]
+        if batch.protocol == "v1":
+            return {
+                "predictions": [
+                    {"label": label, "probabilities": dict(zip(classes, row.tolist(), strict=True))}
+                    for label, row in zip(labels, probs, strict=True)
+                ],
+                "model_name": self.name,
+                "model_version": result["version"],
+            }
+        outputs = [
+            InferOutput(name="label", shape=[len(labels)], datatype="BYTES", data=labels),
+            InferOutput(
+                name="probabilities",
+                shape=[len(labels), len(classes)],
+                datatype="FP32",
+                data=probs.astype(np.float32).reshape(-1).tolist(),
+            ),
+        ]
+        return InferResponse(
+            response_id=batch.request_id or str(uuid.uuid4()),
+            model_name=self.name,
+            model_version=result["version"],
+            infer_outputs=outputs,
+            parameters={"classes": json.dumps(classes)},
+        )

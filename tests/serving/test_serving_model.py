@@ -1,0 +1,83 @@
+"""The KServe model in-process: request parsing (V1 and V2) and answers equal to the predictor's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kserve.errors import InvalidInput
+from kserve.protocol.infer_type import InferInput, InferRequest
+
+from labelgate.serving.model import ModelSource, RequestLimits, TextClassifierModel, parse_v1, parse_v2
+from labelgate.training import load_predictor
+
+LIMITS = RequestLimits(max_batch=4, max_text_chars=50, max_body_bytes=10_000)
+
+
+def _v2(data: list, *, datatype: str = "BYTES", shape: list[int] | None = None, name: str = "text") -> InferRequest:
+    tensor = InferInput(name=name, shape=shape if shape is not None else [len(data)], datatype=datatype, data=data)
+    return InferRequest(model_name="m", infer_inputs=[tensor])
+
+
+def test_v1_accepts_strings_and_text_objects() -> None:
+    assert parse_v1({"instances": ["a", {"text": "b"}]}, LIMITS) == ["a", "b"]
+    assert parse_v1(json.dumps({"instances": ["raw body"]}).encode(), LIMITS) == ["raw body"]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"{not json", "not valid JSON"),
+    ({"instance": ["a"]}, "needs an \"instances\" list.*'instance'"),
+    ({"instances": ["a"], "extra": 1}, "unknown field"),
+    ({"instances": []}, "empty"),
+    ({"instances": "a"}, "must be a list"),
+    ({"instances": [1]}, r"instances\[0\] must be a string, got int"),
+    ({"instances": [None]}, "got NoneType"),
+    ({"instances": [{"txt": "a"}]}, "got keys \\['txt'\\]"),
+    ({"instances": ["a"] * 5}, "at most 4 per request"),
+    ({"instances": ["x" * 51]}, "51 characters; at most 50"),
+    ([1, 2], "must be a JSON object"),
+])
+def test_v1_rejections_say_what_is_wrong(body: object, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_v1(body, LIMITS)
+
+
+def test_v2_accepts_n_and_n_by_1_shapes() -> None:
+    assert parse_v2(_v2(["a", "b"]), LIMITS) == ["a", "b"]
+    assert parse_v2(_v2(["a", "b"], shape=[2, 1]), LIMITS) == ["a", "b"]
+
+
+@pytest.mark.parametrize(("request_", "message"), [
+    (_v2([1.0], datatype="FP32"), "datatype BYTES"),
+    (_v2(["a"], shape=[2]), r"shape \[2\] but 1 values"),
+    (_v2(["a", "b"], shape=[1, 2]), r"shape \[n\] or \[n, 1\]"),
+    (_v2([5]), "must be a string, got int"),
+    (_v2([]), "empty"),
+    (InferRequest(model_name="m", infer_inputs=[]), "no inputs"),
+])
+def test_v2_rejections_say_what_is_wrong(request_: InferRequest, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_v2(request_, LIMITS)
+
+
+def test_model_answers_v1_and_v2_with_the_predictor_probabilities(model_dirs: list[Path]) -> None:
+    model = TextClassifierModel("spam", source=ModelSource(model_dir=model_dirs[0]), loader=load_predictor,
+                                limits=RequestLimits())
+    model.load()
+    texts = ["free gift cards", "lovely song", ""]
+    expected = load_predictor(model_dirs[0]).predict_proba(texts)
+
+    v1, _ = asyncio.run(model({"instances": texts}))
+    got = np.array([[p["probabilities"][c] for c in ("ham", "spam")] for p in v1["predictions"]])
+    np.testing.assert_allclose(got, expected, atol=1e-7)
+    assert [p["label"] for p in v1["predictions"]] == [["ham", "spam"][i] for i in expected.argmax(axis=1)]
+
+    v2, _ = asyncio.run(model(_v2(texts)))
+    rest, _ = v2.to_rest()
+    outputs = {o["name"]: o for o in rest["outputs"]}
+    assert outputs["probabilities"]["shape"] == [3, 2]
+    np.testing.assert_allclose(np.reshape(outputs["probabilities"]["data"], (3, 2)), expected, atol=1e-6)
+    assert json.loads(rest["parameters"]["classes"]) == ["ham", "spam"]
