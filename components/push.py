@@ -16,9 +16,15 @@ def push(
     registry_uri: str,
     model_name: str,
     pushed: Output[Markdown],
+    inference_service: str = "",
+    namespace: str = "",
+    canary_traffic_percent: int = 0,
+    serving_image: str = "",
 ) -> NamedTuple("Outputs", [("version", str)]):
     """Serve the candidate in a subprocess and check its answers, then register it (model, profile,
-    blessing, lineage) and point the `champion` alias at it; the old champion stays on any failure."""
+    blessing, lineage) and point the `champion` alias at it; the old champion stays on any failure.
+    On a cluster, ``inference_service`` names the KServe InferenceService to create or patch (pinned
+    to the new version, ``canary_traffic_percent`` of traffic first); empty locally."""
     from collections import namedtuple
 
     from labelgate.registry.step import run_push
@@ -30,5 +36,7 @@ def push(
             profile_path=profile.path, profile_uri=profile.uri,
             blessing_path=blessing.path, blessing_uri=blessing.uri,
             registry_uri=registry_uri, model_name=model_name, out_path=pushed.path,
+            inference_service=inference_service, namespace=namespace,
+            canary_traffic_percent=canary_traffic_percent, serving_image=serving_image,
         )
     return namedtuple("Outputs", ["version"])(version)

@@ -81,3 +81,20 @@ def test_model_answers_v1_and_v2_with_the_predictor_probabilities(model_dirs: li
     assert outputs["probabilities"]["shape"] == [3, 2]
     np.testing.assert_allclose(np.reshape(outputs["probabilities"]["data"], (3, 2)), expected, atol=1e-6)
     assert json.loads(rest["parameters"]["classes"]) == ["ham", "spam"]
+
+
+def test_source_serves_the_champion_or_a_pinned_version(registry_uri: str, model_dirs: list[Path], profile: Path,
+                                                         blessing: Path) -> None:
+    from labelgate.registry.push import push_model
+
+    for i in (0, 1):
+        push_model(model_dir=model_dirs[i], profile_path=profile, blessing_path=blessing, registry_uri=registry_uri,
+                   model_name="spam", run_key=f"runs/{i}", infra_validate=False)
+    champion_dir, champion = ModelSource(registry_uri=registry_uri, registered_name="spam").resolve()
+    pinned_dir, pinned = ModelSource(registry_uri=registry_uri, registered_name="spam", version="1").resolve()
+    assert (champion, pinned) == ("2", "1")
+    texts = ["free gift cards", "lovely song"]
+    np.testing.assert_allclose(load_predictor(pinned_dir).predict_proba(texts),
+                               load_predictor(model_dirs[0]).predict_proba(texts), atol=1e-7)
+    np.testing.assert_allclose(load_predictor(champion_dir).predict_proba(texts),
+                               load_predictor(model_dirs[1]).predict_proba(texts), atol=1e-7)

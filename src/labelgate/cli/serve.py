@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits = RequestLimits()
     parser.add_argument("--registry-uri", default=DEFAULT_REGISTRY_URI, help="MLflow registry to take the champion from")
     parser.add_argument("--model-name", default="youtube-spam", help="registered model name, also the endpoint name")
-    parser.add_argument("--model-dir", default=None, help="serve this model directory instead of the champion")
+    parser.add_argument("--model-version", default=None, help="serve this registered version instead of the champion")
+    parser.add_argument("--model-dir", default=None, help="serve this model directory instead of the registry")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (0.0.0.0 inside a container)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port")
     parser.add_argument("--max-batch", type=int, default=limits.max_batch, help="most texts per request")
@@ -61,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
     source = (
         ModelSource(model_dir=Path(args.model_dir))
         if args.model_dir
-        else ModelSource(registry_uri=args.registry_uri, registered_name=args.model_name)
+        else ModelSource(registry_uri=args.registry_uri, registered_name=args.model_name, version=args.model_version)
     )
     limits = RequestLimits(
         max_batch=args.max_batch, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes

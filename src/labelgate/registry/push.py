@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,8 +96,11 @@ def verify_version(*, registry_uri: str, model_name: str, version: str, expected
 def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessing_path: str | Path,
                registry_uri: str, model_name: str, run_key: str, lineage: Mapping[str, str] | None = None,
                model_metrics: Mapping[str, Any] | None = None, loader: str = DEFAULT_LOADER,
-               infra_validate: bool = True) -> PushResult:
-    """Validate, register, verify and promote ``model_dir`` as the new champion of ``model_name``."""
+               infra_validate: bool = True,
+               before_promote: Callable[[str, str], None] | None = None) -> PushResult:
+    """Validate, register, verify and promote ``model_dir`` as the new champion of ``model_name``.
+    ``before_promote(version, source)`` runs after verification, before the alias moves (e.g. pointing
+    a KServe InferenceService at the version); if it fails, the alias stays where it was."""
     from labelgate.serving import infra as infra_check
 
     model_dir = Path(model_dir)
@@ -143,6 +146,8 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
         verify_version(registry_uri=registry_uri, model_name=model_name, version=version,
                        expected=expected, texts=texts, loader=loader)
         client.set_model_version_tag(model_name, version, STATUS_TAG, "verified")
+        if before_promote is not None:
+            before_promote(version, source)
         previous = promote(registry_uri, model_name, version)
         tracking.log_step(registry_uri=registry_uri, experiment=model_name, run_key=run_key, step="push",
                           tags={"labelgate.pushed_version": version})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from labelgate.registry.push import push_model
 from labelgate.registry.tracking import numeric_items, pipeline_run_key
+from labelgate.steps import progress
 
 
 def _find(key: str, *sources: Mapping[str, Any] | None) -> str | None:
@@ -17,11 +18,38 @@ def _find(key: str, *sources: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def kserve_deployer(*, registry_uri: str, model_name: str, inference_service: str, namespace: str,
+                    canary_traffic_percent: int, serving_image: str,
+                    api_client: Any | None = None) -> Callable[[str, str], None]:
+    """A ``before_promote`` hook creating or patching the KServe InferenceService for a version."""
+    from labelgate.serving.inference_service import (
+        ServiceTarget,
+        api_client_from_environment,
+        default_namespace,
+        deploy,
+    )
+
+    fields = {"image": serving_image} if serving_image else {}
+    target = ServiceTarget(name=inference_service, namespace=namespace or default_namespace(),
+                           registry_uri=registry_uri, model_name=model_name,
+                           canary_traffic_percent=canary_traffic_percent, **fields)
+
+    def hook(version: str, source: str) -> None:
+        action, _ = deploy(api_client=api_client or api_client_from_environment(), target=target,
+                           version=version, storage_uri=source)
+        canary = f" with {target.canary_traffic_percent}% canary traffic" if 0 < target.canary_traffic_percent < 100 else ""
+        progress("push", f"InferenceService {target.namespace}/{target.name} {action}: version {version}{canary}")
+
+    return hook
+
+
 def run_push(*, model_dir: str, model_uri: str, model_metadata: Mapping[str, Any] | None, profile_path: str,
              profile_uri: str, blessing_path: str, blessing_uri: str, registry_uri: str, model_name: str,
-             out_path: str) -> str:
+             out_path: str, inference_service: str = "", namespace: str = "", canary_traffic_percent: int = 0,
+             serving_image: str = "", api_client: Any | None = None) -> str:
     """Push the trained model (see :func:`labelgate.registry.push.push_model`), write the Markdown
-    summary to ``out_path``; returns the new version."""
+    summary to ``out_path``; returns the new version. With ``inference_service`` set (on a cluster),
+    that KServe InferenceService is pointed at the version before the champion alias moves."""
     run_key = pipeline_run_key(model_uri)
     metadata = dict(model_metadata or {})
     lineage = {
@@ -42,6 +70,11 @@ def run_push(*, model_dir: str, model_uri: str, model_metadata: Mapping[str, Any
         run_key=run_key,
         lineage=lineage,
         model_metrics=numeric_items(metadata),
+        before_promote=kserve_deployer(
+            registry_uri=registry_uri, model_name=model_name, inference_service=inference_service,
+            namespace=namespace, canary_traffic_percent=canary_traffic_percent, serving_image=serving_image,
+            api_client=api_client,
+        ) if inference_service else None,
     )
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     Path(out_path).write_text(result.to_markdown(model_name, registry_uri))

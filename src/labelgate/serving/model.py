@@ -36,11 +36,12 @@ class RequestLimits:
 
 @dataclass(frozen=True)
 class ModelSource:
-    """Where the served model comes from: a fixed model directory, or the champion of a registry."""
+    """Where the served model comes from: a model directory, a pinned registered version, or the champion."""
 
     model_dir: Path | None = None
     registry_uri: str | None = None
     registered_name: str | None = None
+    version: str | None = None  # a pinned registered version instead of the champion
 
     def resolve(self) -> tuple[Path, str]:
         """The local model directory to load and a version label for responses."""
@@ -52,6 +53,8 @@ class ModelSource:
 
         if not self.registry_uri or not self.registered_name:
             raise RegistryError("serving needs either a model directory or a registry URI and model name")
+        if self.version is not None:
+            return download_version(self.registry_uri, self.registered_name, self.version) / MODEL_SUBDIR, self.version
         version = champion_version(open_client(self.registry_uri), self.registered_name)
         if version is None:
             raise RegistryError(

@@ -1,0 +1,158 @@
+"""Point a KServe InferenceService at a pushed version, optionally as a canary (on a cluster).
+
+The predictor is `labelgate serve` (the `serving` image) pinned to one registered version with
+``--model-version``, so each KServe revision serves a fixed model: with ``canaryTrafficPercent`` the new
+revision gets that share of traffic while the previous revision keeps serving the previous version.
+The version's storage URI is recorded in an annotation. The service is created when missing, else
+merge-patched (only the fields labelgate owns change; resources, probes and security settings from
+``manifests/`` are kept).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labelgate.errors import ConfigError, ServingError
+
+GROUP = "serving.kserve.io"
+API_VERSION = "v1beta1"
+PLURAL = "inferenceservices"
+VERSION_ANNOTATION = "labelgate.dev/model-version"
+STORAGE_ANNOTATION = "labelgate.dev/storage-uri"
+CONTAINER_NAME = "kserve-container"
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """Which InferenceService to point where, and how much traffic the new version gets at first."""
+
+    name: str
+    namespace: str
+    registry_uri: str
+    model_name: str
+    image: str = "ghcr.io/labelgate/labelgate-serving:0.1.0"
+    canary_traffic_percent: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.canary_traffic_percent <= 100:
+            raise ConfigError(f"canary traffic percent must be within 0..100, got {self.canary_traffic_percent}")
+        if not self.name:
+            raise ConfigError("the InferenceService needs a name")
+
+
+def default_namespace() -> str:
+    """The pod's own namespace in a cluster, else ``default``."""
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "default"
+    except OSError:
+        return "default"
+
+
+def _args(existing: list[str], target: ServiceTarget, version: str) -> list[str]:
+    """Container args with ``--model-version`` set to ``version`` (other args kept, in order)."""
+    out: list[str] = []
+    skip = False
+    for arg in existing:
+        if skip:
+            skip = False
+            continue
+        if arg == "--model-version":
+            skip = True
+            continue
+        if arg.startswith("--model-version="):
+            continue
+        out.append(arg)
+    if not out:
+        out = [f"--registry-uri={target.registry_uri}", f"--model-name={target.model_name}",
+               "--host=0.0.0.0", "--port=8080"]
+    return [*out, f"--model-version={version}"]
+
+
+def _canary(target: ServiceTarget) -> int | None:
+    return target.canary_traffic_percent if 0 < target.canary_traffic_percent < 100 else None
+
+
+def build_inference_service(target: ServiceTarget, *, version: str, storage_uri: str) -> dict[str, Any]:
+    """A new InferenceService serving ``version`` (all traffic: a first version has nothing to canary against)."""
+    return {
+        "apiVersion": f"{GROUP}/{API_VERSION}",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": target.name,
+            "namespace": target.namespace,
+            "annotations": {VERSION_ANNOTATION: version, STORAGE_ANNOTATION: storage_uri},
+            "labels": {"app.kubernetes.io/part-of": "labelgate"},
+        },
+        "spec": {
+            "predictor": {
+                "minReplicas": 1,
+                "containers": [{
+                    "name": CONTAINER_NAME,
+                    "image": target.image,
+                    "args": _args([], target, version),
+                    "ports": [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}],
+                    "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": 8080}},
+                }],
+            }
+        },
+    }
+
+
+def build_patch(existing: dict[str, Any], target: ServiceTarget, *, version: str, storage_uri: str) -> dict[str, Any]:
+    """The JSON merge patch moving an existing InferenceService to ``version`` (a canary if asked)."""
+    predictor = (existing.get("spec") or {}).get("predictor") or {}
+    containers = copy.deepcopy(predictor.get("containers") or [])
+    if not containers:
+        raise ServingError(
+            f"InferenceService {target.namespace}/{target.name} has no custom predictor container; labelgate "
+            "serves with its own image (manifests/components/serving/inferenceservice.yaml)"
+        )
+    index = next((i for i, c in enumerate(containers) if c.get("name") == CONTAINER_NAME), 0)
+    containers[index]["args"] = _args(list(containers[index].get("args") or []), target, version)
+    return {
+        "metadata": {"annotations": {VERSION_ANNOTATION: version, STORAGE_ANNOTATION: storage_uri}},
+        "spec": {"predictor": {"containers": containers, "canaryTrafficPercent": _canary(target)}},
+    }
+
+
+def api_client_from_environment() -> Any:
+    """A Kubernetes API client: the pod's service account in a cluster, else the local kubeconfig."""
+    from kubernetes import client, config
+
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        try:
+            config.load_kube_config()
+        except (config.ConfigException, OSError) as exc:
+            raise ServingError(f"no Kubernetes credentials (not in a pod, no kubeconfig): {exc}") from exc
+    return client.ApiClient()
+
+
+def deploy(*, api_client: Any, target: ServiceTarget, version: str, storage_uri: str) -> tuple[str, dict[str, Any]]:
+    """Create or patch the InferenceService; returns (``created`` | ``patched``, the object as stored)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    api = client.CustomObjectsApi(api_client)
+    where = f"InferenceService {target.namespace}/{target.name}"
+    try:
+        existing = api.get_namespaced_custom_object(GROUP, API_VERSION, target.namespace, PLURAL, target.name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise ServingError(f"cannot read {where}: HTTP {exc.status} {exc.reason}") from exc
+        existing = None
+    try:
+        if existing is None:
+            body = build_inference_service(target, version=version, storage_uri=storage_uri)
+            return "created", api.create_namespaced_custom_object(GROUP, API_VERSION, target.namespace, PLURAL, body)
+        patch = build_patch(existing, target, version=version, storage_uri=storage_uri)
+        return "patched", api.patch_namespaced_custom_object(GROUP, API_VERSION, target.namespace, PLURAL,
+                                                             target.name, patch)
+    except ApiException as exc:
+        raise ServingError(f"cannot {'create' if existing is None else 'patch'} {where}: HTTP {exc.status} "
+                           f"{exc.reason}: {str(exc.body)[:300]}") from exc

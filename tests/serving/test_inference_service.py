@@ -1,0 +1,191 @@
+"""Creating and patching the KServe InferenceService, against a loopback stand-in for the Kubernetes API
+that stores objects, applies JSON merge patches and records every request."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from labelgate.errors import ConfigError, RegistryError, ServingError
+from labelgate.registry import champion_model_dir
+from labelgate.registry.step import kserve_deployer
+from labelgate.registry.store import list_versions
+from labelgate.serving.inference_service import (
+    STORAGE_ANNOTATION,
+    VERSION_ANNOTATION,
+    ServiceTarget,
+    build_patch,
+    deploy,
+)
+
+PREFIX = "/apis/serving.kserve.io/v1beta1/namespaces/"
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+class FakeKubernetes(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), FakeKubernetesHandler)
+        self.objects: dict[tuple[str, str], dict] = {}
+        self.requests: list[dict] = []
+        self.refuse_writes = False
+
+
+class FakeKubernetesHandler(BaseHTTPRequestHandler):
+    server: FakeKubernetes
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _reply(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        self.server.requests.append({"method": self.command, "path": self.path,
+                                     "content_type": self.headers.get("Content-Type"), "body": body})
+        if not self.path.startswith(PREFIX):
+            return self._reply(404, {"kind": "Status", "code": 404})
+        parts = self.path[len(PREFIX):].split("?")[0].split("/")
+        namespace, name = parts[0], (parts[2] if len(parts) > 2 else None)
+        if self.server.refuse_writes and self.command in ("POST", "PATCH"):
+            return self._reply(403, {"kind": "Status", "code": 403, "reason": "Forbidden",
+                                     "message": "inferenceservices is forbidden"})
+        if self.command == "GET":
+            obj = self.server.objects.get((namespace, name))
+            return self._reply(200, obj) if obj else self._reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+        if self.command == "POST":
+            key = (namespace, body["metadata"]["name"])
+            self.server.objects[key] = {**body, "status": {}}
+            return self._reply(201, self.server.objects[key])
+        if self.command == "PATCH":
+            key = (namespace, name)
+            if key not in self.server.objects:
+                return self._reply(404, {"kind": "Status", "code": 404})
+            self.server.objects[key] = merge_patch(self.server.objects[key], body)
+            return self._reply(200, self.server.objects[key])
+        return self._reply(405, {"kind": "Status", "code": 405})
+
+    do_GET = do_POST = do_PATCH = _handle
+
+
+@pytest.fixture
+def kube() -> Iterator[tuple[FakeKubernetes, client.ApiClient]]:
+    server = FakeKubernetes()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    config = client.Configuration(host=f"http://127.0.0.1:{server.server_address[1]}")
+    api_client = client.ApiClient(config)
+    yield server, api_client
+    api_client.close()
+    server.shutdown()
+    server.server_close()
+
+
+MANIFEST_LIKE = {
+    "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+    "metadata": {"name": "labelgate-spam", "namespace": "ml", "annotations": {VERSION_ANNOTATION: "none"}},
+    "spec": {"predictor": {"minReplicas": 1, "serviceAccountName": "labelgate-serving", "containers": [{
+        "name": "kserve-container", "image": "labelgate-serving",
+        "args": ["--registry-uri=http://labelgate-mlflow:5000", "--model-name=youtube-spam", "--model-version", "3",
+                 "--host=0.0.0.0", "--port=8080"],
+        "resources": {"limits": {"cpu": "1"}}}]}},
+}
+
+
+def _target(canary: int = 0) -> ServiceTarget:
+    return ServiceTarget(name="labelgate-spam", namespace="ml", registry_uri="http://labelgate-mlflow:5000",
+                         model_name="youtube-spam", canary_traffic_percent=canary)
+
+
+def test_patch_pins_the_version_keeps_the_rest_and_sets_the_canary() -> None:
+    patch = build_patch(MANIFEST_LIKE, _target(canary=20), version="4", storage_uri="mlflow-artifacts:/1/abc/x")
+    (container,) = patch["spec"]["predictor"]["containers"]
+    assert container["args"] == ["--registry-uri=http://labelgate-mlflow:5000", "--model-name=youtube-spam",
+                                 "--host=0.0.0.0", "--port=8080", "--model-version=4"]
+    assert container["resources"] == {"limits": {"cpu": "1"}}
+    assert patch["spec"]["predictor"]["canaryTrafficPercent"] == 20
+    assert patch["metadata"]["annotations"] == {VERSION_ANNOTATION: "4", STORAGE_ANNOTATION: "mlflow-artifacts:/1/abc/x"}
+    assert build_patch(MANIFEST_LIKE, _target(canary=0), version="4", storage_uri="s")["spec"]["predictor"][
+        "canaryTrafficPercent"] is None  # merge patch: remove it, all traffic to the new revision
+    with pytest.raises(ConfigError, match="0..100"):
+        _target(canary=120)
+
+
+def test_deploy_creates_then_patches_with_merge_patch(kube: tuple[FakeKubernetes, client.ApiClient]) -> None:
+    server, api_client = kube
+    action, created = deploy(api_client=api_client, target=_target(canary=30), version="1", storage_uri="s1")
+    assert action == "created" and "canaryTrafficPercent" not in created["spec"]["predictor"]
+    assert created["spec"]["predictor"]["containers"][0]["args"][-1] == "--model-version=1"
+    action, patched = deploy(api_client=api_client, target=_target(canary=30), version="2", storage_uri="s2")
+    assert action == "patched"
+    assert patched["spec"]["predictor"]["canaryTrafficPercent"] == 30
+    assert patched["metadata"]["annotations"][VERSION_ANNOTATION] == "2"
+    assert [a for a in patched["spec"]["predictor"]["containers"][0]["args"] if "model-version" in a] == [
+        "--model-version=2"]
+    _, full = deploy(api_client=api_client, target=_target(canary=0), version="3", storage_uri="s3")
+    assert "canaryTrafficPercent" not in full["spec"]["predictor"]
+    assert [r["method"] for r in server.requests] == ["GET", "POST", "GET", "PATCH", "GET", "PATCH"]
+    assert {r["content_type"] for r in server.requests if r["method"] == "PATCH"} == {"application/merge-patch+json"}
+    assert all(r["path"].startswith(PREFIX + "ml/inferenceservices") for r in server.requests)
+
+
+def test_deploy_of_a_service_without_our_container_is_refused(kube: tuple[FakeKubernetes, client.ApiClient]) -> None:
+    server, api_client = kube
+    server.objects[("ml", "labelgate-spam")] = {"metadata": {"name": "labelgate-spam"},
+                                                "spec": {"predictor": {"sklearn": {"storageUri": "gs://x"}}}}
+    with pytest.raises(ServingError, match="no custom predictor container"):
+        deploy(api_client=api_client, target=_target(), version="1", storage_uri="s")
+
+
+def test_push_points_the_service_at_the_version_before_the_alias_moves(
+        kube: tuple[FakeKubernetes, client.ApiClient], registry_uri: str, model_dirs: list[Path],
+        profile: Path, blessing: Path) -> None:
+    from labelgate.registry.push import push_model
+
+    server, api_client = kube
+    server.objects[("ml", "labelgate-spam")] = json.loads(json.dumps(MANIFEST_LIKE))
+
+    def push(model_dir: Path) -> str:
+        hook = kserve_deployer(registry_uri=registry_uri, model_name="spam", inference_service="labelgate-spam",
+                               namespace="ml", canary_traffic_percent=10, serving_image="", api_client=api_client)
+        return push_model(model_dir=model_dir, profile_path=profile, blessing_path=blessing,
+                          registry_uri=registry_uri, model_name="spam", run_key="runs/x/p", infra_validate=False,
+                          before_promote=hook).version
+
+    assert push(model_dirs[0]) == "1"
+    stored = server.objects[("ml", "labelgate-spam")]
+    assert stored["metadata"]["annotations"][VERSION_ANNOTATION] == "1"
+    assert stored["metadata"]["annotations"][STORAGE_ANNOTATION].endswith("/labelgate_model")
+    assert stored["spec"]["predictor"]["canaryTrafficPercent"] == 10
+
+    server.refuse_writes = True  # e.g. the pipeline's Role lacks `patch`
+    with pytest.raises(RegistryError, match="champion stays 1.*cannot patch .* HTTP 403"):
+        push(model_dirs[1])
+    assert champion_model_dir(registry_uri, "spam").parent.name == "1"
+    assert {v.version: v.aliases for v in list_versions(registry_uri, "spam")} == {"1": ("champion",), "2": ()}
+    assert server.objects[("ml", "labelgate-spam")]["metadata"]["annotations"][VERSION_ANNOTATION] == "1"
