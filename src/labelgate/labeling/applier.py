@@ -85,7 +85,7 @@ class LFApplier:
         matrix = np.full((n_rows, len(self.lfs)), ABSTAIN, dtype=np.int8)
         failures = {lf.name: 0 for lf in self.lfs}
         row_wise = [j for j, lf in enumerate(self.lfs) if not (self.vectorize and lf.vectorized)]
-        pool = _pool(self.n_jobs) if row_wise and self.n_jobs > 1 else None
+        pool = _pool(self.n_jobs, self.lfs) if row_wise and self.n_jobs > 1 else None
         try:
             offset = 0
             for chunk in chunks:
@@ -112,7 +112,7 @@ class LFApplier:
             parts = [_label_rows(lfs, chunk, offset, self.fault_tolerant)]
         else:
             bounds = [shard_bounds(len(chunk), self.n_jobs, i) for i in range(self.n_jobs)]
-            futures = [pool.submit(_label_rows, lfs, chunk.iloc[a:b], offset + a, self.fault_tolerant)
+            futures = [pool.submit(_label_rows_in_worker, columns, chunk.iloc[a:b], offset + a, self.fault_tolerant)
                        for a, b in bounds if b > a]
             parts = [f.result() for f in futures]
         start = 0
@@ -188,10 +188,26 @@ def _preview(row: Row, width: int = 120) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _pool(n_jobs: int) -> ProcessPoolExecutor:
-    # fork: workers inherit the LF module as loaded (a .py path is not importable by name in a spawned child).
-    method = "fork" if "fork" in mp.get_all_start_methods() else None
-    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context(method))
+_WORKER_LFS: list[LabelingFunction] = []
+
+
+def _label_rows_in_worker(
+    columns: list[int], chunk: pd.DataFrame, offset: int, fault_tolerant: bool
+) -> tuple[np.ndarray, list[int], str | None]:
+    return _label_rows([_WORKER_LFS[j] for j in columns], chunk, offset, fault_tolerant)
+
+
+def _set_worker_lfs(lfs: list[LabelingFunction]) -> None:
+    _WORKER_LFS[:] = lfs
+
+
+def _pool(n_jobs: int, lfs: list[LabelingFunction]) -> ProcessPoolExecutor:
+    """Worker processes holding the LFs. With fork they inherit them (LFs need not be picklable: a
+    decorated function or a module loaded from a path is not); elsewhere they are pickled once."""
+    if "fork" in mp.get_all_start_methods():
+        _set_worker_lfs(lfs)
+        return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=n_jobs, initializer=_set_worker_lfs, initargs=(lfs,))
 
 
 def _parquet_chunks(parquet: pq.ParquetFile, start: int, stop: int, chunk_size: int) -> Iterator[pd.DataFrame]:

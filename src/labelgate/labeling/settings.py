@@ -18,7 +18,7 @@ class LabelingSettings:
     label_model: str = "auto"
     class_balance: tuple[float, ...] | None = None
     max_iter: int = 100
-    max_fit_rows: int | None = 200_000
+    max_fit_rows: int | None = 100_000
     chunk_size: int = 100_000
     n_jobs: int = 1
     fault_tolerant: bool = False

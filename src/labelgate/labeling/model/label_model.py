@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
+from scipy.optimize import linear_sum_assignment
 
 from labelgate.errors import LabelingError
 from labelgate.labeling.matrix import check_label_matrix
@@ -26,9 +28,11 @@ MAJORITY_VOTE = "majority_vote"
 ONE_COIN = "one_coin"
 DAWID_SKENE = "dawid_skene"
 DAWID_SKENE_ABSTAIN = "dawid_skene_abstain"
-CANDIDATES = (MAJORITY_VOTE, ONE_COIN, DAWID_SKENE, DAWID_SKENE_ABSTAIN)
+MATRIX_COMPLETION = "matrix_completion"
+# In order of preference: on equal dev accuracy the earlier one is kept.
+CANDIDATES = (MATRIX_COMPLETION, MAJORITY_VOTE, DAWID_SKENE_ABSTAIN, DAWID_SKENE, ONE_COIN)
 METHODS = ("auto", *CANDIDATES)
-DEFAULT_UNSUPERVISED = MAJORITY_VOTE
+MIN_EM_AGREEMENT = 0.8  # share of covered rows where EM must agree with the moment estimate
 FORMAT_VERSION = 1
 
 
@@ -40,6 +44,7 @@ class FittedCandidate:
     log_vote: np.ndarray  # m x (k+1) x k; index 0 of axis 1 = abstain
     log_prior: np.ndarray  # k
     iterations: int = 0
+    log_uncovered: np.ndarray | None = None  # k: scores for rows where every LF abstains (None: the prior)
 
 
 class LabelModel:
@@ -56,7 +61,7 @@ class LabelModel:
         device: str = "auto",
         max_iter: int = 100,
         tol: float = 1e-5,
-        max_fit_rows: int | None = 200_000,
+        max_fit_rows: int | None = 100_000,
         smoothing: float = 1.0,
         seed: int = 0,
     ) -> None:
@@ -76,6 +81,7 @@ class LabelModel:
         self.candidates: dict[str, FittedCandidate] = {}
         self.dev_scores: dict[str, float] = {}
         self.n_lfs: int | None = None
+        self.agreement: float | None = None
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -86,7 +92,7 @@ class LabelModel:
         L_dev: np.ndarray | None = None,
         seed: int | None = None,
     ) -> LabelModel:
-        """Fit on ``L_train``. ``class_balance`` fixes the class prior; ``Y_dev`` alone estimates it (as in
+        """Fit on ``L_train``. ``class_balance`` fixes the class prior; else ``Y_dev`` estimates it (as in
         Snorkel); ``Y_dev`` with ``L_dev`` (aligned rows) also selects the candidate model."""
         k = self.cardinality
         L = check_label_matrix(L_train, cardinality=k, min_lfs=1)
@@ -96,7 +102,7 @@ class LabelModel:
         dev = self._dev(L_dev, Y_dev)
         names = list(CANDIDATES) if self.method == "auto" else [self.method]
         if self.method == "auto" and dev is None:
-            names = [DEFAULT_UNSUPERVISED]
+            names = [MATRIX_COMPLETION, DAWID_SKENE_ABSTAIN]
         if any(n != MAJORITY_VOTE for n in names) and L.shape[1] < 3 and self.method != "auto":
             raise LabelingError(
                 f"the '{self.method}' label model needs at least 3 labeling functions to estimate their "
@@ -107,16 +113,30 @@ class LabelModel:
         rows, weights = _distinct_rows(L, self.max_fit_rows, seed)
         fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior)
         self.candidates = {name: fitter.fit(name) for name in names}
-        if dev is not None and len(names) > 1:
+        if dev is None and len(names) == 2:
+            choice = self._unsupervised_choice(rows)
+        elif dev is not None and len(names) > 1:
             L_d, y_d = dev
             self.dev_scores = {n: _accuracy(self._proba(c, L_d), y_d) for n, c in self.candidates.items()}
             best = max(self.dev_scores.values())
-            # The first candidate reaching the best score wins: majority vote keeps ties.
+            # The first candidate (in CANDIDATES order) reaching the best score wins.
             choice = next(n for n in names if self.dev_scores[n] >= best - 1e-12)
         else:
             choice = names[0]
         self.selected = self.candidates[choice]
         return self
+
+    def _unsupervised_choice(self, rows: np.ndarray) -> str:
+        """Without dev labels: keep the EM refinement (Dawid-Skene with abstains modelled, the maximum
+        likelihood fit) only when it agrees with the moment estimate (Snorkel's method) on most covered
+        rows. Correlated LFs can pull EM to a degenerate fit; the moments are the safer fallback."""
+        covered = rows[(rows >= 0).any(axis=1)]
+        if len(covered) == 0:
+            return MATRIX_COMPLETION
+        moments = self._proba(self.candidates[MATRIX_COMPLETION], covered).argmax(axis=1)
+        em = self._proba(self.candidates[DAWID_SKENE_ABSTAIN], covered).argmax(axis=1)
+        self.agreement = float((moments == em).mean())
+        return DAWID_SKENE_ABSTAIN if self.agreement >= MIN_EM_AGREEMENT else MATRIX_COMPLETION
 
     def _fixed_prior(
         self, class_balance: Sequence[float] | None, Y_dev: np.ndarray | None, L_dev: np.ndarray | None
@@ -127,7 +147,7 @@ class LabelModel:
             if p.shape != (k,) or np.any(p <= 0) or not math.isclose(p.sum(), 1.0, rel_tol=1e-3):
                 raise LabelingError(f"class_balance must be {k} positive numbers summing to 1, got {list(p)}")
             return p / p.sum()
-        if Y_dev is not None and L_dev is None:
+        if Y_dev is not None:
             y = _labels(Y_dev, k)
             y = y[y >= 0]
             if len(y) == 0:
@@ -214,7 +234,8 @@ class LabelModel:
             "format": FORMAT_VERSION, "cardinality": self.cardinality, "method": self.method,
             "selected": model.name, "n_lfs": self.n_lfs, "dev_scores": self.dev_scores, "seed": self.seed,
             "candidates": {
-                n: {"log_vote": c.log_vote.tolist(), "log_prior": c.log_prior.tolist(), "iterations": c.iterations}
+                n: {"log_vote": c.log_vote.tolist(), "log_prior": c.log_prior.tolist(), "iterations": c.iterations,
+                    "log_uncovered": None if c.log_uncovered is None else c.log_uncovered.tolist()}
                 for n, c in self.candidates.items()
             },
         }
@@ -230,7 +251,8 @@ class LabelModel:
         model.n_lfs = record["n_lfs"]
         model.dev_scores = record["dev_scores"]
         model.candidates = {
-            n: FittedCandidate(n, np.asarray(c["log_vote"]), np.asarray(c["log_prior"]), c["iterations"])
+            n: FittedCandidate(n, np.asarray(c["log_vote"]), np.asarray(c["log_prior"]), c["iterations"],
+                               None if c["log_uncovered"] is None else np.asarray(c["log_uncovered"]))
             for n, c in record["candidates"].items()
         }
         model.selected = model.candidates[record["selected"]]
@@ -295,17 +317,61 @@ def _row_keys(L: np.ndarray) -> np.ndarray:
     return keys
 
 
-def _vote_matrix(L: np.ndarray, k: int, device: torch.device) -> torch.Tensor:
-    """Sparse CSR one-hot of the non-abstain votes: row i, column j*k + L[i, j]."""
-    rows, lfs = np.nonzero(L >= 0)
-    cols = lfs.astype(np.int64) * k + L[rows, lfs].astype(np.int64)
-    crow = np.zeros(len(L) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=len(L)), out=crow[1:])
+class _Votes:
+    """The non-abstain votes as a sparse one-hot matrix (row i, column j*k + vote), for products with
+    dense tensors. On a GPU the products run in torch (cuSPARSE); on a CPU scipy's kernels, which are
+    several times faster than torch's CPU sparse kernels, do the same arithmetic."""
+
+    def __init__(self, L: np.ndarray, k: int, device: torch.device, weights: np.ndarray | None = None) -> None:
+        rows, lfs = np.nonzero(L >= 0)
+        cols = lfs.astype(np.int64) * k + L[rows, lfs].astype(np.int64)
+        self.shape = (len(L), L.shape[1] * k)
+        self.device = device
+        indptr = np.zeros(len(L) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(L)), out=indptr[1:])  # np.nonzero is row-major: sorted
+        self.csr = sp.csr_matrix((np.ones(len(rows)), cols, indptr), shape=self.shape)
+        self._t: sp.csr_matrix | None = None
+        if device.type != "cpu":
+            self.gpu = _torch_csr(self.csr, device)
+            self._gpu_t: torch.Tensor | None = None
+
+    @property
+    def t_csr(self) -> sp.csr_matrix:
+        if self._t is None:
+            self._t = self.csr.T.tocsr()
+        return self._t
+
+    def mm(self, dense: torch.Tensor) -> torch.Tensor:
+        """``X @ dense``."""
+        if self.device.type == "cpu":
+            return torch.from_numpy(np.asarray(self.csr @ dense.numpy()))
+        return self.gpu @ dense
+
+    def tmm(self, dense: torch.Tensor) -> torch.Tensor:
+        """``X^T @ dense``."""
+        if self.device.type == "cpu":
+            return torch.from_numpy(np.asarray(self.t_csr @ dense.numpy()))
+        if self._gpu_t is None:
+            self._gpu_t = _torch_csr(self.t_csr, self.device)
+        return self._gpu_t @ dense
+
+    def gram(self, weights: np.ndarray) -> torch.Tensor:
+        """``X^T diag(weights) X`` as a dense tensor (the overlap counts of every pair of votes)."""
+        if self.device.type == "cpu":
+            return torch.from_numpy((self.t_csr @ sp.diags(weights) @ self.csr).toarray())
+        weighted = _torch_csr(sp.diags(weights) @ self.csr, self.device)
+        if self._gpu_t is None:
+            self._gpu_t = _torch_csr(self.t_csr, self.device)
+        return (self._gpu_t @ weighted.to_dense())
+
+
+def _torch_csr(matrix: sp.csr_matrix, device: torch.device) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return torch.sparse_csr_tensor(
-            torch.from_numpy(crow), torch.from_numpy(cols), torch.ones(len(cols), dtype=torch.float64),
-            size=(len(L), L.shape[1] * k), device=device, check_invariants=False,
+            torch.from_numpy(matrix.indptr.astype(np.int64)), torch.from_numpy(matrix.indices.astype(np.int64)),
+            torch.from_numpy(matrix.data.astype(np.float64)), size=matrix.shape, device=device,
+            check_invariants=False,
         )
 
 
@@ -313,17 +379,20 @@ def _posterior(model: FittedCandidate, L: np.ndarray, k: int, device: torch.devi
     if model.name == MAJORITY_VOTE:
         return _majority_proba(L, k, model.log_prior)
     log_vote = torch.from_numpy(model.log_vote).to(device)
-    X = _vote_matrix(L, k, device)
+    X = _Votes(L, k, device)
     scores = _scores(X, log_vote, torch.from_numpy(model.log_prior).to(device))
+    if model.log_uncovered is not None:
+        uncovered = torch.from_numpy(~(L >= 0).any(axis=1)).to(device)
+        scores[uncovered] = torch.from_numpy(model.log_uncovered).to(device)
     return torch.softmax(scores, dim=1).cpu().numpy()
 
 
-def _scores(X: torch.Tensor, log_vote: torch.Tensor, log_prior: torch.Tensor) -> torch.Tensor:
+def _scores(X: _Votes, log_vote: torch.Tensor, log_prior: torch.Tensor) -> torch.Tensor:
     """log P(y) + sum_j log P(vote_j | y) for every row of ``X``."""
     m, _, k = log_vote.shape
     delta = (log_vote[:, 1:, :] - log_vote[:, :1, :]).reshape(m * k, k)
     base = log_vote[:, 0, :].sum(dim=0) + log_prior
-    return (X @ delta) + base[None, :]
+    return X.mm(delta.contiguous()) + base[None, :]
 
 
 def _majority_proba(L: np.ndarray, k: int, log_prior: np.ndarray) -> np.ndarray:
@@ -349,8 +418,8 @@ class _EM:
         self.max_iter = max_iter
         self.tol = tol
         self.fixed_prior = None if fixed_prior is None else torch.tensor(fixed_prior, dtype=torch.float64, device=device)
-        self.X = _vote_matrix(rows, k, device)
-        self.Xt = self.X.to_sparse_coo().t().coalesce().to_sparse_csr()
+        self.X = _Votes(rows, k, device)
+        self.weights = weights
         self.w = torch.from_numpy(weights).to(device)
         self.covered = torch.from_numpy((rows >= 0).any(axis=1)).to(device)
         counts = np.stack([(rows == c).sum(axis=1) for c in range(k)], axis=1).astype(np.float64)
@@ -360,8 +429,12 @@ class _EM:
         self.coverage = torch.from_numpy((rows >= 0).astype(np.float64).T @ weights / weights.sum()).to(device)
 
     def fit(self, name: str) -> FittedCandidate:
+        if name == MATRIX_COMPLETION:
+            return self._fit_matrix_completion()
         if name == MAJORITY_VOTE:
-            prior = self._prior(self.q_mv, self.covered)
+            # Rows without votes get the given class balance, else a uniform guess (as a random tie-break).
+            prior = self.fixed_prior if self.fixed_prior is not None else torch.full(
+                (self.k,), 1.0 / self.k, dtype=torch.float64, device=self.device)
             log_vote = np.zeros((self.m, self.k + 1, self.k))
             return FittedCandidate(name, log_vote, torch.log(prior).cpu().numpy(), 0)
         # Abstain-ignoring models learn nothing from rows with no votes; the abstain model does.
@@ -393,7 +466,7 @@ class _EM:
     def _m_step(self, name: str, q: torch.Tensor, use: torch.Tensor) -> torch.Tensor:
         k, m, s = self.k, self.m, self.smoothing
         wq = q * (self.w * use)[:, None]  # n x k
-        votes = (self.Xt @ wq).reshape(m, k, k)  # [j, vote c, class y]
+        votes = self.X.tmm(wq.contiguous()).reshape(m, k, k)  # [j, vote c, class y]
         class_mass = wq.sum(dim=0)  # k
         eye = torch.eye(k, dtype=torch.float64, device=self.device)
         pseudo = s * (0.7 * eye + 0.3 * (1 - eye) / (k - 1))  # a weak prior: LFs better than chance
@@ -416,3 +489,62 @@ class _EM:
         else:
             raise LabelingError(f"unknown label model candidate '{name}'")
         return log_vote
+
+    def _fit_matrix_completion(
+        self, epochs: int = 100, lr: float = 0.01, momentum: float = 0.9, prec_init: float = 0.7
+    ) -> FittedCandidate:
+        """MeTaL-style moments (as Snorkel's LabelModel): fit ``mu[j*k+c, y] = P(vote_j = c | y)`` so that
+        ``mu P mu^T`` matches the off-block-diagonal overlap matrix ``O`` of the votes."""
+        k, m = self.k, self.m
+        d = m * k
+        total = self.w.sum()
+        overlap = (self.X.gram(self.weights) / total).to(self.device).float()
+        if self.fixed_prior is not None:
+            prior = self.fixed_prior.float()
+        else:
+            prior = torch.full((k,), 1.0 / k, dtype=torch.float32, device=self.device)
+        P = torch.diag(prior)
+        lps = torch.diagonal(overlap)
+        mu_init = torch.zeros((d, k), dtype=torch.float32, device=self.device)
+        index = torch.arange(d, device=self.device)
+        mu_init[index, index % k] = (lps * prec_init / prior[index % k]).clamp(0, 1)
+        mask = (index[:, None] // k != index[None, :] // k).float()
+        mu = mu_init.clone()
+        velocity = torch.zeros_like(mu)
+        # SGD with momentum as torch.optim.SGD does it, on the analytic gradient of
+        # ||mask * (O - mu P mu^T)||^2 + ||mu p - diag(O)||^2 (O is symmetric).
+        for _ in range(epochs):
+            residual = (overlap - mu @ P @ mu.t()) * mask
+            grad = -4.0 * residual @ mu @ P + 2.0 * (mu @ prior - lps)[:, None] * prior[None, :]
+            velocity.mul_(momentum).add_(grad)
+            mu.sub_(lr * velocity)
+        n = float(total)
+        eps = min(0.01, 1 / 10 ** math.ceil(math.log10(max(n, 2))))
+        mu_hat = mu.detach().clamp(eps, 1 - eps).double()
+        mu_hat = mu_hat[:, _symmetry_permutation(mu_hat, prior.double(), m, k)]
+        table = mu_hat.clamp(0.01, 0.99).reshape(m, k, k)
+        log_vote = torch.zeros((m, k + 1, k), dtype=torch.float64, device=self.device)
+        log_vote[:, 1:, :] = torch.log(table)
+        log_prior = torch.log(prior.double())
+        # Votes are scored as Snorkel does (abstains ignored); a row with no vote at all is scored by how
+        # likely every LF is to abstain under each class, instead of falling back to the prior.
+        abstain = (1 - mu_hat.reshape(m, k, k).sum(dim=1)).clamp(0.01, 0.99)
+        log_uncovered = log_prior + torch.log(abstain).sum(dim=0)
+        return FittedCandidate(MATRIX_COMPLETION, log_vote.cpu().numpy(), log_prior.cpu().numpy(), epochs,
+                               log_uncovered.cpu().numpy())
+
+
+def _symmetry_permutation(mu: torch.Tensor, prior: torch.Tensor, m: int, k: int) -> list[int]:
+    """Among classes with equal prior the moments cannot tell columns apart: pick the column order in
+    which LFs agree most with the class they vote (a linear assignment)."""
+    joint = (mu.reshape(m, k, k) * prior[None, None, :]).sum(dim=0).cpu().numpy()  # vote c x class y
+    order = list(range(k))
+    rounded = np.round(prior.cpu().numpy(), 3)
+    for value in np.unique(rounded):
+        group = np.flatnonzero(rounded == value)
+        if len(group) < 2:
+            continue
+        rows, cols = linear_sum_assignment(-joint[np.ix_(group, group)])
+        for r, c in zip(rows, cols, strict=True):
+            order[group[r]] = int(group[c])
+    return order

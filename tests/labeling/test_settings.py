@@ -1,0 +1,19 @@
+import pytest
+
+from labelgate.config import load_config
+from labelgate.errors import ConfigError
+from labelgate.labeling.settings import LabelingSettings
+
+
+def test_example_config_parses(example_config):
+    settings = LabelingSettings.from_section(load_config(example_config)["labeling"])
+    assert settings.label_model == "auto" and settings.chunk_size > 0
+
+
+def test_bad_settings_are_config_errors():
+    with pytest.raises(ConfigError, match="label_model"):
+        LabelingSettings.from_section({"label_model": "snorkel"})
+    with pytest.raises(ConfigError, match="unknown key"):
+        LabelingSettings.from_section({"labelmodel": "auto"})
+    with pytest.raises(ConfigError, match="n_jobs must be int"):
+        LabelingSettings.from_section({"n_jobs": "2"})
