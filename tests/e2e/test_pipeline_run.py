@@ -1,0 +1,50 @@
+"""The real pipeline, run locally on the example data through kfp.local, as `make run` does."""
+
+import pytest
+
+from labelgate.gates import EXIT_BLOCKED, EXIT_OK
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _champion_version(registry):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{registry}/mlflow.db",
+                          registry_uri=f"sqlite:///{registry}/mlflow.db")
+    return client.get_model_version_by_alias("youtube-spam", "champion").version
+
+
+def test_example_run_pushes_a_champion(labelgate_run, example_data, tmp_path):
+    registry = tmp_path / "registry"
+    result = labelgate_run("--data", str(example_data), run_id="first", registry=registry)
+    assert result.exit_code == EXIT_OK, result.output
+    summary = result.summary
+    assert summary["gates"]["data-gate"]["passed"] is True
+    assert summary["gates"]["model-gate"]["passed"] is True
+    assert {s["name"]: s["status"] for s in summary["steps"]} == {
+        name: "ok" for name in
+        ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
+    }
+    assert summary["metrics"]["test_accuracy"] >= 0.85
+    assert str(_champion_version(registry)) == str(summary["pushed"]["version"])
+    # The printed summary names the steps, the gates and where the model went.
+    for text in ("Steps:", "Gates:", "data-gate", "Pushed:", "Exit code: 0"):
+        assert text in result.output
+
+
+def test_input_without_the_text_column_is_blocked_and_pushes_nothing(labelgate_run, example_data, tmp_path):
+    import pandas as pd
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in example_data.glob("*.csv"):
+        pd.read_csv(path).drop(columns=["CONTENT"]).to_csv(broken / path.name, index=False)
+    registry = tmp_path / "registry"
+    result = labelgate_run("--data", str(broken), run_id="broken", registry=registry)
+    assert result.exit_code == EXIT_BLOCKED, result.output
+    assert "missing column(s) ['CONTENT']" in result.output
+    assert "Traceback" not in result.output
+    assert result.summary["pushed"] is None
+    steps = {s["name"]: s["status"] for s in result.summary["steps"]}
+    assert steps["ingest"] == "FAILED" and steps["push"] != "ok"
