@@ -46,5 +46,43 @@ data: ## download the YouTube Spam Collection from UCI and verify its SHA-256 ha
 bench: install ## run every benchmark in bench/ (prints ratios against the anchors measured in the same run)
 	@set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
+# --- The cluster path: images, kind, an existing KFP (README: "Running on a cluster") ----------------
+IMAGE_REGISTRY ?=
+IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+COMPONENT_IMAGE ?= $(IMAGE_REGISTRY)labelgate-component:$(IMAGE_TAG)
+SERVING_IMAGE ?= $(IMAGE_REGISTRY)labelgate-serving:$(IMAGE_TAG)
+KFP_HOST ?=
+KFP_EXPERIMENT ?= labelgate
+KFP_DATA_URI ?= s3://mlpipeline/labelgate/data/youtube-spam
+KFP_REGISTRY_URI ?= http://labelgate-mlflow:5000
+KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI)
+SUBMIT_ARGS ?= --wait
+CRON ?= 0 3 * * *
+CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))
+
+image: ## build the component and serving images (Dockerfile), tagged from the git commit
+	@scripts/require_tools.sh image docker
+	docker build --target component -t $(COMPONENT_IMAGE) .
+	docker build --target serving -t $(SERVING_IMAGE) .
+
+run-local: .require-kind install ## kind + KFP 2.17: install, load the images, run the pipeline, print its summary
+	COMPONENT_IMAGE=$(COMPONENT_IMAGE) SERVING_IMAGE=$(SERVING_IMAGE) DATA=$(DATA) BIN=$(BIN) scripts/run_local_kind.sh
+
+submit: .require-kfp-host install ## upload a new pipeline version to KFP_HOST and run it (SUBMIT_ARGS=--wait waits)
+	LABELGATE_IMAGE=$(COMPONENT_IMAGE) $(BIN)/labelgate compile --output $(PIPELINE_YAML)
+	$(BIN)/labelgate submit $(CLUSTER_ARGS) $(SUBMIT_ARGS)
+
+schedule: .require-kfp-host install ## upload a new pipeline version to KFP_HOST and run it on a cron (CRON='0 3 * * *')
+	LABELGATE_IMAGE=$(COMPONENT_IMAGE) $(BIN)/labelgate compile --output $(PIPELINE_YAML)
+	$(BIN)/labelgate schedule $(CLUSTER_ARGS) --cron '$(CRON)'
+
+.require-kind:
+	@scripts/require_tools.sh run-local kind kubectl docker
+
+.require-kfp-host:
+	@test -n "$(KFP_HOST)" || { echo "make $(MAKECMDGOALS): set KFP_HOST to your KFP API, e.g. make $(MAKECMDGOALS) KFP_HOST=http://localhost:8080 (after: kubectl port-forward -n kubeflow svc/ml-pipeline-ui 8080:80)" >&2; exit 2; }
+
+.PHONY: .require-kind .require-kfp-host
+
 clean: ## remove runs, the local registry and caches (keeps .venv)
 	rm -rf runs mlruns mlartifacts mlflow.db .pytest_cache

@@ -15,6 +15,7 @@ from labelgate.components.push import push
 from labelgate.components.train import train
 from labelgate.components.validate import validate
 from labelgate.components.weak_label import weak_label
+from labelgate.pipelines.cluster import apply_cluster_settings
 
 PIPELINE_NAME = "labelgate-training"
 
@@ -78,3 +79,5 @@ def pipeline(
                 registry_uri=registry_uri,
                 model_name=model_name,
             )
+
+    apply_cluster_settings()  # Kubernetes resources/secrets for cluster runs (pipelines/cluster.py); kfp.local ignores them

@@ -13,6 +13,7 @@ from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 # One line per command module; each adds its subcommands and sets ``handler`` on them.
 COMMAND_MODULES: tuple[str, ...] = (
     "labelgate.cli.pipeline",
+    "labelgate.cli.cluster",
     "labelgate.cli.models",
     "labelgate.cli.serve",
 )

@@ -1,0 +1,59 @@
+"""Kubernetes settings of the pipeline's steps on a cluster: resources, secrets, pull policy, labels.
+
+``apply_cluster_settings()`` is called once at the end of the pipeline body and adjusts every task
+defined so far. The settings land in the compiled YAML's platform spec (kfp-kubernetes) and in each
+container's resources; ``kfp.local`` ignores both, so `labelgate run` is unaffected.
+"""
+
+from __future__ import annotations
+
+from kfp import kubernetes
+from kfp.dsl import PipelineTask, pipeline_context
+
+# Object-store credentials for the data URI (s3://, MinIO); manifests/ creates or documents this secret.
+DATA_SECRET = "labelgate-data"
+DATA_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")
+# Optional credentials for an MLflow server that wants them.
+REGISTRY_SECRET = "labelgate-registry"
+REGISTRY_SECRET_KEYS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+# Which steps read what.
+DATA_STEPS = frozenset({"ingest"})
+REGISTRY_STEPS = frozenset({"validate", "evaluate", "push"})
+# step -> (cpu request, cpu limit, memory request, memory limit); the rest get DEFAULT_RESOURCES.
+STEP_RESOURCES: dict[str, tuple[str, str, str, str]] = {
+    "weak-label": ("1", "2", "1G", "4G"),
+    "validate": ("500m", "2", "1G", "4G"),
+    "train": ("2", "4", "2G", "8G"),
+    "evaluate": ("1", "2", "1G", "4G"),
+}
+DEFAULT_RESOURCES = ("250m", "1", "512M", "2G")
+
+
+def apply_cluster_settings(tasks: list[PipelineTask] | None = None) -> list[PipelineTask]:
+    """Set cluster settings on ``tasks`` (default: every task of the pipeline being defined)."""
+    if tasks is None:
+        pipeline = pipeline_context.Pipeline.get_default_pipeline()
+        if pipeline is None:
+            raise RuntimeError("apply_cluster_settings() must be called inside a @dsl.pipeline body")
+        tasks = list(pipeline.tasks.values())
+    for task in tasks:
+        configure_task(task)
+    return tasks
+
+
+def configure_task(task: PipelineTask) -> PipelineTask:
+    """One step's settings; the step is known by its component name (ingest, weak-label, ...)."""
+    step = task.component_spec.name.replace("_", "-")
+    cpu_request, cpu_limit, memory_request, memory_limit = STEP_RESOURCES.get(step, DEFAULT_RESOURCES)
+    task.set_cpu_request(cpu_request).set_cpu_limit(cpu_limit)
+    task.set_memory_request(memory_request).set_memory_limit(memory_limit)
+    kubernetes.set_image_pull_policy(task, "IfNotPresent")
+    kubernetes.add_pod_label(task, "app.kubernetes.io/part-of", "labelgate")
+    kubernetes.add_pod_label(task, "labelgate.dev/step", step)
+    if step in DATA_STEPS:
+        kubernetes.use_secret_as_env(task, secret_name=DATA_SECRET, optional=True,
+                                     secret_key_to_env={key: key for key in DATA_SECRET_KEYS})
+    if step in REGISTRY_STEPS:
+        kubernetes.use_secret_as_env(task, secret_name=REGISTRY_SECRET, optional=True,
+                                     secret_key_to_env={key: key for key in REGISTRY_SECRET_KEYS})
+    return task

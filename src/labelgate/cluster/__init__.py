@@ -1,0 +1,1 @@
+"""Running labelgate on a Kubernetes cluster: KFP REST submission, schedules and data-arrival triggers."""

@@ -1,0 +1,245 @@
+"""Submit the compiled pipeline to a KFP cluster: upload a version, start a run or a schedule, wait, summarise.
+
+The summary has the same shape and printout as `labelgate run` (``labelgate.pipelines.local``), so CI and
+people read one format whichever path ran the pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labelgate.cluster.kfp_api import TERMINAL_STATES, ClusterError, KfpApi
+from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
+from labelgate.pipelines.local import BLOCKING_ERRORS, GATES, STEPS, RunSummary, format_summary
+
+# KFP IR parameter types -> how a command-line string becomes that value.
+_PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {
+    "STRING": str,
+    "NUMBER_INTEGER": int,
+    "NUMBER_DOUBLE": float,
+    "BOOLEAN": lambda text: {"true": True, "false": False}[text.strip().lower()],
+}
+_STATE_WORDS = {"SUCCEEDED": "ok", "FAILED": "FAILED", "SKIPPED": "skipped", "CANCELED": "canceled",
+                "CANCELING": "canceled", "RUNNING": "running", "PENDING": "pending"}
+_GATE_LINE = re.compile(r"labelgate\[(?P<gate>[\w-]+)\]: (?P<verdict>PASSED|BLOCKED): (?P<reason>.*)")
+_FAILURE_LINE = re.compile(r"labelgate: (?P<step>[\w-]+) failed: (?P<error>\w+): (?P<message>.*)")
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,#LW-]+$")
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    pipeline_id: str
+    version_id: str
+    version_name: str
+
+
+def read_package(package: Path) -> dict[str, Any]:
+    """The pipeline spec document of a compiled IR YAML (the first YAML document)."""
+    if not package.is_file():
+        raise ClusterError(f"no compiled pipeline at {package}: run `make compile` (or `labelgate compile "
+                           f"--output {package}`) first")
+    try:
+        spec = next(iter(yaml.safe_load_all(package.read_text())))
+    except (yaml.YAMLError, StopIteration) as exc:
+        raise ClusterError(f"{package} is not a compiled KFP pipeline: {exc}") from None
+    if not isinstance(spec, dict) or "root" not in spec or "pipelineInfo" not in spec:
+        raise ClusterError(f"{package} is not a compiled KFP pipeline (no pipelineInfo/root)")
+    return spec
+
+
+def coerce_parameters(spec: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """Turn ``name=value`` strings into typed run parameters, checked against the pipeline's inputs."""
+    declared = spec["root"].get("inputDefinitions", {}).get("parameters", {})
+    values: dict[str, Any] = {}
+    for item in assignments:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise ClusterError(f"parameter {item!r} must look like name=value")
+        if name not in declared:
+            raise ClusterError(f"the pipeline has no parameter {name!r}; it has: {', '.join(sorted(declared))}")
+        kind = declared[name].get("parameterType", "STRING")
+        try:
+            values[name] = _PARAMETER_TYPES.get(kind, str)(text)
+        except (ValueError, KeyError):
+            raise ClusterError(f"parameter {name}={text!r} is not a valid {kind}") from None
+    return values
+
+
+def normalise_cron(cron: str) -> str:
+    """KFP schedules take 6-field cron (seconds first); a usual 5-field cron gets ``0`` seconds."""
+    fields = cron.split()
+    if len(fields) == 5:
+        fields = ["0", *fields]
+    if len(fields) != 6 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise ClusterError(f"cron {cron!r} must have 5 fields (min hour day month weekday) or 6 (seconds first), "
+                           "e.g. '0 3 * * *' for 03:00 every day")
+    return " ".join(fields)
+
+
+def default_version_name(now: datetime | None = None) -> str:
+    return "v" + (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+
+
+def upload(api: KfpApi, *, package: Path, pipeline_name: str, version_name: str,
+           description: str = "") -> Uploaded:
+    """Upload ``package`` as a new version of ``pipeline_name``, creating the pipeline on first use."""
+    read_package(package)
+    pipeline = api.find_pipeline(pipeline_name)
+    if pipeline is None:
+        pipeline = api.upload_pipeline(package=package, name=pipeline_name, description=description)
+        version = api.latest_version(pipeline.pipeline_id)
+    else:
+        version = api.upload_version(package=package, pipeline_id=pipeline.pipeline_id, name=version_name,
+                                     description=description)
+    return Uploaded(pipeline_id=pipeline.pipeline_id, version_id=version.pipeline_version_id,
+                    version_name=version.display_name or version_name)
+
+
+def start_run(api: KfpApi, *, uploaded: Uploaded, experiment: str, run_name: str,
+              parameters: dict[str, Any], service_account: str | None) -> Any:
+    """Create a run of the uploaded version in ``experiment`` (created when missing)."""
+    exp = api.ensure_experiment(experiment, description="labelgate runs")
+    return api.create_run(name=run_name, experiment_id=exp.experiment_id, pipeline_id=uploaded.pipeline_id,
+                          version_id=uploaded.version_id, parameters=parameters, service_account=service_account)
+
+
+def schedule(api: KfpApi, *, uploaded: Uploaded, experiment: str, name: str, cron: str,
+             parameters: dict[str, Any], max_concurrency: int, service_account: str | None) -> Any:
+    """Create a recurring run of the uploaded version (continuous training)."""
+    if not 1 <= max_concurrency <= 10:
+        raise ClusterError(f"max concurrency {max_concurrency} must be between 1 and 10 (KFP's limit)")
+    exp = api.ensure_experiment(experiment, description="labelgate runs")
+    return api.create_recurring_run(name=name, experiment_id=exp.experiment_id, pipeline_id=uploaded.pipeline_id,
+                                    version_id=uploaded.version_id, parameters=parameters,
+                                    cron=normalise_cron(cron), max_concurrency=max_concurrency,
+                                    service_account=service_account)
+
+
+def wait_for_run(api: KfpApi, run_id: str, *, timeout_seconds: float, poll_seconds: float = 10.0,
+                 echo: Callable[[str], None] = print, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> Any:
+    """Poll a run until it ends; echo each step as it finishes. Raises ClusterError on timeout."""
+    deadline = clock() + timeout_seconds
+    seen: dict[str, str] = {}
+    while True:
+        run = api.get_run(run_id)
+        for task in _tasks(run):
+            state = _state(task)
+            if task.display_name in STEPS and seen.get(task.display_name) != state:
+                seen[task.display_name] = state
+                if state in TERMINAL_STATES:
+                    echo(f"  {_STATE_WORDS.get(state, state.lower()):>7} {task.display_name:<11} "
+                         f"{_seconds(task) or 0:6.1f}s")
+        if _state(run) in TERMINAL_STATES:
+            return run
+        if clock() >= deadline:
+            raise ClusterError(f"run {run_id} is still {_state(run)} after {timeout_seconds:.0f}s; "
+                               f"follow it at {api.run_url(run_id)}")
+        sleep(poll_seconds)
+
+
+def summarise_run(run: Any, *, run_url: str, arguments: dict[str, Any],
+                  read_log: Callable[[str], str] | None = None) -> RunSummary:
+    """Turn a finished KFP run into `labelgate run`'s summary. Gate reasons and step failures come from the
+    steps' pod logs when ``read_log`` (pod name -> log text) is given; the REST API does not carry them."""
+    tasks = {t.display_name: t for t in _tasks(run)}
+    steps = []
+    for name in STEPS:
+        task = tasks.get(name)
+        status = _STATE_WORDS.get(_state(task), _state(task).lower()) if task else "not run"
+        steps.append({"name": name, "status": status, "seconds": _seconds(task) if task else None})
+    status_of = {s["name"]: s["status"] for s in steps}
+    logs = {name: _safe_log(read_log, tasks[name]) for name in STEPS if name in tasks and read_log}
+
+    gates: dict[str, dict[str, Any]] = {}
+    for gate, guarded in zip(GATES, ("train", "push"), strict=True):
+        if status_of.get(gate) != "ok":
+            continue
+        found = _GATE_LINE.search(logs.get(gate, ""))
+        passed = found["verdict"] == "PASSED" if found else status_of.get(guarded) not in ("skipped", "not run")
+        reason = found["reason"] if found else f"see the {gate} step's decision artifact at {run_url}"
+        gates[gate] = {"gate": gate, "passed": passed, "reason": reason}
+
+    failure = None
+    failed = [s["name"] for s in steps if s["status"] == "FAILED"]
+    if failed:
+        found = _FAILURE_LINE.search(logs.get(failed[0], ""))
+        message = _task_error(tasks[failed[0]]) or f"see the step's log at {run_url}"
+        failure = ({"step": found["step"], "error": found["error"], "message": found["message"]} if found
+                   else {"step": failed[0], "error": "StepFailed", "message": message})
+    blocked = [g for g in gates.values() if not g["passed"]]
+    state = _state(run)
+    if status_of.get("push") == "ok":
+        exit_code, outcome = EXIT_OK, f"pushed {arguments.get('model_name', 'the model')}"
+    elif failure and failure["error"] in BLOCKING_ERRORS:
+        exit_code, outcome = EXIT_BLOCKED, f"blocked: {failure['step']} rejected the input"
+    elif failure or state != "SUCCEEDED":
+        exit_code, outcome = EXIT_ERROR, f"error: the run ended {state}" + (f" in {failed[0]}" if failed else "")
+    elif blocked:
+        exit_code, outcome = EXIT_BLOCKED, f"blocked by {blocked[0]['gate']}"
+    else:
+        exit_code, outcome = EXIT_ERROR, "error: the run succeeded without pushing and without a gate decision"
+    for step in steps:
+        if step["status"] == "not run" and blocked:
+            step["status"] = "skipped"
+    created, finished = getattr(run, "created_at", None), getattr(run, "finished_at", None)
+    seconds = (finished - created).total_seconds() if created and finished else 0.0
+    return _run_summary(
+        run_id=run.run_id, run_dir=run_url, exit_code=exit_code, outcome=outcome, steps=steps, gates=gates,
+        failure=failure, metrics={}, pushed={"model": arguments.get("model_name", ""), "run": run_url}
+        if exit_code == EXIT_OK else None, outputs={"run": run_url}, arguments=arguments,
+        seconds=round(max(seconds, 0.0), 1),
+    )
+
+
+def _run_summary(**values: Any) -> RunSummary:
+    """A RunSummary from what a cluster run can tell; fields it cannot fill stay empty."""
+    for spec in fields(RunSummary):
+        if spec.name not in values:
+            values[spec.name] = {} if "dict" in str(spec.type) else None
+    return RunSummary(**{k: v for k, v in values.items() if k in {f.name for f in fields(RunSummary)}})
+
+
+def format_cluster_summary(summary: RunSummary) -> str:
+    """`labelgate run`'s printout, with the run's page in place of the local output folder."""
+    lines = format_summary(summary).splitlines()
+    return "\n".join(f"Run: {summary.run_dir}" if line.startswith("Outputs: ") else line for line in lines)
+
+
+def _tasks(run: Any) -> list[Any]:
+    details = getattr(run, "run_details", None)
+    return [t for t in (getattr(details, "task_details", None) or []) if getattr(t, "display_name", None)]
+
+
+def _state(obj: Any) -> str:
+    return str(getattr(obj, "state", None) or "RUNTIME_STATE_UNSPECIFIED")
+
+
+def _seconds(task: Any) -> float | None:
+    start, end = getattr(task, "start_time", None), getattr(task, "end_time", None)
+    if not start or not end or end < start:
+        return None
+    return round((end - start).total_seconds(), 2)
+
+
+def _task_error(task: Any) -> str:
+    error = getattr(task, "error", None)
+    return str(getattr(error, "message", "") or "")
+
+
+def _safe_log(read_log: Callable[[str], str] | None, task: Any) -> str:
+    pod = getattr(task, "pod_name", None)
+    if not read_log or not pod:
+        return ""
+    try:
+        return read_log(pod)
+    except Exception:  # a missing log must not hide the run's outcome
+        return ""

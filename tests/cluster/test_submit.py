@@ -1,0 +1,197 @@
+"""Submission contract tests: labelgate's KFP client against a local v2beta1 API stand-in."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import kfp_server_api
+import pytest
+
+from labelgate.cli import main
+from labelgate.cluster import submit as sub
+from labelgate.cluster.kfp_api import ClusterError, KfpApi
+
+
+def _upload_and_run(server, package, **parameters):
+    api = KfpApi(host=server.url)
+    spec = sub.read_package(package)
+    params = sub.coerce_parameters(spec, [f"{k}={v}" for k, v in parameters.items()])
+    uploaded = sub.upload(api, package=package, pipeline_name="labelgate-training", version_name="v1")
+    run = sub.start_run(api, uploaded=uploaded, experiment="labelgate", run_name="r", parameters=params,
+                        service_account="labelgate-pipeline")
+    return api, uploaded, run
+
+
+def test_first_submit_creates_pipeline_experiment_and_run(kfp_server, small_package):
+    _, uploaded, run = _upload_and_run(kfp_server, small_package, data_uri="s3://b/d", seed="7")
+    assert kfp_server.paths() == [
+        "GET /apis/v2beta1/pipelines/names/labelgate-training",
+        "POST /apis/v2beta1/pipelines/upload",
+        "GET /apis/v2beta1/pipelines/pipeline-0001/versions",
+        "GET /apis/v2beta1/experiments",
+        "POST /apis/v2beta1/experiments",
+        "POST /apis/v2beta1/runs",
+    ]
+    upload_call = kfp_server.state.calls[1]
+    assert upload_call.query["name"] == "labelgate-training" and upload_call.file_name == "pipeline.yaml"
+    body = kfp_server.state.calls[-1].body
+    assert body["pipeline_version_reference"] == {"pipeline_id": uploaded.pipeline_id,
+                                                  "pipeline_version_id": uploaded.version_id}
+    assert body["runtime_config"]["parameters"] == {"data_uri": "s3://b/d", "seed": 7}
+    assert body["service_account"] == "labelgate-pipeline"
+    assert body["experiment_id"] in kfp_server.state.experiments
+    assert run.run_id in kfp_server.state.runs
+
+
+def test_second_submit_adds_a_version_and_reuses_the_experiment(kfp_server, small_package):
+    _upload_and_run(kfp_server, small_package)
+    before = len(kfp_server.state.calls)
+    api = KfpApi(host=kfp_server.url)
+    uploaded = sub.upload(api, package=small_package, pipeline_name="labelgate-training", version_name="v2")
+    sub.start_run(api, uploaded=uploaded, experiment="labelgate", run_name="r2", parameters={},
+                  service_account=None)
+    calls = kfp_server.state.calls[before:]
+    assert [f"{c.method} {c.path}" for c in calls] == [
+        "GET /apis/v2beta1/pipelines/names/labelgate-training",
+        "POST /apis/v2beta1/pipelines/upload_version",
+        "GET /apis/v2beta1/experiments",
+        "POST /apis/v2beta1/runs",
+    ]
+    assert calls[1].query == {"name": "v2", "display_name": "v2", "pipelineid": uploaded.pipeline_id}
+    assert len(kfp_server.state.experiments) == 1
+    assert uploaded.version_name == "v2"
+    assert "service_account" not in calls[-1].body  # None is left out: KFP's default runner account
+
+
+def test_duplicate_version_name_is_reported_with_the_servers_message(kfp_server, small_package):
+    _upload_and_run(kfp_server, small_package)
+    api = KfpApi(host=kfp_server.url)
+    sub.upload(api, package=small_package, pipeline_name="labelgate-training", version_name="v9")
+    with pytest.raises(ClusterError, match="HTTP 409 .*v9 already exists"):
+        sub.upload(api, package=small_package, pipeline_name="labelgate-training", version_name="v9")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "exit_code", "pushed", "blocked_gate"),
+    [("pushed", 0, True, None), ("model-blocked", 3, False, "model-gate"), ("data-blocked", 3, False, "data-gate"),
+     ("ingest-failed", 1, False, None)],
+)
+def test_wait_and_summarise_each_outcome(kfp_server, small_package, outcome, exit_code, pushed, blocked_gate):
+    kfp_server.state.outcome = outcome
+    api, _, run = _upload_and_run(kfp_server, small_package)
+    lines: list[str] = []
+    done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, echo=lines.append,
+                            sleep=lambda s: None)
+    summary = sub.summarise_run(done, run_url=api.run_url(run.run_id), arguments={"model_name": "m"})
+    assert summary.exit_code == exit_code
+    assert (summary.pushed is not None) == pushed
+    blocked = [g["gate"] for g in summary.gates.values() if not g["passed"]]
+    assert blocked == ([blocked_gate] if blocked_gate else [])
+    statuses = {s["name"]: s["status"] for s in summary.steps}
+    if outcome == "ingest-failed":
+        assert statuses["ingest"] == "FAILED" and summary.failure["step"] == "ingest"
+    else:
+        assert statuses["ingest"] == "ok"
+        assert any(line.split()[1] == "ingest" for line in lines)
+
+
+def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, small_package):
+    kfp_server.state.outcome = "model-blocked"
+    api, _, run = _upload_and_run(kfp_server, small_package)
+    done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
+                            echo=lambda line: None)
+    logs = {f"{run.run_id}-model-gate-pod": "x\nlabelgate[model-gate]: BLOCKED: test F1 0.71 < 0.85\n"}
+    summary = sub.summarise_run(done, run_url="u", arguments={}, read_log=lambda pod: logs.get(pod, ""))
+    assert summary.gates["model-gate"] == {"gate": "model-gate", "passed": False, "reason": "test F1 0.71 < 0.85"}
+
+    kfp_server.state.outcome = "ingest-failed"
+    _, _, run = _upload_and_run(kfp_server, small_package)
+    done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
+                            echo=lambda line: None)
+    log = "labelgate: ingest failed: DataError: comments.csv lacks column CONTENT\n"
+    summary = sub.summarise_run(done, run_url="u", arguments={}, read_log=lambda pod: log)
+    assert summary.exit_code == 3  # bad input blocks, as in `labelgate run`
+    assert summary.failure == {"step": "ingest", "error": "DataError", "message": "comments.csv lacks column CONTENT"}
+
+
+def test_wait_times_out_with_the_run_url(kfp_server, small_package):
+    api, _, run = _upload_and_run(kfp_server, small_package)
+    ticks = iter(range(100))
+    with pytest.raises(ClusterError, match=r"still (PENDING|RUNNING) after 1s.*#/runs/details/run-"):
+        sub.wait_for_run(api, run.run_id, timeout_seconds=1, poll_seconds=0, echo=lambda line: None,
+                         sleep=lambda s: None, clock=lambda: float(next(ticks)))
+
+
+def test_schedule_creates_a_recurring_run_with_kfp_cron(kfp_server, small_package):
+    api = KfpApi(host=kfp_server.url)
+    uploaded = sub.upload(api, package=small_package, pipeline_name="labelgate-training", version_name="v1")
+    recurring = sub.schedule(api, uploaded=uploaded, experiment="labelgate", name="nightly", cron="0 3 * * *",
+                             parameters={"seed": 1}, max_concurrency=1, service_account=None)
+    body = kfp_server.state.calls[-1].body
+    assert kfp_server.paths()[-1] == "POST /apis/v2beta1/recurringruns"
+    assert body["trigger"] == {"cron_schedule": {"cron": "0 0 3 * * *"}}
+    assert body["mode"] == "ENABLE" and body["max_concurrency"] == "1" and body["no_catchup"] is True
+    assert recurring.recurring_run_id in kfp_server.state.recurring
+
+
+@pytest.mark.parametrize("cron", ["0 3 * *", "every day", "0 3 * * * * *"])
+def test_bad_cron_is_refused_before_any_call(cron):
+    with pytest.raises(ClusterError, match="5 fields"):
+        sub.normalise_cron(cron)
+
+
+def test_parameters_are_checked_against_the_pipeline(small_package):
+    spec = sub.read_package(small_package)
+    assert sub.coerce_parameters(spec, ["seed=3", "min_test_accuracy=0.9"]) == {"seed": 3, "min_test_accuracy": 0.9}
+    with pytest.raises(ClusterError, match="no parameter 'sede'.*seed"):
+        sub.coerce_parameters(spec, ["sede=3"])
+    with pytest.raises(ClusterError, match="not a valid NUMBER_INTEGER"):
+        sub.coerce_parameters(spec, ["seed=three"])
+
+
+def test_unreachable_host_fails_at_once_with_advice():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ClusterError, match=r"cannot reach the KFP API at http://127.0.0.1:\d+.*port-forward"):
+        KfpApi(host=f"http://127.0.0.1:{port}", timeout_seconds=5).healthz()
+
+
+def test_standin_answers_have_the_api_models_fields(kfp_server, small_package):
+    """The stand-in must not invent fields: every key it returns is a field of the v2beta1 model."""
+    kfp_server.state.outcome = "pushed"
+    api, uploaded, run = _upload_and_run(kfp_server, small_package)
+    sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
+                     echo=lambda line: None)
+    sub.schedule(api, uploaded=uploaded, experiment="labelgate", name="n", cron="0 3 * * *", parameters={},
+                 max_concurrency=1, service_account=None)
+    state = kfp_server.state
+    checks = [(kfp_server_api.V2beta1Pipeline, p) for p in state.pipelines.values()]
+    checks += [(kfp_server_api.V2beta1PipelineVersion, v) for vs in state.versions.values() for v in vs]
+    checks += [(kfp_server_api.V2beta1Experiment, e) for e in state.experiments.values()]
+    checks += [(kfp_server_api.V2beta1Run, r) for r in state.runs.values()]
+    checks += [(kfp_server_api.V2beta1PipelineTaskDetail, t) for r in state.runs.values()
+               for t in r.get("run_details", {}).get("task_details", [])]
+    checks += [(kfp_server_api.V2beta1RecurringRun, r) for r in state.recurring.values()]
+    for model, record in checks:
+        assert set(record) <= set(model.attribute_map.values()), (model.__name__, set(record) - set(
+            model.attribute_map.values()))
+
+
+def test_cli_submit_waits_and_prints_the_run_summary(kfp_server, small_package, tmp_path, capsys):
+    kfp_server.state.outcome = "model-blocked"
+    out = tmp_path / "summary.json"
+    code = main(["submit", "--host", kfp_server.url, "--package", str(small_package), "--param", "seed=2",
+                 "--wait", "--poll", "0", "--summary-out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 3
+    assert "blocked by model-gate" in printed and "Steps:" in printed
+    assert f"Run: {kfp_server.url}/#/runs/details/run-" in printed and "Outputs:" not in printed
+    assert json.loads(out.read_text())["exit_code"] == 3
+
+
+def test_cli_without_host_says_how_to_get_one(small_package, capsys, monkeypatch):
+    monkeypatch.delenv("KFP_HOST", raising=False)
+    assert main(["submit", "--package", str(small_package)]) == 1
+    assert "no KFP host: pass --host or set KFP_HOST" in capsys.readouterr().err

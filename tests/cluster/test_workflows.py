@@ -1,0 +1,72 @@
+"""The GitHub Actions workflows: valid against the workflow schema, and every command they run exists."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from labelgate.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def _load(path: Path) -> dict:
+    doc = yaml.safe_load(path.read_text())
+    doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads the key `on` as True
+    return doc
+
+
+def _run_lines(doc: dict) -> list[str]:
+    return [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
+
+
+def test_workflows_fit_the_github_workflow_schema():
+    checker = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+    if checker is None:
+        pytest.skip("check-jsonschema is not installed (it is in the dev extra)")
+    done = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_three_workflows_are_there_with_their_triggers():
+    docs = {p.stem: _load(p) for p in WORKFLOWS}
+    assert {"pr", "main", "retrain"} <= set(docs)
+    assert "pull_request" in docs["pr"]["on"]
+    assert docs["main"]["on"]["push"]["branches"] == ["main"]
+    assert docs["retrain"]["on"]["schedule"][0]["cron"]
+    assert "data_uri" in docs["retrain"]["on"]["workflow_dispatch"]["inputs"]
+
+
+def test_jobs_need_only_jobs_that_exist():
+    for path in WORKFLOWS:
+        jobs = _load(path)["jobs"]
+        for name, job in jobs.items():
+            needs = job.get("needs", [])
+            for need in [needs] if isinstance(needs, str) else needs:
+                assert need in jobs, f"{path.name}: {name} needs unknown job {need}"
+
+
+def test_make_targets_and_labelgate_commands_they_run_exist():
+    targets = set(re.findall(r"^([a-zA-Z][\w-]*):", (ROOT / "Makefile").read_text(), flags=re.M))
+    subcommands = set(build_parser()._subparsers._group_actions[0].choices)
+    for path in WORKFLOWS:
+        for script in _run_lines(_load(path)):
+            for target in re.findall(r"\bmake ([a-z][\w-]*)", script):
+                assert target in targets, f"{path.name} runs `make {target}`, which the Makefile lacks"
+            for command in re.findall(r"labelgate ([a-z][\w-]*)", script):
+                assert command in subcommands, f"{path.name} runs `labelgate {command}`, which does not exist"
+
+
+def test_the_cluster_run_on_main_waits_so_a_blocked_gate_fails_the_job():
+    deploy = _load(ROOT / ".github/workflows/main.yml")["jobs"]["deploy"]
+    (submit,) = [s["run"] for s in deploy["steps"] if "make submit" in s.get("run", "")]
+    assert "--wait" in submit
+    assert deploy["needs"] == "images"
