@@ -67,11 +67,11 @@ class ApiError(Exception):
 class KfpStandIn:
     """``with KfpStandIn() as api: api.url``; ``api.state`` holds what was called and stored."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.state = State()
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
