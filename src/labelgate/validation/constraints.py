@@ -213,20 +213,33 @@ def missing_columns(frame: pd.DataFrame, dc: DenialConstraint) -> list[str]:
 
 
 class _Columns:
-    """Column values prepared once for comparison: as strings for EQ/IQ, as numbers where they parse."""
+    """Column values prepared once: integer codes for equality within a column (hash-based factorize),
+    strings for equality across columns or with constants, numbers for ordering where they parse."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         self.n = len(frame)
+        self._codes: dict[str, np.ndarray] = {}
         self._text: dict[str, pd.Series] = {}
         self._ordered: dict[str, pd.Series] = {}
 
+    def codes(self, attr: str) -> np.ndarray:
+        """Equal values share a code; missing values get -1."""
+        if attr not in self._codes:
+            self._codes[attr] = pd.factorize(self.frame[attr].to_numpy(), use_na_sentinel=True)[0].astype(np.int64)
+        return self._codes[attr]
+
     def text(self, attr: str) -> pd.Series:
         if attr not in self._text:
-            column = self.frame[attr]
+            column = self.frame[attr].reset_index(drop=True)
             values = column.astype(object).where(column.notna(), None)
-            self._text[attr] = pd.Series(values.map(_as_text, na_action="ignore").to_numpy(), dtype=object)
+            if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+                values = values.map(_as_text, na_action="ignore")
+            self._text[attr] = pd.Series(values.to_numpy(), dtype=object)
         return self._text[attr]
+
+    def value(self, attr: str, row: int) -> object:
+        return self.frame[attr].iat[row]
 
     def ordered(self, attr: str) -> pd.Series:
         if attr not in self._ordered:
@@ -335,52 +348,81 @@ def _oriented(pred: Predicate) -> Predicate:
 
 def _check_dependency(columns: _Columns, dc: DenialConstraint, rows: np.ndarray, keys: list[str],
                       target: str, max_examples: int) -> ConstraintResult:
-    """Keys -> target: rows of a key group holding more than one target value violate, pairwise."""
-    table = pd.DataFrame({f"k{i}": columns.text(k).to_numpy()[rows] for i, k in enumerate(keys)})
-    table["v"] = columns.text(target).to_numpy()[rows]
-    table["row"] = rows
-    table = table.dropna()
-    key_cols = [f"k{i}" for i in range(len(keys))]
-    counts = table.groupby(key_cols + ["v"], sort=False).size().rename("count").reset_index()
-    distinct = counts.groupby(key_cols, sort=False)["v"].transform("size")
-    counts = counts[distinct > 1]
+    """Keys -> target: rows of a key group holding more than one target value violate, pairwise.
+    Everything runs on integer codes: one factorize per column, then bincounts; no pairs are built.
+    Only rows sharing their key with another row can violate, so the target is read for those alone
+    (with a nearly unique key, as an id column, that skips almost all of it)."""
     empty = ConstraintResult(dc, 0, np.array([], dtype=np.int64))
-    if counts.empty:
+    key_codes = [columns.codes(k)[rows] for k in keys]
+    known = np.ones(len(rows), dtype=bool)
+    for codes in key_codes:
+        known &= codes >= 0
+    rows = rows[known]
+    key_codes = [codes[known] for codes in key_codes]
+    if not len(rows):
         return empty
-    squares = counts.assign(sq=counts["count"].astype(np.int64) ** 2)
-    per_group = squares.groupby(key_cols, sort=False)[["count", "sq"]].sum()
+    if len(key_codes) == 1:
+        group = pd.factorize(key_codes[0])[0]
+    else:
+        group = pd.DataFrame(key_codes).T.groupby(list(range(len(key_codes))), sort=False).ngroup().to_numpy()
+    shared = np.bincount(group)[group] > 1
+    if not shared.any():
+        return empty
+    rows, group = rows[shared], pd.factorize(group[shared])[0]
+    value_codes = pd.factorize(columns.frame[target].to_numpy()[rows], use_na_sentinel=True)[0].astype(np.int64)
+    known = value_codes >= 0
+    rows, group, value_codes = rows[known], group[known], value_codes[known]
+    if not len(rows):
+        return empty
+    group = pd.factorize(group)[0]
+    pair, pair_first = _factorize_first(group.astype(np.int64) * (int(value_codes.max()) + 1) + value_codes)
+    pair_count = np.bincount(pair)
+    pair_group = group[pair_first]
+    n_groups = int(group.max()) + 1
+    distinct = np.bincount(pair_group, minlength=n_groups)
+    bad_group = distinct > 1
+    if not bad_group.any():
+        return empty
+    total = np.bincount(group, minlength=n_groups).astype(np.int64)
+    squares = np.bincount(pair_group, weights=pair_count.astype(float) ** 2, minlength=n_groups)
     # Ordered pairs (r1, r2) with equal keys and different targets: total^2 - sum(count^2) per group.
-    violations = int((per_group["count"].astype(np.int64) ** 2 - per_group["sq"]).sum())
-    involved = table.merge(counts[key_cols].drop_duplicates(), on=key_cols, how="inner")
-    violating_rows = np.sort(involved["row"].to_numpy())
+    violations = int(round(float((total[bad_group] ** 2).sum() - squares[bad_group].sum())))
+    involved = bad_group[group]
+    violating_rows = np.sort(rows[involved])
     # The most common target value of each group is taken as right; the others are suspects.
-    ranked = counts.sort_values("count", ascending=False, kind="stable")
-    majority = ranked.drop_duplicates(key_cols)[key_cols + ["v"]].rename(columns={"v": "majority"})
-    involved = involved.merge(majority, on=key_cols, how="left")
-    suspect_rows = np.sort(involved.loc[involved["v"] != involved["majority"], "row"].to_numpy())
+    order = np.lexsort((-pair_count, pair_group))
+    leaders = order[np.r_[True, pair_group[order][1:] != pair_group[order][:-1]]]
+    majority = np.full(n_groups, -1, dtype=np.int64)
+    majority[pair_group[leaders]] = leaders
+    suspect_rows = np.sort(rows[involved & (pair != majority[group])])
     cells = {attr: violating_rows for attr in keys + [target]}
     examples = []
-    shown = {}
-    if max_examples:
-        grouped = involved.groupby(key_cols, sort=False)["row"].agg(lambda r: sorted(r)[:5])
-        shown = {k if isinstance(k, tuple) else (k,): v for k, v in grouped.items()}
-    for values, group in counts.groupby(key_cols, sort=False):
-        if len(examples) >= max_examples:
-            break
-        key = values if isinstance(values, tuple) else (values,)
-        key_text = ", ".join(f"{k}={_short(v)}" for k, v in zip(keys, key, strict=True))
-        seen = ", ".join(f"{_short(v)} x{c}" for v, c in zip(group["v"], group["count"], strict=True))
-        rows_text = ", ".join(str(r) for r in shown[key])
-        examples.append(f"{key_text} has {target} in {{{seen}}} (rows {rows_text})")
+    for g in np.flatnonzero(bad_group)[:max_examples]:
+        members = np.flatnonzero(pair_group == g)
+        first_row = int(rows[pair_first[members[0]]])
+        key_text = ", ".join(f"{k}={_short(columns.value(k, first_row))}" for k in keys)
+        seen = ", ".join(f"{_short(columns.value(target, int(rows[pair_first[m]])))} x{pair_count[m]}"
+                         for m in members[np.argsort(-pair_count[members], kind="stable")])
+        shown = ", ".join(str(int(r)) for r in np.sort(rows[group == g])[:5])
+        examples.append(f"{key_text} has {target} in {{{seen}}} (rows {shown})")
     return ConstraintResult(dc, violations, violating_rows, cells, {target: suspect_rows}, examples)
+
+
+def _factorize_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``values`` (in order of first appearance) and the position where each code first appears."""
+    codes, uniques = pd.factorize(values)
+    first = np.full(len(uniques), len(values), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(values), dtype=np.int64))
+    return codes, first
 
 
 def _check_pairs(columns: _Columns, dc: DenialConstraint, left_rows: np.ndarray, right_rows: np.ndarray,
                  keys: list[Predicate], residual: list[Predicate], max_examples: int) -> ConstraintResult:
     """General case: hash-join on the EQ keys (in chunks bounded by PAIR_BUDGET), then filter pairs."""
     if keys:
-        left = pd.DataFrame({f"k{i}": columns.text(k.left.attr).to_numpy()[left_rows] for i, k in enumerate(keys)})
-        right = pd.DataFrame({f"k{i}": columns.text(k.right.attr).to_numpy()[right_rows]
+        left = pd.DataFrame({f"k{i}": _join_key(columns, k.left.attr, k.right.attr)[left_rows]
+                             for i, k in enumerate(keys)})
+        right = pd.DataFrame({f"k{i}": _join_key(columns, k.right.attr, k.left.attr)[right_rows]
                               for i, k in enumerate(keys)})
         left["r1"], right["r2"] = left_rows, right_rows
         left, right = left.dropna(), right.dropna()
@@ -405,6 +447,11 @@ def _check_pairs(columns: _Columns, dc: DenialConstraint, left_rows: np.ndarray,
         for pred in residual:
             if not mask.any():
                 break
+            if pred.op in ("EQ", "IQ") and pred.left.attr == pred.right.attr:
+                codes = columns.codes(pred.left.attr)
+                lc, rc = codes[pairs["r1"].to_numpy()], codes[pairs["r2"].to_numpy()]
+                mask &= (lc >= 0) & (rc >= 0) & ((lc == rc) if pred.op == "EQ" else (lc != rc))
+                continue
             lv = _values(columns, pred.op, pred.left.attr).to_numpy()[pairs["r1"].to_numpy()]
             rv = _values(columns, pred.op, pred.right.attr).to_numpy()[pairs["r2"].to_numpy()]
             mask &= _compare(pred.op, pd.Series(lv, dtype=object), pd.Series(rv, dtype=object))
@@ -423,6 +470,16 @@ def _check_pairs(columns: _Columns, dc: DenialConstraint, left_rows: np.ndarray,
         f"{attr} {_short(columns.text(attr).iat[a])} vs {_short(columns.text(attr).iat[b])}" for attr in attrs)
         for a, b in zip(r1[:max_examples], r2[:max_examples], strict=True)]
     return ConstraintResult(dc, len(pairs), rows, cells, dict(cells), examples)
+
+
+def _join_key(columns: _Columns, attr: str, other: str) -> np.ndarray:
+    """Join values for ``attr``: its integer codes (NaN for missing) when both sides use the same column,
+    else its text, so that equal strings in two columns match."""
+    if attr == other:
+        codes = columns.codes(attr).astype(float)
+        codes[codes < 0] = np.nan
+        return codes
+    return columns.text(attr).to_numpy()
 
 
 def _chunks(weights: np.ndarray, budget: int) -> list[tuple[int, int]]:

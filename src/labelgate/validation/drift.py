@@ -25,21 +25,18 @@ OTHER = "__other__"
 
 def build_profile(*, frame: pd.DataFrame, label_matrix: np.ndarray | None, lf_names: list[str] | None,
                   probs: pd.DataFrame | None, settings: ValidationSettings,
-                  reference: dict[str, Any] | None = None) -> dict[str, Any]:
+                  reference: dict[str, Any] | None = None,
+                  series: dict[str, pd.Series] | None = None) -> dict[str, Any]:
     """Profile ``frame`` (plus LF votes and label-model probabilities). With ``reference``, numeric
-    columns are binned on the reference's edges so that the two profiles can be compared."""
+    columns are binned on the reference's edges so that the two profiles can be compared. ``series``
+    (from :func:`numeric_series`) saves recomputing text lengths when profiling the same frame twice."""
     profile: dict[str, Any] = {"version": PROFILE_VERSION, "rows": len(frame), "numeric": {}, "categorical": {}}
     missing = [c for c in (*settings.length_columns, *settings.numeric_columns, *settings.categorical_columns)
                if c not in frame.columns]
     if missing:  # reported by the gate as failed checks; the rest is still profiled
         profile["missing_columns"] = sorted(set(missing))
-    series: dict[str, pd.Series] = {}
-    for column in settings.length_columns:
-        if column in frame.columns:
-            series[f"{column}:length"] = frame[column].astype("string").str.len()
-    for column in settings.numeric_columns:
-        if column in frame.columns:
-            series[column] = pd.to_numeric(frame[column], errors="coerce")
+    if series is None:
+        series = numeric_series(frame, settings)
     for name, values in series.items():
         edges = None
         if reference is not None and name in reference.get("numeric", {}):
@@ -82,6 +79,18 @@ def _shares(values: pd.Series, top: int, keep: list[str] | None) -> dict[str, An
     shares = {name: (float(counts.get(name, 0)) / total if total else 0.0) for name in names}
     shares[OTHER] = max(0.0, 1.0 - sum(shares.values())) if total else 0.0
     return {"shares": shares, "missing": int(len(values) - len(present)), "count": total}
+
+
+def numeric_series(frame: pd.DataFrame, settings: ValidationSettings) -> dict[str, pd.Series]:
+    """The numeric views a profile bins: text lengths (``<column>:length``) and numeric columns."""
+    series: dict[str, pd.Series] = {}
+    for column in settings.length_columns:
+        if column in frame.columns:
+            series[f"{column}:length"] = frame[column].astype("string").str.len()
+    for column in settings.numeric_columns:
+        if column in frame.columns:
+            series[column] = pd.to_numeric(frame[column], errors="coerce")
+    return series
 
 
 def lf_coverage(label_matrix: np.ndarray, lf_names: list[str] | None, rows: int) -> dict[str, float]:

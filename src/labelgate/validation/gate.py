@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from labelgate.validation.constraints import DenialConstraint, check_constraints, missing_columns
-from labelgate.validation.drift import build_profile, compare_profiles
+from labelgate.validation.drift import build_profile, compare_profiles, numeric_series
 from labelgate.validation.expectations import run_suite
 from labelgate.validation.findings import CRITICAL, Finding
 from labelgate.validation.settings import ValidationSettings
@@ -91,8 +91,9 @@ def validate_data(*, frame: pd.DataFrame, label_matrix: np.ndarray | None, lf_na
     suite_run = run_suite(frame, suite, max_examples=settings.max_examples)
     findings = list(suite_run.findings)
     findings += constraint_findings(frame, constraints, settings)
+    series = numeric_series(frame, settings)
     profile = build_profile(frame=frame, label_matrix=label_matrix, lf_names=lf_names, probs=probs,
-                            settings=settings)
+                            settings=settings, series=series)
     for column in profile.get("missing_columns", []):
         findings.append(Finding("drift", f"drift: profile of {column}", CRITICAL, False,
                                 "could not run: column not in the data (validation.*_columns in the config)"))
@@ -101,7 +102,7 @@ def validate_data(*, frame: pd.DataFrame, label_matrix: np.ndarray | None, lf_na
                      "champion was pushed without one)")
     else:
         aligned = build_profile(frame=frame, label_matrix=label_matrix, lf_names=lf_names, probs=probs,
-                                settings=settings, reference=reference)
+                                settings=settings, reference=reference, series=series)
         findings += compare_profiles(reference, aligned, settings)
     passed, reason = decide(findings, notes)
     return GateResult(passed=passed, reason=reason, findings=findings, profile=profile, notes=notes,
