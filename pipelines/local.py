@@ -277,10 +277,7 @@ def format_summary(summary: RunSummary) -> str:
             lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
     if summary.failure:
         lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
-    shown = {k: v for k, v in summary.metrics.items() if isinstance(v, (int, float)) and k != "blessed"}
-    if shown:
-        lines += ["", "Test metrics:"]
-        lines += [f"  {k:<24} {v:.0f}" if k.endswith("rows") else f"  {k:<24} {v:.4f}" for k, v in sorted(shown.items())]
+    lines += _metric_lines(summary.metrics)
     if summary.pushed:
         lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
         lines.append("  serve it with: make serve    (models: labelgate models list)")
@@ -289,3 +286,28 @@ def format_summary(summary: RunSummary) -> str:
     lines += ["", f"Outputs: {summary.run_dir}  (log: pipeline.log, summary: summary.json)",
               f"Exit code: {summary.exit_code}"]
     return "\n".join(lines)
+
+
+def _metric_lines(metrics: dict[str, Any]) -> list[str]:
+    """Test metrics as a table, challenger beside champion where the evaluate step measured both."""
+    numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and k != "blessed"}
+    if not numbers:
+        return []
+    tests = sorted(k for k in numbers if k.startswith("test_"))
+    with_champion = any(f"champion_{k}" in numbers for k in tests)
+    rest = sorted(k for k in numbers if k not in tests and not k.startswith("champion_test_"))
+    width = max(len(name) for name in [*(k.removeprefix("test_") for k in tests), *rest]) + 2
+
+    def cell(key: str) -> str:
+        value = numbers.get(key)
+        if value is None:
+            return f"{'-':>11}"
+        return f"{value:>11.0f}" if key.endswith("rows") else f"{value:>11.4f}"
+
+    header = f"{'Test metrics:':<{width + 2}}{'challenger':>11}{'champion':>11}" if with_champion else "Test metrics:"
+    lines = ["", header]
+    for key in tests:
+        champion = cell(f"champion_{key}") if with_champion else ""
+        lines.append(f"  {key.removeprefix('test_'):<{width}}{cell(key)}{champion}")
+    lines += [f"  {key:<{width}}{numbers[key]:>+11.4f}" for key in rest]
+    return lines
