@@ -195,3 +195,33 @@ def test_cli_without_host_says_how_to_get_one(small_package, capsys, monkeypatch
     monkeypatch.delenv("KFP_HOST", raising=False)
     assert main(["submit", "--package", str(small_package)]) == 1
     assert "no KFP host: pass --host or set KFP_HOST" in capsys.readouterr().err
+
+
+def test_a_server_error_is_reported_once_with_its_status():
+    """A proxy answering 503 (KFP still starting) is one ClusterError, not a retry loop."""
+    import http.server
+    import threading
+
+    class Unavailable(http.server.BaseHTTPRequestHandler):
+        calls = 0
+
+        def do_GET(self):  # noqa: N802
+            Unavailable.calls += 1
+            body = b'{"code": 14, "message": "upstream connect error"}'
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ClusterError, match="refused to check its health: HTTP 503 upstream connect error"):
+            KfpApi(host=f"http://127.0.0.1:{server.server_address[1]}").healthz()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Unavailable.calls == 1

@@ -1,8 +1,10 @@
 """A thin client for the Kubeflow Pipelines v2beta1 REST API, built on the generated ``kfp_server_api``.
 
-Why not ``kfp.Client``: it retries an unreachable host five times with 5 s sleeps and logs tracebacks
-before failing, and it imports the whole SDK. This client makes one attempt per call with a timeout and
-turns every failure into a :class:`ClusterError` that names the host, the call and the server's message.
+Why not ``kfp.Client``: it is made for notebooks. Its constructor calls the server and retries a failing
+health check five times, 5 s apart (25 s before a 503 from a proxy is reported; bench/cluster_client.py),
+connection failures surface as urllib3 tracebacks, and importing the SDK costs ~4x this module's start.
+Here every call is one attempt with a timeout, and every failure is a :class:`ClusterError` naming the
+host, the call and the server's own message. The REST shapes are kfp_server_api's models either way.
 """
 
 from __future__ import annotations
