@@ -115,6 +115,15 @@ def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, small_packag
     assert summary.failure == {"step": "ingest", "error": "DataError", "message": "comments.csv lacks column CONTENT"}
 
 
+def test_wait_shows_what_is_running_between_steps(kfp_server, small_package):
+    api, _, run = _upload_and_run(kfp_server, small_package)
+    ticks = iter(range(0, 10000, 100))
+    lines: list[str] = []
+    sub.wait_for_run(api, run.run_id, timeout_seconds=900, poll_seconds=0, echo=lines.append,
+                     sleep=lambda s: None, clock=lambda: float(next(ticks)), heartbeat_seconds=60)
+    assert any(line.startswith("  ... ingest (") for line in lines), lines
+
+
 def test_wait_times_out_with_the_run_url(kfp_server, small_package):
     api, _, run = _upload_and_run(kfp_server, small_package)
     ticks = iter(range(100))

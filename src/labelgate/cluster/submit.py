@@ -125,12 +125,18 @@ def schedule(api: KfpApi, *, uploaded: Uploaded, experiment: str, name: str, cro
 
 def wait_for_run(api: KfpApi, run_id: str, *, timeout_seconds: float, poll_seconds: float = 10.0,
                  echo: Callable[[str], None] = print, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> Any:
-    """Poll a run until it ends; echo each step as it finishes. Raises ClusterError on timeout."""
-    deadline = clock() + timeout_seconds
+                 clock: Callable[[], float] = time.monotonic, heartbeat_seconds: float = 60.0) -> Any:
+    """Poll a run until it ends; echo each step as it finishes, and what is running every
+    ``heartbeat_seconds`` in between. Raises ClusterError on timeout."""
+    started = clock()
+    deadline, next_beat = started + timeout_seconds, started + heartbeat_seconds
     seen: dict[str, str] = {}
     while True:
         run = api.get_run(run_id)
+        if clock() >= next_beat and _state(run) not in TERMINAL_STATES:
+            running = [t.display_name for t in _tasks(run) if t.display_name in STEPS and _state(t) == "RUNNING"]
+            echo(f"  ... {', '.join(running) or _state(run).lower()} ({clock() - started:.0f}s)")
+            next_beat = clock() + heartbeat_seconds
         for task in _tasks(run):
             state = _state(task)
             if task.display_name in STEPS and seen.get(task.display_name) != state:
