@@ -46,6 +46,20 @@ data: ## download the YouTube Spam Collection from UCI and verify its SHA-256 ha
 bench: install ## run every benchmark in bench/ (prints ratios against the anchors measured in the same run)
 	@set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
+# --- The local registry and serving (after `make run`) ------------------------------------------------
+REGISTRY_URI ?= sqlite:///mlruns/mlflow.db
+MODEL_NAME ?= youtube-spam
+SERVE_PORT ?= 8080
+UI_PORT ?= 5000
+
+serve: install ## serve the champion over KServe V1/V2 on http://127.0.0.1:8080 (SERVE_PORT); see README
+	$(BIN)/labelgate serve --registry-uri $(REGISTRY_URI) --model-name $(MODEL_NAME) --port $(SERVE_PORT)
+
+ui: install ## MLflow UI on the local registry at http://127.0.0.1:5000 (UI_PORT): runs, metrics, versions, champion
+	@mkdir -p mlruns/artifacts
+	$(BIN)/mlflow ui --backend-store-uri $(REGISTRY_URI) --default-artifact-root $(CURDIR)/mlruns/artifacts \
+		--host 127.0.0.1 --port $(UI_PORT) --workers 1
+
 # --- The cluster path: images, kind, an existing KFP (README: "Running on a cluster") ----------------
 IMAGE_REGISTRY ?=
 IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)

@@ -40,4 +40,6 @@ def validate(
     for name, value in numbers.items():
         metrics.log_metric(name, value)
     profile.metadata["format"] = "labelgate validation profile (JSON)"
+    from labelgate.registry.tracking import track_step  # this run's data checks in MLflow
+    track_step(registry_uri=registry_uri, model_name=model_name, step="validate", artifacts=[metrics, report, data], params={"passed": passed, "reason": reason})
     return namedtuple("Outputs", ["passed", "reason"])(passed, reason)

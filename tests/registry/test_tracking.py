@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from labelgate.registry.store import open_client
-from labelgate.registry.tracking import flatten, log_step, numeric_items, pipeline_run_key
+from labelgate.registry.tracking import flatten, log_step, numeric_items, pipeline_run_key, track_step
 
 
 @pytest.mark.parametrize(("uri", "key"), [
@@ -35,7 +35,7 @@ def test_steps_of_one_pipeline_run_share_an_mlflow_run(registry_uri: str, tmp_pa
     (plots / "coverage.png").write_bytes(b"\x89PNG")
     first = log_step(registry_uri=registry_uri, experiment="spam", run_key="runs/1/p", step="weak_label",
                      params={"lfs": 10, "label_model": {"epochs": 100}}, metrics={"coverage": 0.93},
-                     files={"lf_analysis": report, "plots": plots})
+                     files={"lf_analysis.md": report, "plots": plots})
     second = log_step(registry_uri=registry_uri, experiment="spam", run_key="runs/1/p", step="evaluate",
                       metrics={"test": {"accuracy": 0.9, "f1": 0.88}, "blessed": True})
     other = log_step(registry_uri=registry_uri, experiment="spam", run_key="runs/2/p", step="evaluate",
@@ -51,3 +51,47 @@ def test_steps_of_one_pipeline_run_share_an_mlflow_run(registry_uri: str, tmp_pa
     # rerunning a step with another parameter value keeps the first (MLflow params are immutable)
     log_step(registry_uri=registry_uri, experiment="spam", run_key="runs/1/p", step="weak_label", params={"lfs": 11})
     assert client.get_run(first).data.params["weak_label.lfs"] == "10"
+
+
+def test_track_step_logs_kfp_artifacts_but_never_datasets(registry_uri: str, tmp_path: Path) -> None:
+    from kfp import dsl
+
+    run = tmp_path / "runs" / "x" / "labelgate-training-1"
+    metrics = dsl.Metrics(uri=str(run / "evaluate" / "metrics"))
+    metrics.log_metric("test_accuracy", 0.91)
+    report = dsl.HTML(uri=str(run / "evaluate" / "report"))
+    Path(report.path).parent.mkdir(parents=True)
+    Path(report.path).write_text("<html></html>")
+    (run / "evaluate" / "report_files").mkdir()
+    (run / "evaluate" / "report_files" / "roc_curve.png").write_bytes(b"\x89PNG")
+    lf_analysis = dsl.Markdown(uri=str(run / "weak-label" / "lf_analysis"), metadata={"lfs": 10, "mode": "auto"})
+    Path(lf_analysis.path).parent.mkdir(parents=True)
+    Path(lf_analysis.path).write_text("# LFs")
+    (run / "weak-label" / "lf_coverage.png").write_bytes(b"\x89PNG")
+    data = dsl.Dataset(uri=str(run / "ingest" / "data"), metadata={"rows": 1956, "fingerprint": "abc"})
+    Path(data.path).parent.mkdir(parents=True)
+    Path(data.path).write_bytes(b"PAR1" * 100)
+
+    run_id = track_step(registry_uri=registry_uri, model_name="spam", step="evaluate",
+                        artifacts=[metrics, report, lf_analysis, data], params={"min_test_f1": 0.85})
+    client = open_client(registry_uri)
+    logged = client.get_run(run_id)
+    assert logged.data.tags["labelgate.pipeline_run"] == str(run)
+    assert logged.info.status == "FINISHED"
+    assert logged.data.metrics == {"evaluate/test_accuracy": 0.91, "evaluate/lf_analysis.lfs": 10.0,
+                                   "evaluate/data.rows": 1956.0}
+    assert logged.data.params == {"evaluate.min_test_f1": "0.85", "evaluate.lf_analysis.mode": "auto",
+                                  "evaluate.data.fingerprint": "abc"}
+    files = {a.path for a in client.list_artifacts(run_id, "evaluate")}
+    assert files == {"evaluate/report.html", "evaluate/report_files", "evaluate/lf_analysis.md",
+                     "evaluate/lf_coverage.png"}
+
+
+def test_track_step_failure_does_not_stop_the_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kfp import dsl
+
+    metrics = dsl.Metrics(uri=str(tmp_path / "validate" / "metrics"))
+    (tmp_path / "not-a-dir").write_text("")
+    broken = f"sqlite:///{tmp_path}/not-a-dir/mlflow.db"
+    assert track_step(registry_uri=broken, model_name="spam", step="validate", artifacts=[metrics]) is None
+    assert "warning: MLflow tracking failed" in capsys.readouterr().out

@@ -118,6 +118,7 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
     client = open_client(registry_uri)
     staging = Path(tempfile.mkdtemp(prefix="labelgate-push-"))
     version: str | None = None
+    run_id: str | None = None
     try:
         bundle = staging / BUNDLE_ARTIFACT_PATH
         (staging / INFRA_FILE).write_text(json.dumps(infra, indent=2))
@@ -151,14 +152,17 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
         previous = promote(registry_uri, model_name, version)
         tracking.log_step(registry_uri=registry_uri, experiment=model_name, run_key=run_key, step="push",
                           tags={"labelgate.pushed_version": version})
+        tracking.finish_run(registry_uri=registry_uri, run_id=run_id)
         progress("push", f"champion: {model_name} version {version} (was {previous or 'none'})")
         return PushResult(version=version, previous=previous, run_id=run_id, source=source, infra=infra)
     except Exception as exc:
-        if version is not None:
-            try:
+        try:
+            if version is not None:
                 client.set_model_version_tag(model_name, version, STATUS_TAG, "failed")
-            except Exception:  # the registry itself may be what failed; the alias is untouched either way
-                pass
+            if run_id is not None:
+                tracking.finish_run(registry_uri=registry_uri, run_id=run_id, status="FAILED")
+        except Exception:  # the registry itself may be what failed; the alias is untouched either way
+            pass
         try:
             current = champion_version(client, model_name)
         except Exception:

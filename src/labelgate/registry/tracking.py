@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from labelgate.registry.store import ensure_experiment, open_client
+from labelgate.steps import progress
 
 PIPELINE_TASKS = ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
 RUN_KEY_TAG = "labelgate.pipeline_run"
@@ -79,7 +82,7 @@ def log_step(*, registry_uri: str, experiment: str, run_key: str, step: str,
              params: Mapping[str, Any] | None = None, metrics: Mapping[str, Any] | None = None,
              files: Mapping[str, str | Path] | None = None, tags: Mapping[str, str] | None = None) -> str:
     """Log one step into its pipeline run's MLflow run: params as ``<step>.<name>``, numeric metrics as
-    ``<step>/<name>``, files or folders under ``<step>/``. Returns the MLflow run id."""
+    ``<step>/<name>``, ``files`` (name -> file or folder) as ``<step>/<name>``. Returns the MLflow run id."""
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.utils.time import get_current_time_millis
 
@@ -104,10 +107,69 @@ def log_step(*, registry_uri: str, experiment: str, run_key: str, step: str,
         if path.is_dir():
             client.log_artifacts(run_id, str(path), f"{step}/{name}")
         elif path.is_file():
-            client.log_artifact(run_id, str(path), f"{step}")
+            with tempfile.TemporaryDirectory() as tmp:  # upload under ``name`` (KFP files have no extension)
+                named = Path(tmp) / name
+                shutil.copyfile(path, named)
+                client.log_artifact(run_id, str(named), step)
     return run_id
 
 
 def finish_run(*, registry_uri: str, run_id: str, status: str = "FINISHED") -> None:
     """Mark a pipeline run's MLflow run as ended (``FINISHED`` or ``FAILED``)."""
     open_client(registry_uri).set_terminated(run_id, status=status)
+
+
+_METRICS_SCHEMAS = ("system.Metrics",)
+_DATA_SCHEMAS = ("system.Dataset", "system.Model")
+_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_SUFFIXES = {"system.HTML": ".html", "system.Markdown": ".md", "system.Artifact": ".json"}
+
+
+def _artifact_record(artifact: Any) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Path]]:
+    """(name, params, metrics, files) of a KFP artifact (duck-typed: name, uri, path, metadata, schema_title)."""
+    name = str(getattr(artifact, "name", "") or Path(str(artifact.uri)).name)
+    schema = str(getattr(artifact, "schema_title", ""))
+    metadata = dict(getattr(artifact, "metadata", None) or {})
+    if schema in _METRICS_SCHEMAS:
+        return name, {}, numeric_items(metadata), []
+    flat = flatten({name: metadata})
+    numbers = numeric_items({name: metadata})
+    params = {k: v for k, v in flat.items() if k not in numbers}
+    files: dict[str, Path] = {}
+    path = Path(str(getattr(artifact, "path", "")))
+    if schema not in _DATA_SCHEMAS and path.is_file() and path.stat().st_size <= _MAX_UPLOAD_BYTES:
+        files[path.name + _SUFFIXES.get(schema, "") if not path.suffix else path.name] = path
+        sidecar = path.parent / f"{path.name}_files"  # HTML reports keep their plots beside them
+        if sidecar.is_dir():
+            files[sidecar.name] = sidecar
+        for png in sorted(path.parent.glob("*.png")):
+            if png.stat().st_size <= _MAX_UPLOAD_BYTES:
+                files[png.name] = png
+    return name, params, numbers, files
+
+
+def track_step(*, registry_uri: str, model_name: str, step: str, artifacts: Sequence[Any],
+               params: Mapping[str, Any] | None = None) -> str | None:
+    """Log a pipeline step into its pipeline run's MLflow run, from its KFP artifacts: Metrics artifacts
+    as metrics, other artifacts' metadata as params/metrics, their files (reports, plots beside them;
+    never datasets or models) as MLflow artifacts. Best-effort: a tracking failure is printed, and the
+    step goes on. Returns the MLflow run id (None on failure)."""
+    if not artifacts:
+        return None
+    try:
+        all_params: dict[str, Any] = dict(flatten(dict(params or {})))
+        all_metrics: dict[str, float] = {}
+        files: dict[str, Path] = {}
+        for artifact in artifacts:
+            _, a_params, a_metrics, a_files = _artifact_record(artifact)
+            all_params.update(a_params)
+            all_metrics.update(a_metrics)
+            files.update(a_files)
+        run_key = pipeline_run_key(str(artifacts[0].uri))
+        run_id = log_step(registry_uri=registry_uri, experiment=model_name, run_key=run_key, step=step,
+                          params=all_params, metrics=all_metrics, files=files)
+        finish_run(registry_uri=registry_uri, run_id=run_id)
+        return run_id
+    except Exception as exc:  # tracking must not take the pipeline down
+        progress(step, f"warning: MLflow tracking failed ({type(exc).__name__}: {exc}); the step goes on")
+        return None
