@@ -144,3 +144,28 @@ def test_same_data_as_champion_passes_drift(inputs, tmp_path, monkeypatch):
     passed, reason, metrics = run_validate(**args)
     assert passed, reason
     assert metrics["drift_checks"] >= 5 and metrics["drift_failed"] == 0
+
+
+def test_the_html_report_shows_the_drift_picture_only_with_a_champion(inputs, monkeypatch):
+    _, args = inputs
+    _no_champion(monkeypatch)
+    run_validate(**args)
+    assert "data:image/png;base64," not in open(args["report_html_path"]).read()
+    reference = json.loads(open(args["profile_path"]).read())
+    monkeypatch.setattr(step_module, "champion_profile", lambda registry_uri, model_name: (reference, None))
+    run_validate(**args)
+    assert "data:image/png;base64,iVBORw0KGgo" in open(args["report_html_path"]).read()
+
+
+def test_an_unreadable_champion_profile_skips_drift_with_a_note(tmp_path, monkeypatch):
+    import labelgate.registry
+
+    broken = tmp_path / "profile.json"
+    broken.write_text("{not json")
+    monkeypatch.setattr(labelgate.registry, "champion_file", lambda registry_uri, model_name, name: broken,
+                        raising=False)
+    profile, note = step_module.champion_profile("sqlite:///x.db", "m")
+    assert profile is None and "unreadable" in note
+    monkeypatch.setattr(labelgate.registry, "champion_file", lambda registry_uri, model_name, name: None,
+                        raising=False)
+    assert step_module.champion_profile("sqlite:///x.db", "m") == (None, None)

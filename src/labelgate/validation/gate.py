@@ -26,6 +26,8 @@ class GateResult:
     notes: list[str] = field(default_factory=list)
     suite_result: Any = None
     rows: int = 0
+    # The champion's profile and this run's on the same bins, for the drift picture (None: no champion).
+    drift_profiles: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     def metrics(self) -> dict[str, float]:
         by = {s: [f for f in self.findings if f.source == s] for s in ("expectation", "constraint", "drift")}
@@ -106,5 +108,6 @@ def validate_data(*, frame: pd.DataFrame, label_matrix: np.ndarray | None, lf_na
         findings += compare_profiles(reference, aligned, settings)
     passed, reason = decide(findings, notes)
     return GateResult(passed=passed, reason=reason, findings=findings, profile=profile, notes=notes,
-                      suite_result=suite_run.result, rows=len(frame))
+                      suite_result=suite_run.result, rows=len(frame),
+                      drift_profiles=(reference, aligned) if reference is not None else None)
 

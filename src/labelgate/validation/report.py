@@ -3,6 +3,7 @@ HTML page that puts the same summary above Great Expectations' Data Docs for the
 
 from __future__ import annotations
 
+import base64
 import html
 
 from labelgate.validation.findings import Finding
@@ -46,8 +47,9 @@ def render_markdown(*, passed: bool, reason: str, findings: list[Finding], notes
 
 
 def render_html(*, passed: bool, reason: str, findings: list[Finding], notes: list[str],
-                data_docs: str | None) -> str:
-    """A summary block followed by the GX Data Docs page (or only the summary when there is none)."""
+                data_docs: str | None, drift_png: bytes | None = None) -> str:
+    """A summary block (with the drift picture, when there is a champion to compare with) followed by the
+    GX Data Docs page (or only the summary when there is none)."""
     colour = "#1a7f37" if passed else "#cf222e"
     parts = [f'<div style="font-family:sans-serif;margin:1em;padding:1em;border:2px solid {colour}">',
              f'<h1 style="color:{colour}">Data validation: {"PASSED" if passed else "BLOCKED"}</h1>',
@@ -63,6 +65,9 @@ def render_html(*, passed: bool, reason: str, findings: list[Finding], notes: li
             parts.append(f"<tr><td>{html.escape(f.name)}</td><td>{f.severity}</td>"
                          f"<td>{'pass' if f.passed else '<b>FAIL</b>'}</td><td>{html.escape(detail)}</td></tr>")
         parts.append("</table>")
+    if drift_png:
+        encoded = base64.b64encode(drift_png).decode("ascii")
+        parts.append(f'<h3>Drift: champion vs this run</h3><img alt="drift" src="data:image/png;base64,{encoded}">')
     parts.append("</div>")
     summary = "\n".join(parts)
     if not data_docs:

@@ -22,6 +22,7 @@ from labelgate.validation.constraints import load_constraints
 from labelgate.validation.expectations import data_docs_html, read_suite
 from labelgate.validation.findings import Finding
 from labelgate.validation.gate import GateResult, validate_data
+from labelgate.validation.plots import drift_png
 from labelgate.validation.report import render_html, render_markdown
 from labelgate.validation.settings import ValidationSettings
 
@@ -68,11 +69,12 @@ def run_validate(*, data_path: str, label_matrix_path: str | None, lf_names: lis
         result = _validate(data_path=data_path, label_matrix_path=label_matrix_path, lf_names=lf_names,
                            probs_path=probs_path, suite_path=suite_path, constraints_path=constraints_path,
                            config_path=config_path, registry_uri=registry_uri, model_name=model_name)
+        docs, picture = None, None
         try:
             docs = data_docs_html(result.suite_result) if result.suite_result is not None else None
+            picture = drift_png(*result.drift_profiles) if result.drift_profiles else None
         except Exception as exc:  # a rendering bug must not hide the decision
-            docs = None
-            result.notes.append(f"Great Expectations could not render Data Docs: {type(exc).__name__}: {exc}")
+            result.notes.append(f"a report could not be rendered: {type(exc).__name__}: {exc}")
     except Exception as exc:  # fail closed: every failure blocks, with a readable reason
         message = f"{type(exc).__name__}: {exc}"
         progress("validate", f"validation crashed: {message}")
@@ -80,13 +82,13 @@ def run_validate(*, data_path: str, label_matrix_path: str | None, lf_names: lis
         result = GateResult(passed=False, reason=f"validation crashed: {message}",
                             findings=[Finding("crash", "validation step", "critical", False, message)],
                             profile={"error": message}, notes=[f"traceback (last frames): {detail}"])
-        docs = None
+        docs, picture = None, None
     metrics = result.metrics()
     metrics["seconds"] = round(time.perf_counter() - started, 3)
     _write(report_path, render_markdown(passed=result.passed, reason=result.reason, findings=result.findings,
                                         notes=result.notes, rows=result.rows or None))
     _write(report_html_path, render_html(passed=result.passed, reason=result.reason, findings=result.findings,
-                                         notes=result.notes, data_docs=docs))
+                                         notes=result.notes, data_docs=docs, drift_png=picture))
     _write(profile_path, json.dumps(result.profile, indent=1))
     progress("validate", ("PASSED " if result.passed else "BLOCKED ") + result.reason)
     return result.passed, result.reason, metrics
