@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "labelgate.cli.cluster",
     "labelgate.cli.models",
     "labelgate.cli.serve",
+    "labelgate.cli.report",
 )
 
 
