@@ -34,6 +34,8 @@ def _zip_bytes() -> bytes:
         ("cp1252.csv", HEADER + b"a,b,c,caf\xe9,1\n", "not valid UTF-8 at byte 46 \\(line 2\\).*re-encode"),
         ("pretty.json", b'{\n  "CONTENT": "hi"\n}\n', "one JSON object per line"),
         ("mixed.json", b'[{"CONTENT": "hi"}, 3]', "item 1 of the JSON array is a int"),
+        ("lines.csv", b'{"CONTENT": "hi", "CLASS": 1}\n{"CONTENT": "yo", "CLASS": 0}\n', "looks like JSON Lines"),
+        ("table.jsonl", HEADER + b"a,b,c,d,1\n", "looks like CSV .*rename it to .csv"),
     ],
 )
 def test_each_bad_file_gets_a_clear_message(tmp_path, name, payload, message):

@@ -113,3 +113,12 @@ def test_single_tuple_constraint_flags_rows():
 def test_unknown_column_is_a_data_error_naming_the_constraint():
     with pytest.raises(DataError, match=r"line 1 .*\['zip'\]"):
         check_constraints(pd.DataFrame({"a": [1]}), parse_constraints("t1&t2&EQ(t1.zip,t2.zip)&IQ(t1.a,t2.a)"))
+
+
+def test_a_join_too_large_to_check_is_refused_not_run(monkeypatch):
+    monkeypatch.setattr(dcmod, "MAX_CROSS_PAIRS", 50)
+    frame = pd.DataFrame({"k": ["a"] * 10, "n": range(10)})
+    with pytest.raises(ConfigError, match="pair up 100 row pairs"):
+        check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)"))
+    with pytest.raises(ConfigError, match="no EQ predicate"):
+        check_constraints(frame, parse_constraints("t1&t2&LT(t1.n,t2.n)"))

@@ -118,6 +118,11 @@ def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
     head = text[:512].lstrip().lower()
     if head.startswith(("<!doctype html", "<html", "<?xml")):
         raise DataError(f"{uri}: this is an HTML/XML page, not {kind} data (a failed download or an error page?)")
+    first = head.split("\n", 1)[0].strip()
+    if kind == "csv" and first.startswith("{") and first.endswith("}"):
+        raise DataError(f"{uri}: this looks like JSON Lines (one object per line), not CSV; rename it to .jsonl")
+    if kind == "jsonl" and not first.startswith(("{", "[")) and "," in first:
+        raise DataError(f"{uri}: this looks like CSV (its first line is {first[:60]!r}), not JSON; rename it to .csv")
     if kind == "jsonl":
         return _parse_jsonl(uri, text)
     return _parse_csv(uri, text)

@@ -429,6 +429,10 @@ def _check_pairs(columns: _Columns, dc: DenialConstraint, left_rows: np.ndarray,
         key_cols = [f"k{i}" for i in range(len(keys))]
         sizes = right.groupby(key_cols, sort=False).size().rename("m")
         per_left = left.join(sizes, on=key_cols)["m"].fillna(0).to_numpy()
+        total = int(per_left.sum())
+        if total > MAX_CROSS_PAIRS:
+            raise ConfigError(f"constraint on line {dc.line} ({dc.text}): its equality predicates pair up "
+                              f"{total:,} row pairs; add a more selective EQ predicate")
         chunks = _chunks(per_left, PAIR_BUDGET)
         pair_frames = [left.iloc[a:b].merge(right, on=key_cols, how="inner")[["r1", "r2"]] for a, b in chunks]
     else:
