@@ -97,3 +97,22 @@ def test_a_coverage_jump_is_only_a_warning():
     failed = _failed(reference, changed)
     jump = failed["drift: LF 'lf_song' coverage"]
     assert "jumped" in jump.detail and jump.severity == "warning" and not jump.blocks
+
+
+def test_numeric_columns_and_unseen_categories():
+    settings = ValidationSettings(length_columns=(), numeric_columns=("score",), categorical_columns=("lang",),
+                                  top_categories=2)
+    rng = np.random.default_rng(0)
+    before = pd.DataFrame({"score": rng.normal(0, 1, 2000), "lang": rng.choice(["en", "es", "pt"], 2000, p=[.6, .3, .1])})
+    after = pd.DataFrame({"score": rng.normal(1.5, 1, 2000), "lang": rng.choice(["en", "es", "de"], 2000, p=[.3, .2, .5])})
+    reference = build_profile(frame=before, label_matrix=None, lf_names=None, probs=None, settings=settings)
+    assert set(reference["categorical"]["lang"]["shares"]) == {"en", "es", "__other__"}
+    current = build_profile(frame=after, label_matrix=None, lf_names=None, probs=None, settings=settings,
+                            reference=reference)
+    assert current["numeric"]["score"]["edges"] == reference["numeric"]["score"]["edges"]
+    failed = {f.name: f for f in compare_profiles(reference, current, settings) if not f.passed}
+    assert "drift: score" in failed and "Jensen-Shannon" in failed["drift: score"].detail
+    assert "drift: lang values" in failed  # 'de' is new: the pooled share and 'en' move
+    same = build_profile(frame=before.sample(frac=1, random_state=1), label_matrix=None, lf_names=None, probs=None,
+                         settings=settings, reference=reference)
+    assert all(f.passed for f in compare_profiles(reference, same, settings))
