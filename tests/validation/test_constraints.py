@@ -122,3 +122,22 @@ def test_a_join_too_large_to_check_is_refused_not_run(monkeypatch):
         check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)"))
     with pytest.raises(ConfigError, match="no EQ predicate"):
         check_constraints(frame, parse_constraints("t1&t2&LT(t1.n,t2.n)"))
+
+
+def test_a_severity_comment_applies_to_the_next_constraint_only():
+    dcs = parse_constraints("# severity: warning\nt1&t2&EQ(t1.a,t2.a)&IQ(t1.b,t2.b)\nt1&t2&EQ(t1.b,t2.b)&IQ(t1.a,t2.a)\n")
+    assert [d.severity for d in dcs] == ["warning", None]
+
+
+def test_example_constraints_hold_on_a_clean_table_and_catch_a_leaked_dev_row(example_config):
+    from labelgate.validation.constraints import load_constraints
+
+    dcs = load_constraints(example_config.parent / "constraints.txt")
+    frame = pd.DataFrame({
+        "COMMENT_ID": ["a", "b", "c", "c"], "AUTHOR": ["x", "y", "z", "z"],
+        "CONTENT": ["hi", "hi", "buy", "buy"], "CLASS": pd.array([0, pd.NA, 1, 1], dtype="Int64"),
+        "split": ["train", "train", "valid", "test"], "dev": [True, False, False, False],
+    })
+    assert [r.violations for r in check_constraints(frame, dcs)] == [0, 0, 0, 0]
+    frame.loc[2, "dev"] = True
+    assert [len(r.rows) for r in check_constraints(frame, dcs)] == [0, 0, 0, 1]

@@ -1,7 +1,7 @@
 """Denial constraints in HoloClean's format, checked with hash joins on their equality predicates.
 
 A line such as ``t1&t2&EQ(t1.ZipCode,t2.ZipCode)&IQ(t1.City,t2.City)`` says: no two rows may satisfy
-all predicates at once. Operators: EQ, IQ (not equal), LT, GT, LTE, GTE; operands ``t1.Attr``, ``t2.Attr``
+all predicates at once. A ``# severity: warning`` comment right above a constraint makes it report-only. Operators: EQ, IQ (not equal), LT, GT, LTE, GTE; operands ``t1.Attr``, ``t2.Attr``
 or a constant (``"text"`` or a bare number). Equality predicates between t1 and t2 become a hash join
 (pandas merge / groupby), so the cost grows with the number of rows and real violations, not with n^2.
 The common functional-dependency shape (join keys plus one ``IQ`` on one attribute) needs only a groupby.
@@ -10,7 +10,7 @@ The common functional-dependency shape (join keys plus one ``IQ`` on one attribu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ MAX_CROSS_PAIRS = 400_000_000
 
 _PREDICATE = re.compile(r"^(EQ|IQ|LT|GT|LTE|GTE)\((.*)\)$", re.DOTALL)
 _TUPLE_ATTR = re.compile(r"^(t[12])\.(.+)$", re.DOTALL)
+_SEVERITY = re.compile(r"^#\s*severity:\s*(critical|warning)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class DenialConstraint:
     line: int
     tuples: tuple[str, ...]
     predicates: tuple[Predicate, ...]
+    # Set by a ``# severity: warning`` (or critical) comment on the line above; None: the config's default.
+    severity: str | None = None
 
     def attributes(self, tuple_name: str) -> list[str]:
         """The attributes this constraint reads from one tuple, in order of appearance."""
@@ -98,11 +101,18 @@ class ConstraintResult:
 def parse_constraints(text: str, source: str = "<constraints>") -> list[DenialConstraint]:
     """Parse one denial constraint per line; blank lines and ``#`` comments are skipped."""
     constraints = []
+    severity = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
+        directive = _SEVERITY.match(line)
+        if directive:
+            severity = directive.group(1).lower()
+            continue
         if not line or line.startswith("#"):
             continue
-        constraints.append(_parse_line(line, number, source))
+        parsed = _parse_line(line, number, source)
+        constraints.append(replace(parsed, severity=severity) if severity else parsed)
+        severity = None
     return constraints
 
 

@@ -63,8 +63,9 @@ def constraint_findings(frame: pd.DataFrame, constraints: list[DenialConstraint]
         detail = "no violations" if ok else (
             f"{result.violations} violating row pairs over {len(result.rows)} rows; "
             f"{result.cell_count} cells involved")
-        findings.append(Finding("constraint", f"line {dc.line}: {dc.text}", settings.constraint_severity, ok,
-                                detail, len(result.rows), tuple(result.examples)))
+        severity = dc.severity or settings.constraint_severity
+        findings.append(Finding("constraint", f"line {dc.line}: {dc.text}", severity, ok, detail,
+                                len(result.rows), tuple(result.examples)))
     return findings
 
 
