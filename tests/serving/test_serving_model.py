@@ -72,7 +72,7 @@ def test_model_answers_v1_and_v2_with_the_predictor_probabilities(model_dirs: li
 
     v1, _ = asyncio.run(model({"instances": texts}))
     got = np.array([[p["probabilities"][c] for c in ("ham", "spam")] for p in v1["predictions"]])
-    np.testing.assert_allclose(got, expected, atol=1e-7)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
     assert [p["label"] for p in v1["predictions"]] == [["ham", "spam"][i] for i in expected.argmax(axis=1)]
 
     v2, _ = asyncio.run(model(_v2(texts)))
@@ -95,6 +95,34 @@ def test_source_serves_the_champion_or_a_pinned_version(registry_uri: str, model
     assert (champion, pinned) == ("2", "1")
     texts = ["free gift cards", "lovely song"]
     np.testing.assert_allclose(load_predictor(pinned_dir).predict_proba(texts),
-                               load_predictor(model_dirs[0]).predict_proba(texts), atol=1e-7)
+                               load_predictor(model_dirs[0]).predict_proba(texts), atol=1e-5)
     np.testing.assert_allclose(load_predictor(champion_dir).predict_proba(texts),
-                               load_predictor(model_dirs[1]).predict_proba(texts), atol=1e-7)
+                               load_predictor(model_dirs[1]).predict_proba(texts), atol=1e-5)
+
+
+def test_concurrent_requests_share_predictor_calls_and_get_their_own_rows(model_dirs: list[Path]) -> None:
+    calls: list[int] = []
+
+    class Counting:
+        def __init__(self, inner: object) -> None:
+            self.inner, self.classes = inner, inner.classes
+
+        def predict_proba(self, texts: list[str]) -> np.ndarray:
+            calls.append(len(texts))
+            return self.inner.predict_proba(texts)
+
+    model = TextClassifierModel("spam", source=ModelSource(model_dir=model_dirs[0]),
+                                loader=lambda d: Counting(load_predictor(d)), limits=RequestLimits(max_batch=64))
+    model.load()
+    requests = [[f"text {i}", "free gift cards"] if i % 2 else [f"song {i}"] for i in range(40)]
+
+    async def send_all() -> list:
+        return await asyncio.gather(*(model({"instances": texts}) for texts in requests))
+
+    answers = asyncio.run(send_all())
+    assert sum(calls) == sum(len(r) for r in requests) and len(calls) < len(requests)
+    assert max(calls) <= model.batch_texts
+    reference = load_predictor(model_dirs[0])
+    for texts, (answer, _) in zip(requests, answers, strict=True):
+        got = [[p["probabilities"]["ham"], p["probabilities"]["spam"]] for p in answer["predictions"]]
+        np.testing.assert_allclose(got, reference.predict_proba(texts), atol=1e-5)

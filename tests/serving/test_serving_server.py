@@ -75,8 +75,8 @@ def _v2_probs(response: requests.Response, n: int) -> np.ndarray:
 def test_champion_answers_v1_and_v2_like_offline_and_survives_bad_requests(
         server: Server, model_dirs: list[Path]) -> None:
     expected = load_predictor(model_dirs[1]).predict_proba(TEXTS)
-    np.testing.assert_allclose(_v1_probs(server.v1(TEXTS)), expected, atol=1e-7)
-    np.testing.assert_allclose(_v1_probs(server.v1(TEXTS[:1])), expected[:1], atol=1e-7)
+    np.testing.assert_allclose(_v1_probs(server.v1(TEXTS)), expected, atol=1e-5)
+    np.testing.assert_allclose(_v1_probs(server.v1(TEXTS[:1])), expected[:1], atol=1e-5)
     np.testing.assert_allclose(_v2_probs(server.v2(TEXTS), len(TEXTS)), expected, atol=1e-6)
     assert server.v1(TEXTS).json()["model_version"] == "2"
 
@@ -100,7 +100,7 @@ def test_champion_answers_v1_and_v2_like_offline_and_survives_bad_requests(
         assert 400 <= response.status_code < 500, (body[:80], response.status_code, response.text)
         assert message in response.json()["error"], (body[:80], response.text)
     assert requests.get(f"{server.url}/v2/health/ready", timeout=5).status_code == 200
-    np.testing.assert_allclose(_v1_probs(server.v1(TEXTS)), expected, atol=1e-7)
+    np.testing.assert_allclose(_v1_probs(server.v1(TEXTS)), expected, atol=1e-5)
 
     metrics = requests.get(f"{server.url}/metrics", timeout=5).text
     assert 'labelgate_model_version_info{model="spam",version="2"} 1.0' in metrics
@@ -110,12 +110,12 @@ def test_champion_answers_v1_and_v2_like_offline_and_survives_bad_requests(
 
 def test_rollback_is_served_after_reload(server: Server, registry_uri: str, model_dirs: list[Path]) -> None:
     before = _v1_probs(server.v1(TEXTS))
-    np.testing.assert_allclose(before, load_predictor(model_dirs[1]).predict_proba(TEXTS), atol=1e-7)
+    np.testing.assert_allclose(before, load_predictor(model_dirs[1]).predict_proba(TEXTS), atol=1e-5)
     assert rollback(registry_uri, "spam") == ("2", "1")
     reload = requests.post(f"{server.url}/v2/repository/models/spam/load", timeout=60)
     assert reload.status_code == 200, reload.text
     after = server.v1(TEXTS)
-    np.testing.assert_allclose(_v1_probs(after), load_predictor(model_dirs[0]).predict_proba(TEXTS), atol=1e-7)
+    np.testing.assert_allclose(_v1_probs(after), load_predictor(model_dirs[0]).predict_proba(TEXTS), atol=1e-5)
     assert after.json()["model_version"] == "1"
     assert not np.allclose(before, _v1_probs(after))
 

@@ -9,6 +9,8 @@ also listed in the response parameters). Requests that break the limits are refu
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import json
 import threading
 import uuid
@@ -21,6 +23,8 @@ import kserve
 import numpy as np
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
+
+from labelgate.serving.fastpath import MAX_FAST_TEXTS, compile_small_batch
 
 PredictorLoader = Callable[[Path], Any]
 
@@ -153,16 +157,22 @@ class TextClassifierModel(kserve.Model):
     """Loads a labelgate predictor (the champion, or a given model directory) and serves it over V1/V2.
 
     ``load`` can run again while serving (the V2 repository ``load`` endpoint): the new predictor is built
-    first and swapped in whole, so requests never see a half-loaded model.
+    first and swapped in whole, so requests never see a half-loaded model. Requests waiting at the same
+    time share one predictor call (see :meth:`predict`).
     """
 
-    def __init__(self, name: str, *, source: ModelSource, loader: PredictorLoader, limits: RequestLimits):
+    def __init__(self, name: str, *, source: ModelSource, loader: PredictorLoader, limits: RequestLimits,
+                 fast_path: bool = True):
         super().__init__(name)
         self.source = source
         self.loader = loader
         self.limits = limits
+        self.fast_path = fast_path
         self._lock = threading.Lock()
-        self._state: tuple[Any, list[str], str] | None = None
+        self._state: tuple[Any, list[str], str, Callable | None] | None = None
+        self._queue: collections.deque[tuple[_Batch, asyncio.Future]] = collections.deque()
+        self._draining = False
+        self.batch_texts = max(limits.max_batch, 64)
 
     @property
     def version(self) -> str | None:
@@ -172,6 +182,11 @@ class TextClassifierModel(kserve.Model):
     def classes(self) -> list[str]:
         return [] if self._state is None else list(self._state[1])
 
+    @property
+    def uses_fast_path(self) -> bool:
+        """Whether one to a few texts go through the verified small-batch kernel (serving/fastpath.py)."""
+        return self._state is not None and self._state[3] is not None
+
     def load(self) -> bool:
         with self._lock:
             model_dir, version = self.source.resolve()
@@ -179,7 +194,8 @@ class TextClassifierModel(kserve.Model):
             classes = [str(c) for c in predictor.classes]
             if len(classes) < 2:
                 raise InferenceError(f"the predictor at {model_dir} has {len(classes)} classes; need at least 2")
-            self._state = (predictor, classes, version)
+            kernel = compile_small_batch(predictor) if self.fast_path else None
+            self._state = (predictor, classes, version, kernel)
             self.ready = True
         return self.ready
 
@@ -198,17 +214,62 @@ class TextClassifierModel(kserve.Model):
             return _Batch("v2", parse_v2(payload, self.limits), request_id=payload.id)
         return _Batch("v1", parse_v1(payload, self.limits))
 
-    def predict(self, payload: _Batch, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    def _predict_texts(self, texts: list[str]) -> tuple[np.ndarray, list[str], str]:
         if self._state is None:
             raise InferenceError("the model is not loaded")
-        predictor, classes, version = self._state
-        probs = np.asarray(predictor.predict_proba(payload.texts), dtype=np.float64)
-        if probs.shape != (len(payload.texts), len(classes)) or not np.all(np.isfinite(probs)):
+        predictor, classes, version, kernel = self._state
+        small = kernel is not None and len(texts) <= MAX_FAST_TEXTS
+        probs = np.asarray(kernel(texts) if small else predictor.predict_proba(texts), dtype=np.float64)
+        if probs.shape != (len(texts), len(classes)) or not np.all(np.isfinite(probs)):
             raise InferenceError(
                 f"the predictor returned probabilities of shape {probs.shape} (finite: "
-                f"{bool(np.all(np.isfinite(probs)))}) for {len(payload.texts)} texts and {len(classes)} classes"
+                f"{bool(np.all(np.isfinite(probs)))}) for {len(texts)} texts and {len(classes)} classes"
             )
-        return {"batch": payload, "probs": probs, "classes": classes, "version": version}
+        return probs, classes, version
+
+    def _run_batch(self, items: list[tuple[_Batch, asyncio.Future]]) -> None:
+        """One predictor call for the texts of several requests; each request gets its own rows back."""
+        texts = [t for batch, _ in items for t in batch.texts]
+        self.observe_batch(len(items), len(texts))
+        try:
+            probs, classes, version = self._predict_texts(texts)
+        except Exception as exc:
+            for _, future in items:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        start = 0
+        for batch, future in items:
+            end = start + len(batch.texts)
+            if not future.done():
+                future.set_result({"batch": batch, "probs": probs[start:end], "classes": classes, "version": version})
+            start = end
+
+    def observe_batch(self, requests: int, texts: int) -> None:
+        """Called once per predictor call (a hook for metrics)."""
+
+    async def predict(self, payload: _Batch, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Predict, batching with requests that wait at the same time (no added wait: the first request
+        yields once to the event loop, then runs every queued request through the predictor together)."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((payload, future))
+        if not self._draining:
+            self._draining = True
+            try:
+                await asyncio.sleep(0)
+            finally:  # drains even if this request was cancelled, so no queued request is left waiting
+                self._draining = False
+                self._drain()
+        return await future
+
+    def _drain(self) -> None:
+        while self._queue:
+            items, size = [], 0
+            while self._queue and (not items or size + len(self._queue[0][0].texts) <= self.batch_texts):
+                item = self._queue.popleft()
+                items.append(item)
+                size += len(item[0].texts)
+            self._run_batch(items)
 
     async def postprocess(
         self, result: dict[str, Any], headers: dict[str, str] | None = None, response_headers: dict | None = None

@@ -76,9 +76,13 @@ class BodyLimitMiddleware:
 @functools.cache
 def _metrics() -> dict[str, Any]:
     """labelgate's Prometheus series beside KServe's own (created once per process, on first use)."""
-    from prometheus_client import Counter, Gauge
+    from prometheus_client import Counter, Gauge, Histogram
 
     return {
+        "batch_requests": Histogram("labelgate_batch_requests", "requests served by one predictor call",
+                                    buckets=(1, 2, 4, 8, 16, 32, 64, 128)),
+        "batch_texts": Histogram("labelgate_batch_texts", "texts in one predictor call",
+                                 buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)),
         "texts": Counter("labelgate_texts_total", "texts classified", ["model"]),
         "rejected": Counter("labelgate_rejected_requests_total", "requests refused before inference", ["reason"]),
         "version": Gauge("labelgate_model_version_info", "the served model version (value 1)", ["model", "version"]),
@@ -94,6 +98,10 @@ class MeteredModel(TextClassifierModel):
         gauge.clear()
         gauge.labels(model=self.name, version=str(self.version)).set(1)
         return ready
+
+    def observe_batch(self, requests: int, texts: int) -> None:
+        _metrics()["batch_requests"].observe(requests)
+        _metrics()["batch_texts"].observe(texts)
 
     async def preprocess(self, payload, headers=None):  # type: ignore[override]
         from kserve.errors import InvalidInput
@@ -150,9 +158,10 @@ def _install_app_hooks(app: Any, limits: RequestLimits) -> None:
     app.state.labelgate_hooks = True
 
 
-def build_model(*, name: str, source: ModelSource, loader: PredictorLoader, limits: RequestLimits) -> TextClassifierModel:
+def build_model(*, name: str, source: ModelSource, loader: PredictorLoader, limits: RequestLimits,
+                fast_path: bool = True) -> TextClassifierModel:
     """The served model, loaded (raises if the model directory or champion cannot be loaded)."""
-    model = MeteredModel(name, source=source, loader=loader, limits=limits)
+    model = MeteredModel(name, source=source, loader=loader, limits=limits, fast_path=fast_path)
     model.load()
     return model
 

@@ -1,0 +1,225 @@
+"""Serving benchmark: requests/s and p50/p99 latency of `labelgate serve` against KServe's own floor.
+
+Both servers are the same KServe ModelServer (same host binding, limits and middleware); one serves the
+labelgate predictor, the other a kserve.Model that returns a constant answer of the same shape without
+reading the texts. The ratio is the cost of our model (parsing, featurising, predicting, formatting).
+The load generator is a minimal keep-alive HTTP/1.1 client on asyncio streams (cheaper per request than
+any client library, so on a small machine it steals less CPU from the server under test), on loopback.
+Each cell runs a bounded time and count. Model: --model-dir, else the local registry's champion, else a
+quickly trained model on the example data.
+
+    .venv/bin/python bench/serving.py [--seconds 3] [--model-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_NAME = "spam"
+CONCURRENCY = (1, 8, 32)
+BATCHES = (1, 32)
+
+
+def constant_server(port: int) -> None:
+    """Run KServe's ModelServer with a model that answers every request with a constant (in this process)."""
+    import kserve
+
+    from labelgate.serving.model import RequestLimits
+    from labelgate.serving.server import run_server
+
+    class ConstantModel(kserve.Model):
+        limits = RequestLimits()
+
+        def __init__(self) -> None:
+            super().__init__(MODEL_NAME)
+            self.ready = True
+            self.answer = {"label": "ham", "probabilities": {"ham": 0.9, "spam": 0.1}}
+
+        def predict(self, payload, headers=None):  # type: ignore[override]
+            n = len(payload["instances"]) if isinstance(payload, dict) else 1
+            return {"predictions": [self.answer] * n}
+
+    run_server(model=ConstantModel(), host="127.0.0.1", port=port)
+
+
+def pick_model_dir(model_dir: str | None, workdir: Path) -> tuple[Path, str]:
+    if model_dir:
+        return Path(model_dir), f"--model-dir {model_dir}"
+    from labelgate.registry import champion_model_dir
+
+    db = ROOT / "mlruns" / "mlflow.db"
+    if db.exists():
+        found = champion_model_dir(f"sqlite:///{db}", "youtube-spam")
+        if found is not None:
+            return found, "the local registry's champion (youtube-spam)"
+    import pandas as pd
+
+    from labelgate.training.settings import TrainingSettings
+    from labelgate.training.trainer import train_classifier
+
+    frames = [pd.read_csv(p) for p in sorted((ROOT.parent / "shared" / "data" / "youtube-spam").glob("*.csv"))]
+    data = pd.concat(frames)
+    texts, labels = data["CONTENT"].astype(str).tolist(), data["CLASS"].to_numpy()
+    result = train_classifier(train_texts=texts, train_targets=np.eye(2, dtype=np.float32)[labels],
+                              valid_texts=texts[:200], valid_labels=labels[:200], classes=["ham", "spam"],
+                              settings=TrainingSettings(epochs=3, device="cpu"), seed=0)
+    return result.predictor.save(workdir / "model"), "a model trained for this bench (3 epochs, default features)"
+
+
+def sample_texts() -> list[str]:
+    path = ROOT.parent / "shared" / "data" / "youtube-spam" / "Youtube05-Shakira.csv"
+    if path.exists():
+        import pandas as pd
+
+        return pd.read_csv(path)["CONTENT"].astype(str).tolist()
+    return [f"check out my channel {i}, it has great music videos" for i in range(400)]
+
+
+def request_bytes(port: int, texts: list[str]) -> bytes:
+    body = json.dumps({"instances": texts}).encode()
+    head = (f"POST /v1/models/{MODEL_NAME}:predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    return head + body
+
+
+async def _worker(port: int, requests: list[bytes], deadline: float, budget: list[int],
+                  latencies: list[float], errors: list[str]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = 0
+    try:
+        while time.perf_counter() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            start = time.perf_counter()
+            writer.write(requests[i % len(requests)])
+            i += 1
+            status = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            if not status.startswith(b"HTTP/1.1 200"):
+                errors.append(status.decode().strip())
+    finally:
+        writer.close()
+
+
+async def _load(port: int, requests: list[bytes], concurrency: int, seconds: float, max_requests: int) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    budget = [max_requests]
+    start = time.perf_counter()
+    await asyncio.gather(*(_worker(port, requests, start + seconds, budget, latencies, errors)
+                           for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    ms = np.array(latencies) * 1000
+    return {"rps": len(latencies) / elapsed, "p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
+            "n": len(latencies), "errors": len(errors)}
+
+
+def measure(port: int, texts: list[str], batch: int, concurrency: int, seconds: float, max_requests: int) -> dict:
+    requests = [request_bytes(port, texts[i:i + batch]) for i in range(0, len(texts) - batch, max(batch, 7))][:64]
+    asyncio.run(_load(port, requests, concurrency, min(0.3, seconds), 100))  # warm-up
+    return asyncio.run(_load(port, requests, concurrency, seconds, max_requests))
+
+
+def measure_interleaved(ports: dict[str, int], texts: list[str], batch: int, concurrency: int, seconds: float,
+                        max_requests: int, rounds: int = 3) -> dict[str, dict]:
+    """Alternate the servers in short rounds so that load from other processes hits them alike; report
+    the median round's throughput and the percentiles over all rounds' latencies."""
+    runs: dict[str, list[dict]] = {name: [] for name in ports}
+    for _ in range(rounds):
+        for name, port in ports.items():
+            runs[name].append(measure(port, texts, batch, concurrency, seconds / rounds, max_requests // rounds))
+    out = {}
+    for name, cells in runs.items():
+        out[name] = {"rps": float(np.median([c["rps"] for c in cells])),
+                     "p50": float(np.median([c["p50"] for c in cells])),
+                     "p99": float(np.median([c["p99"] for c in cells])),
+                     "errors": sum(c["errors"] for c in cells)}
+    return out
+
+
+def start(command: list[str], port: int, log: Path) -> subprocess.Popen:
+    from labelgate.serving.infra import wait_ready
+
+    with log.open("w") as fh:
+        proc = subprocess.Popen(command, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
+    wait_ready(url=f"http://127.0.0.1:{port}/v2/models/{MODEL_NAME}/ready", proc=proc, timeout_s=120, log_path=log)
+    return proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="duration of each cell (bounded)")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="most requests per cell")
+    parser.add_argument("--model-dir", default=None)
+    parser.add_argument("--constant-server", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.constant_server is not None:
+        constant_server(args.constant_server)
+        return 0
+
+    from labelgate.serving.infra import free_port
+
+    workdir = Path(tempfile.mkdtemp(prefix="labelgate-bench-serving-"))
+    model_dir, where = pick_model_dir(args.model_dir, workdir)
+    texts = sample_texts()
+    ours_port, floor_port = free_port(), free_port()
+    serve = [sys.executable, "-m", "labelgate.serving", "--model-dir", str(model_dir), "--model-name", MODEL_NAME]
+    no_kernel_port = free_port()
+    ports = {"labelgate": ours_port, "no-kernel": no_kernel_port, "constant": floor_port}
+    servers = {
+        "labelgate": start([*serve, "--port", str(ours_port)], ours_port, workdir / "ours.log"),
+        "no-kernel": start([*serve, "--port", str(no_kernel_port), "--no-fast-path"], no_kernel_port,
+                           workdir / "no-kernel.log"),
+        "constant": start([sys.executable, __file__, "--constant-server", str(floor_port)], floor_port,
+                          workdir / "constant.log"),
+    }
+    print(f"model: {where}; {len(texts)} distinct texts; per cell {args.seconds:.0f} s per server in 3 interleaved "
+          f"rounds, at most {args.max_requests} requests")
+    print("labelgate = `labelgate serve`; no-kernel = the same without the small-batch kernel (--no-fast-path); "
+          "constant = a kserve.Model returning a constant (KServe's floor)")
+    print(f"{'batch':>5} {'conc':>4} | {'labelgate rps':>13} {'p50 ms':>7} {'p99 ms':>7} | {'no-kernel rps':>13} "
+          f"{'p50 ms':>7} | {'constant rps':>12} {'p50 ms':>7} {'p99 ms':>7} | {'floor/ours':>10} {'p50 ratio':>9}")
+    worst_single = 0.0
+    try:
+        for batch in BATCHES:
+            for concurrency in CONCURRENCY:
+                cells = measure_interleaved(ports, texts, batch, concurrency, args.seconds, args.max_requests)
+                ours, plain, floor = cells["labelgate"], cells["no-kernel"], cells["constant"]
+                errors = ours["errors"] + plain["errors"] + floor["errors"]
+                ratio = floor["rps"] / ours["rps"]
+                if batch == 1:
+                    worst_single = max(worst_single, ratio)
+                print(f"{batch:>5} {concurrency:>4} | {ours['rps']:>13.0f} {ours['p50']:>7.2f} {ours['p99']:>7.2f} | "
+                      f"{plain['rps']:>13.0f} {plain['p50']:>7.2f} | "
+                      f"{floor['rps']:>12.0f} {floor['p50']:>7.2f} {floor['p99']:>7.2f} | "
+                      f"{ratio:>9.2f}x {ours['p50'] / floor['p50']:>8.2f}x" + (f"  ({errors} errors)" if errors else ""),
+                      flush=True)
+    finally:
+        for proc in servers.values():
+            proc.terminate()
+        for proc in servers.values():
+            proc.wait(timeout=30)
+    print(f"single texts: labelgate's throughput is within {worst_single:.2f}x of the constant-model floor "
+          "(target: 2x). floor/ours = constant rps / labelgate rps; p50 ratio = labelgate p50 / constant p50")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
