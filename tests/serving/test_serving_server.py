@@ -108,9 +108,23 @@ def test_champion_answers_v1_and_v2_like_offline_and_survives_bad_requests(
     assert "request_predict_seconds" in metrics
 
 
-def test_rollback_is_served_after_reload(server: Server, registry_uri: str, model_dirs: list[Path]) -> None:
+def test_interrupted_push_keeps_serving_and_rollback_is_served_after_reload(
+        server: Server, registry_uri: str, model_dirs: list[Path], profile: Path, blessing: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     before = _v1_probs(server.v1(TEXTS))
     np.testing.assert_allclose(before, load_predictor(model_dirs[1]).predict_proba(TEXTS), atol=1e-5)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise SystemExit("push killed before the alias moved")
+
+    monkeypatch.setattr("labelgate.registry.push.promote", killed)
+    with pytest.raises(SystemExit):
+        push_model(model_dir=model_dirs[2], profile_path=profile, blessing_path=blessing, registry_uri=registry_uri,
+                   model_name="spam", run_key="runs/3/p", infra_validate=False)
+    assert requests.post(f"{server.url}/v2/repository/models/spam/load", timeout=60).status_code == 200
+    np.testing.assert_allclose(_v1_probs(server.v1(TEXTS)), before, atol=1e-12)
+    assert server.v1(TEXTS).json()["model_version"] == "2"
+
     assert rollback(registry_uri, "spam") == ("2", "1")
     reload = requests.post(f"{server.url}/v2/repository/models/spam/load", timeout=60)
     assert reload.status_code == 200, reload.text
