@@ -169,3 +169,27 @@ def test_an_unreadable_champion_profile_skips_drift_with_a_note(tmp_path, monkey
     monkeypatch.setattr(labelgate.registry, "champion_file", lambda registry_uri, model_name, name: None,
                         raising=False)
     assert step_module.champion_profile("sqlite:///x.db", "m") == (None, None)
+
+
+def test_probabilities_in_any_row_order_are_accepted_but_foreign_rows_block(inputs, monkeypatch):
+    import pandas as pd
+
+    _no_champion(monkeypatch)
+    _, args = inputs
+    probs = pd.read_parquet(args["probs_path"])
+    probs.iloc[::-1].to_parquet(args["probs_path"], index=False)
+    assert run_validate(**args)[0]
+    probs.assign(row=probs["row"] + 1).to_parquet(args["probs_path"], index=False)
+    passed, reason, _ = run_validate(**args)
+    assert not passed and "not a permutation" in reason
+
+
+def test_a_profile_of_another_format_version_skips_drift(tmp_path, monkeypatch):
+    import labelgate.registry
+
+    old = tmp_path / "profile.json"
+    old.write_text(json.dumps({"version": 0, "numeric": {}}))
+    monkeypatch.setattr(labelgate.registry, "champion_file", lambda registry_uri, model_name, name: old,
+                        raising=False)
+    profile, note = step_module.champion_profile("sqlite:///x.db", "m")
+    assert profile is None and "format version 0" in note

@@ -230,14 +230,21 @@ class _Columns:
         self.frame = frame
         self.n = len(frame)
         self._codes: dict[str, np.ndarray] = {}
+        self._uniques: dict[str, np.ndarray] = {}
         self._text: dict[str, pd.Series] = {}
         self._ordered: dict[str, pd.Series] = {}
 
     def codes(self, attr: str) -> np.ndarray:
         """Equal values share a code; missing values get -1."""
         if attr not in self._codes:
-            self._codes[attr] = pd.factorize(self.frame[attr].to_numpy(), use_na_sentinel=True)[0].astype(np.int64)
+            codes, uniques = pd.factorize(self.frame[attr].to_numpy(), use_na_sentinel=True)
+            self._codes[attr], self._uniques[attr] = codes.astype(np.int64), np.asarray(uniques, dtype=object)
         return self._codes[attr]
+
+    def uniques(self, attr: str) -> np.ndarray:
+        """The distinct values, indexed by code."""
+        self.codes(attr)
+        return self._uniques[attr]
 
     def text(self, attr: str) -> pd.Series:
         if attr not in self._text:
@@ -317,6 +324,13 @@ def _filter_mask(columns: _Columns, dc: DenialConstraint, tuple_name: str) -> np
     mask = np.ones(columns.n, dtype=bool)
     for pred in dc.predicates:
         if pred.is_join or pred.left.tuple != tuple_name:
+            continue
+        if pred.right.constant is not None and pred.op in ("EQ", "IQ"):
+            # Compare the column's distinct values with the constant once, then look rows up by code.
+            codes, uniques = columns.codes(pred.left.attr), columns.uniques(pred.left.attr)
+            equal = np.array([_as_text(u) == pred.right.constant for u in uniques] + [False])
+            hit = equal[codes] if pred.op == "EQ" else ~equal[codes]
+            mask &= hit & (codes >= 0)
             continue
         left = _values(columns, pred.op, pred.left.attr)
         if pred.right.constant is not None:

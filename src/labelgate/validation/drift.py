@@ -72,13 +72,14 @@ def _histogram(values: pd.Series, bins: int, edges: list[float] | None) -> dict[
 
 
 def _shares(values: pd.Series, top: int, keep: list[str] | None) -> dict[str, Any]:
-    present = values.dropna()
-    counts = present.astype(str).value_counts()
+    counts = values.value_counts(dropna=True)  # count first, then name: str() on distinct values only
+    counts.index = [str(v) for v in counts.index]
+    counts = counts.groupby(level=0, sort=False).sum().sort_values(ascending=False, kind="stable")
     total = int(counts.sum())
     names = keep if keep is not None else list(counts.index[:top])
     shares = {name: (float(counts.get(name, 0)) / total if total else 0.0) for name in names}
     shares[OTHER] = max(0.0, 1.0 - sum(shares.values())) if total else 0.0
-    return {"shares": shares, "missing": int(len(values) - len(present)), "count": total}
+    return {"shares": shares, "missing": int(len(values) - total), "count": total}
 
 
 def numeric_series(frame: pd.DataFrame, settings: ValidationSettings) -> dict[str, pd.Series]:

@@ -24,7 +24,7 @@ def drift_png(reference: dict[str, Any], current: dict[str, Any]) -> bytes | Non
     if not panels:
         return None
     widths = [1.0] * len(numeric) + ([max(1.5, len(lfs) / 6)] if lfs else []) + ([0.6] if balance else [])
-    fig, axes = plt.subplots(1, panels, figsize=(4 * sum(widths) + 1, 3.6), gridspec_kw={"width_ratios": widths},
+    fig, axes = plt.subplots(1, panels, figsize=(4 * sum(widths) + 1, 4), gridspec_kw={"width_ratios": widths},
                              squeeze=False)
     axes = list(axes[0])
     for name in numeric:
@@ -64,9 +64,9 @@ def drift_png(reference: dict[str, Any], current: dict[str, Any]) -> bytes | Non
         ax.set_ylim(0, 1)
         ax.set_title("predicted class balance", fontsize=9)
         ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.3, top=0.9, wspace=0.25)  # tight_layout costs 0.2 s
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
+    fig.savefig(buffer, format="png", dpi=80)
     plt.close(fig)
     return buffer.getvalue()
 

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from labelgate.config import load_config
+from labelgate.errors import DataError
 from labelgate.steps import progress
 from labelgate.validation.constraints import load_constraints
+from labelgate.validation.drift import PROFILE_VERSION
 from labelgate.validation.expectations import data_docs_html, read_suite
 from labelgate.validation.findings import Finding
 from labelgate.validation.gate import GateResult, validate_data
@@ -44,6 +46,9 @@ def champion_profile(registry_uri: str, model_name: str) -> tuple[dict[str, Any]
         return None, f"drift skipped: the champion's {PROFILE_NAME} is unreadable ({exc})"
     if not isinstance(profile, dict) or "numeric" not in profile:
         return None, f"drift skipped: the champion's {PROFILE_NAME} is not a labelgate profile"
+    if profile.get("version") != PROFILE_VERSION:
+        return None, (f"drift skipped: the champion's {PROFILE_NAME} has format version {profile.get('version')}, "
+                      f"this labelgate writes {PROFILE_VERSION}")
     return profile, None
 
 
@@ -52,9 +57,13 @@ def _load_inputs(data_path: str, label_matrix_path: str | None, probs_path: str 
     frame = pd.read_parquet(data_path)
     matrix = np.load(label_matrix_path, allow_pickle=False) if label_matrix_path else None
     probs = pd.read_parquet(probs_path) if probs_path else None
-    if probs is not None and len(probs) != len(frame):
-        from labelgate.errors import DataError
-        raise DataError(f"the label-model probabilities have {len(probs)} rows but the data has {len(frame)}")
+    if probs is not None:
+        if len(probs) != len(frame):
+            raise DataError(f"the label-model probabilities have {len(probs)} rows but the data has {len(frame)}")
+        if "row" in probs.columns:  # the contract keys probabilities by row position: put them in data order
+            probs = probs.sort_values("row", kind="stable").reset_index(drop=True)
+            if not np.array_equal(probs["row"].to_numpy(), np.arange(len(frame))):
+                raise DataError("the label-model probabilities' 'row' column is not a permutation of the data rows")
     return frame, matrix, probs
 
 
