@@ -22,7 +22,9 @@ DEFAULT_HOST = "127.0.0.1"
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with a 413 and a JSON error, reading no more than that."""
+    """Refuse request bodies over ``max_bytes`` with a 413 and a JSON error, reading no more than that.
+    A POST without a content type (or curl's default form type) is read as JSON, unless it carries V2's
+    binary-tensor header."""
 
     def __init__(self, app: Any, max_bytes: int):
         self.app = app
@@ -32,7 +34,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        if scope.get("method") == "POST" and b"inference-header-content-length" not in headers and \
+                headers.get(b"content-type", b"application/x-www-form-urlencoded") == b"application/x-www-form-urlencoded":
+            kept = [(k, v) for k, v in scope.get("headers") or [] if k != b"content-type"]
+            scope = {**scope, "headers": [*kept, (b"content-type", b"application/json")]}
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send, int(declared))
             return
