@@ -29,12 +29,13 @@ def main(service: str, port: int, outcome: str) -> None:
                           aws_access_key_id="minio", aws_secret_access_key="minio123")
         s3.create_bucket(Bucket="mlpipeline")
 
-        def record_and_exit(*_: object) -> None:  # what was uploaded, for the test to read
+        listing = Path(os.environ["FAKE_DIR"], "s3-objects.txt")
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        while True:  # what was uploaded so far, for the test to read
             keys = [o["Key"] for o in s3.list_objects_v2(Bucket="mlpipeline").get("Contents", [])]
-            Path(os.environ["FAKE_DIR"], "s3-objects.txt").write_text("\n".join(keys))
-            os._exit(0)
-
-        signal.signal(signal.SIGTERM, record_and_exit)
+            listing.with_suffix(".tmp").write_text("\n".join(keys))
+            listing.with_suffix(".tmp").replace(listing)
+            time.sleep(0.2)
     else:
         raise SystemExit(f"fake port-forward: unknown service {service}")
     while True:  # until the script under test kills us
