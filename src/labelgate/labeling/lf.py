@@ -116,6 +116,7 @@ class Batch:
         self.frame = frame
         self._arrow: dict[str, pa.Array] = {}
         self._lower: dict[str, pa.Array] = {}
+        self._non_ascii: dict[str, tuple[np.ndarray, list[str]]] = {}
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -136,6 +137,16 @@ class Batch:
             self._lower[column] = pc.utf8_lower(self.text(column))
         return self._lower[column]
 
+    def non_ascii(self, column: str) -> tuple[np.ndarray, list[str]]:
+        """Positions and Python strings of the rows holding non-ASCII text. Arrow's kernels (RE2,
+        utf8_lower) and Python's ``re``/``str.lower`` agree on ASCII text only, so LFs re-check these
+        rows with Python to give exactly the votes a per-row call gives."""
+        if column not in self._non_ascii:
+            arr = self.text(column)
+            positions = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
+            self._non_ascii[column] = (positions, arr.take(pa.array(positions)).to_pylist())
+        return self._non_ascii[column]
+
 
 class VectorizedLF(LabelingFunction):
     """An LF that votes on a whole ``Batch`` at once; calling it on one row still works."""
@@ -150,6 +161,13 @@ class VectorizedLF(LabelingFunction):
         row = vars(x) if isinstance(x, SimpleNamespace) else dict(x)
         frame = pd.DataFrame([row])
         return int(self.label_batch(Batch(frame))[0])
+
+
+def _to_bool(mask: pa.Array, n: int) -> np.ndarray:
+    values = mask.to_numpy(zero_copy_only=False) if isinstance(mask, (pa.Array, pa.ChunkedArray)) else mask
+    out = np.array(values, dtype=bool, copy=True)
+    assert out.shape == (n,)
+    return out
 
 
 def _votes(mask: np.ndarray | pa.Array | pd.Series, label: int) -> np.ndarray:
@@ -194,17 +212,22 @@ class KeywordLF(VectorizedLF):
             for needle in self._needles:
                 hit = pc.match_substring(arr, needle)
                 mask = hit if mask is None else pc.or_(mask, hit)
+        mask = _to_bool(mask, len(batch))
+        positions, strings = batch.non_ascii(self.column)
+        if len(positions):
+            mask[positions] = [self._hit(text) for text in strings]
         return _votes(mask, self.label)
+
+    def _hit(self, text: str) -> bool:
+        text = text if self.case_sensitive else text.lower()
+        if self.whole_word:
+            return self._regex.search(text) is not None
+        return any(needle in text for needle in self._needles)
 
     def __call__(self, x: Any) -> int:
         text = x[self.column]
         text = "" if text is None or text is pd.NA else str(text)
-        text = text if self.case_sensitive else text.lower()
-        if self.whole_word:
-            hit = self._regex.search(text) is not None
-        else:
-            hit = any(needle in text for needle in self._needles)
-        return self.label if hit else ABSTAIN
+        return self.label if self._hit(text) else ABSTAIN
 
 
 class RegexLF(VectorizedLF):
@@ -221,10 +244,14 @@ class RegexLF(VectorizedLF):
     def label_batch(self, batch: Batch) -> np.ndarray:
         arr = batch.text(self.column)
         try:
-            mask = pc.match_substring_regex(arr, self.pattern, ignore_case=self.ignore_case)
+            mask = _to_bool(pc.match_substring_regex(arr, self.pattern, ignore_case=self.ignore_case), len(batch))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             # A pattern RE2 does not support (backreferences, lookaround): Python's re over the column.
             mask = np.fromiter((self._regex.search(s) is not None for s in arr.to_pylist()), bool, len(arr))
+            return _votes(mask, self.label)
+        positions, strings = batch.non_ascii(self.column)
+        if len(positions):
+            mask[positions] = [self._regex.search(text) is not None for text in strings]
         return _votes(mask, self.label)
 
     def __call__(self, x: Any) -> int:

@@ -32,6 +32,7 @@ MATRIX_COMPLETION = "matrix_completion"
 # In order of preference: on equal dev accuracy the earlier one is kept.
 CANDIDATES = (MATRIX_COMPLETION, MAJORITY_VOTE, DAWID_SKENE_ABSTAIN, DAWID_SKENE, ONE_COIN)
 METHODS = ("auto", *CANDIDATES)
+DEV_MARGIN = 1.0  # standard deviations (sign test) a candidate must beat the default by on dev labels
 MIN_EM_AGREEMENT = 0.8  # share of covered rows where EM must agree with the moment estimate
 FORMAT_VERSION = 1
 
@@ -113,18 +114,33 @@ class LabelModel:
         rows, weights = _distinct_rows(L, self.max_fit_rows, seed)
         fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior)
         self.candidates = {name: fitter.fit(name) for name in names}
+        if MATRIX_COMPLETION in self.candidates and DAWID_SKENE_ABSTAIN in self.candidates:
+            # The moments say nothing about rows where every LF abstains; the model of abstains does.
+            abstain = self.candidates[DAWID_SKENE_ABSTAIN]
+            self.candidates[MATRIX_COMPLETION].log_uncovered = abstain.log_prior + abstain.log_vote[:, 0, :].sum(axis=0)
         if dev is None and len(names) == 2:
             choice = self._unsupervised_choice(rows)
         elif dev is not None and len(names) > 1:
-            L_d, y_d = dev
-            self.dev_scores = {n: _accuracy(self._proba(c, L_d), y_d) for n, c in self.candidates.items()}
-            best = max(self.dev_scores.values())
-            # The first candidate (in CANDIDATES order) reaching the best score wins.
-            choice = next(n for n in names if self.dev_scores[n] >= best - 1e-12)
+            choice = self._dev_choice(dev, self._unsupervised_choice(rows))
         else:
             choice = names[0]
         self.selected = self.candidates[choice]
         return self
+
+    def _dev_choice(self, dev: tuple[np.ndarray, np.ndarray], default: str) -> str:
+        """Leave the unsupervised choice only for a candidate that labels the dev rows better by a clear
+        margin: in a paired comparison its extra right answers must exceed its extra wrong ones by
+        DEV_MARGIN standard deviations (a small dev set otherwise picks whichever model got lucky)."""
+        L_d, y_d = dev
+        right = {n: _argmax(self._proba(c, L_d), c.log_prior) == y_d for n, c in self.candidates.items()}
+        self.dev_scores = {n: float(r.mean()) for n, r in right.items()}
+        choice = default
+        for name in sorted(right, key=lambda n: -self.dev_scores[n]):
+            wins = int((right[name] & ~right[default]).sum())
+            losses = int((right[default] & ~right[name]).sum())
+            if wins - losses > DEV_MARGIN * math.sqrt(wins + losses) and self.dev_scores[name] > self.dev_scores[choice]:
+                choice = name
+        return choice
 
     def _unsupervised_choice(self, rows: np.ndarray) -> str:
         """Without dev labels: keep the EM refinement (Dawid-Skene with abstains modelled, the maximum
@@ -491,7 +507,8 @@ class _EM:
         return log_vote
 
     def _fit_matrix_completion(
-        self, epochs: int = 100, lr: float = 0.01, momentum: float = 0.9, prec_init: float = 0.7
+        self, epochs: int = 100, lr: float = 0.01, momentum: float = 0.9, prec_init: float = 0.7,
+        init_scale: float = 0.5,
     ) -> FittedCandidate:
         """MeTaL-style moments (as Snorkel's LabelModel): fit ``mu[j*k+c, y] = P(vote_j = c | y)`` so that
         ``mu P mu^T`` matches the off-block-diagonal overlap matrix ``O`` of the votes."""
@@ -509,7 +526,7 @@ class _EM:
         index = torch.arange(d, device=self.device)
         mu_init[index, index % k] = (lps * prec_init / prior[index % k]).clamp(0, 1)
         mask = (index[:, None] // k != index[None, :] // k).float()
-        mu = mu_init.clone()
+        mu = mu_init.clone() * init_scale
         velocity = torch.zeros_like(mu)
         # SGD with momentum as torch.optim.SGD does it, on the analytic gradient of
         # ||mask * (O - mu P mu^T)||^2 + ||mu p - diag(O)||^2 (O is symmetric).
@@ -522,16 +539,21 @@ class _EM:
         eps = min(0.01, 1 / 10 ** math.ceil(math.log10(max(n, 2))))
         mu_hat = mu.detach().clamp(eps, 1 - eps).double()
         mu_hat = mu_hat[:, _symmetry_permutation(mu_hat, prior.double(), m, k)]
-        table = mu_hat.clamp(0.01, 0.99).reshape(m, k, k)
+        table = _better_than_chance(mu_hat.reshape(m, k, k))
         log_vote = torch.zeros((m, k + 1, k), dtype=torch.float64, device=self.device)
         log_vote[:, 1:, :] = torch.log(table)
         log_prior = torch.log(prior.double())
-        # Votes are scored as Snorkel does (abstains ignored); a row with no vote at all is scored by how
-        # likely every LF is to abstain under each class, instead of falling back to the prior.
-        abstain = (1 - mu_hat.reshape(m, k, k).sum(dim=1)).clamp(0.01, 0.99)
-        log_uncovered = log_prior + torch.log(abstain).sum(dim=0)
-        return FittedCandidate(MATRIX_COMPLETION, log_vote.cpu().numpy(), log_prior.cpu().numpy(), epochs,
-                               log_uncovered.cpu().numpy())
+        # Votes are scored as Snorkel does (abstains ignored); rows with no vote get the prior unless
+        # LabelModel.fit lends them the abstain model's estimate.
+        return FittedCandidate(MATRIX_COMPLETION, log_vote.cpu().numpy(), log_prior.cpu().numpy(), epochs)
+
+
+def _better_than_chance(table: torch.Tensor) -> torch.Tensor:
+    """Weak supervision's standing assumption: a vote for class c is at least as likely when the row is c
+    as when it is not. Cap ``P(vote c | y)`` at ``P(vote c | c)`` so an LF the moments misjudge can at
+    worst say nothing, never vote against its own label."""
+    own = torch.diagonal(table, dim1=1, dim2=2)  # m x k: P(vote c | y = c)
+    return torch.minimum(table, own[:, :, None])
 
 
 def _symmetry_permutation(mu: torch.Tensor, prior: torch.Tensor, m: int, k: int) -> list[int]:
