@@ -133,7 +133,8 @@ def download_version(registry_uri: str, model_name: str, version: str, *, refres
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
     try:
         source = client.get_model_version_download_uri(model_name, str(version))
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(staging)))
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(staging),
+                                                          tracking_uri=registry_uri))
         manifest = verify_bundle(local)
         if expected is None:
             raise RegistryError(
