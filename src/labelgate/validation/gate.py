@@ -60,13 +60,21 @@ def constraint_findings(frame: pd.DataFrame, constraints: list[DenialConstraint]
     for result in check_constraints(frame, runnable, max_examples=settings.max_examples):
         dc = result.constraint
         ok = result.violations == 0
-        detail = "no violations" if ok else (
-            f"{result.violations} violating row pairs over {len(result.rows)} rows; "
-            f"{result.cell_count} cells involved")
+        if ok:
+            detail = "no violations"
+        elif dc.tuples == ("t1",):
+            detail = f"{_count(len(result.rows), 'violating row')}; {_count(result.cell_count, 'cell')} involved"
+        else:
+            detail = (f"{_count(result.violations, 'violating row pair')} over {_count(len(result.rows), 'row')}; "
+                      f"{_count(result.cell_count, 'cell')} involved")
         severity = dc.severity or settings.constraint_severity
         findings.append(Finding("constraint", f"line {dc.line}: {dc.text}", severity, ok, detail,
                                 len(result.rows), tuple(result.examples)))
     return findings
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def decide(findings: list[Finding], notes: list[str]) -> tuple[bool, str]:

@@ -27,7 +27,7 @@ def render_markdown(*, passed: bool, reason: str, findings: list[Finding], notes
     if failed:
         lines += ["## Failed checks", ""]
         for f in failed:
-            rows_text = f" ({f.failing_rows} rows)" if f.failing_rows else ""
+            rows_text = f" ({f.failing_rows} row{'' if f.failing_rows == 1 else 's'})" if f.failing_rows else ""
             lines.append(f"- **{f.severity}** {f.source}: `{f.name}`{rows_text}: {f.detail}")
             for example in f.examples:
                 lines.append(f"    - e.g. {example}")
