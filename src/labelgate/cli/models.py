@@ -38,12 +38,13 @@ def handle_list(args: argparse.Namespace) -> int:
 
     versions = list_versions(args.registry_uri, args.model_name)
     print(f"{args.model_name} in {args.registry_uri}: {len(versions)} version(s)")
-    print(f"{'VERSION':>7}  {'STATUS':<10} {'ALIASES':<18} {'CREATED (UTC)':<19}  {'SOURCE'}")
+    print(f"{'VERSION':>7}  {'STATUS':<22} {'ALIASES':<10} {'CREATED (UTC)':<19}  {'TEST ACC':>8} {'TEST F1':>7}  SOURCE")
     for v in versions:
         created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(v.created_ms / 1000)) if v.created_ms else "-"
         aliases = ",".join(v.aliases) or "-"
         rolled = " (rolled back)" if v.tags.get("labelgate.rolled_back") == "true" else ""
-        print(f"{v.version:>7}  {v.status + rolled:<10} {aliases:<18} {created:<19}  {v.source}")
+        accuracy, f1 = v.tags.get("labelgate.test_accuracy", "-"), v.tags.get("labelgate.test_f1", "-")
+        print(f"{v.version:>7}  {v.status + rolled:<22} {aliases:<10} {created:<19}  {accuracy:>8} {f1:>7}  {v.source}")
     return 0
 
 

@@ -139,7 +139,12 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
         except Exception as exc:
             if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
                 raise RegistryError(f"cannot create registered model {model_name!r}: {exc}") from exc
-        tags = {STATUS_TAG: "registered", MANIFEST_TAG: digest, tracking.RUN_KEY_TAG: run_key, **lineage}
+        scores = blessing.get("challenger") if isinstance(blessing.get("challenger"), dict) else blessing
+        metric_tags = {f"labelgate.test_{k.removeprefix('test_')}": f"{v:.4f}"
+                       for k, v in tracking.numeric_items(scores).items()
+                       if k.removeprefix("test_") in ("accuracy", "f1")}
+        tags = {STATUS_TAG: "registered", MANIFEST_TAG: digest, tracking.RUN_KEY_TAG: run_key, **metric_tags,
+                **lineage}
         reason = str(blessing.get("reason", ""))[:5000]
         mv = client.create_model_version(model_name, source, run_id=run_id, tags=tags, description=reason)
         version = str(mv.version)
