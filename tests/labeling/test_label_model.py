@@ -58,3 +58,31 @@ def test_save_and_load_round_trip(tmp_path):
     model.save(tmp_path / "lm.json")
     again = LabelModel.load(tmp_path / "lm.json")
     np.testing.assert_allclose(again.predict_proba(data.L), model.predict_proba(data.L))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"m": 20, "k": 2, "unipolar": 1.0},  # keyword-style LFs that vote one class each
+        {"m": 40, "k": 9, "coverage": (0.05, 0.3), "accuracy": (0.35, 0.9)},  # many classes, sparse
+        {"m": 16, "k": 2, "class_balance": [0.85, 0.15], "unipolar": 0.6},  # imbalanced
+        {"m": 30, "k": 4, "copies": 10, "unipolar": 0.5},  # correlated LFs (near-duplicates)
+    ],
+)
+def test_auto_label_model_beats_majority_vote_without_dev_labels(spec):
+    data = make_votes(n=8000, seed=11, **spec)
+    train, test = slice(0, 6000), slice(6000, None)
+    k = spec["k"]
+    mv = LabelModel(cardinality=k, method="majority_vote").fit(data.L[train])
+    lm = LabelModel(cardinality=k, seed=0).fit(data.L[train])
+    assert _accuracy(lm, data.L[test], data.y[test]) > _accuracy(mv, data.L[test], data.y[test])
+
+
+def test_rows_without_votes_follow_the_abstain_model():
+    # Class 1 is the only one LFs ever vote for: a row where all abstain is most likely class 0.
+    data = make_votes(n=6000, m=12, k=2, unipolar=1.0, seed=4)
+    data.L[data.L == 0] = -1
+    lm = LabelModel(cardinality=2, seed=0).fit(data.L)
+    uncovered = ~(data.L >= 0).any(axis=1)
+    assert uncovered.any() and (lm.predict(data.L[uncovered]) == 0).all()
+    assert (data.y[uncovered] == 0).mean() > 0.8  # the truth agrees

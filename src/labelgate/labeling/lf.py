@@ -117,6 +117,7 @@ class Batch:
         self._arrow: dict[str, pa.Array] = {}
         self._lower: dict[str, pa.Array] = {}
         self._non_ascii: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._python: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -146,6 +147,24 @@ class Batch:
             positions = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
             self._non_ascii[column] = (positions, arr.take(pa.array(positions)).to_pylist())
         return self._non_ascii[column]
+
+    def non_ascii_lower(self, column: str) -> list[str]:
+        """``non_ascii(column)`` strings lower-cased by Python (cached for every case-insensitive LF)."""
+        key = "\0lower:" + column
+        if key not in self._python:
+            self._python[key] = [text.lower() for text in self.non_ascii(column)[1]]
+        return self._python[key]
+
+    def lower_mismatch(self, column: str) -> np.ndarray:
+        """Indices into ``non_ascii(column)`` of rows that Arrow and Python lower-case differently."""
+        key = "\0mismatch:" + column
+        if key not in self._python:
+            positions, _ = self.non_ascii(column)
+            arrow = self.lower(column).take(pa.array(positions)).to_pylist()
+            python = self.non_ascii_lower(column)
+            self._python[key] = np.array([i for i, (a, b) in enumerate(zip(arrow, python, strict=True)) if a != b],
+                                         dtype=np.int64)
+        return self._python[key]
 
 
 class VectorizedLF(LabelingFunction):
@@ -214,8 +233,18 @@ class KeywordLF(VectorizedLF):
                 mask = hit if mask is None else pc.or_(mask, hit)
         mask = _to_bool(mask, len(batch))
         positions, strings = batch.non_ascii(self.column)
-        if len(positions):
-            mask[positions] = [self._hit(text) for text in strings]
+        if not len(positions):
+            return _votes(mask, self.label)
+        if self.whole_word:
+            # RE2's \b knows ASCII word characters only; Python's knows every letter.
+            texts = strings if self.case_sensitive else batch.non_ascii_lower(self.column)
+            search = self._regex.search
+            mask[positions] = [search(text) is not None for text in texts]
+        elif not self.case_sensitive:
+            # Substrings of equal lower-cased text are equal; re-check where the two lower-casings differ.
+            redo = batch.lower_mismatch(self.column)
+            lowered = batch.non_ascii_lower(self.column)
+            mask[positions[redo]] = [any(n in lowered[i] for n in self._needles) for i in redo]
         return _votes(mask, self.label)
 
     def _hit(self, text: str) -> bool:
@@ -251,7 +280,8 @@ class RegexLF(VectorizedLF):
             return _votes(mask, self.label)
         positions, strings = batch.non_ascii(self.column)
         if len(positions):
-            mask[positions] = [self._regex.search(text) is not None for text in strings]
+            search = self._regex.search
+            mask[positions] = [search(text) is not None for text in strings]
         return _votes(mask, self.label)
 
     def __call__(self, x: Any) -> int:

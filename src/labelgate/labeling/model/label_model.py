@@ -33,7 +33,8 @@ MATRIX_COMPLETION = "matrix_completion"
 CANDIDATES = (MATRIX_COMPLETION, MAJORITY_VOTE, DAWID_SKENE_ABSTAIN, DAWID_SKENE, ONE_COIN)
 METHODS = ("auto", *CANDIDATES)
 DEV_MARGIN = 1.0  # standard deviations (sign test) a candidate must beat the default by on dev labels
-MIN_EM_AGREEMENT = 0.8  # share of covered rows where EM must agree with the moment estimate
+MIN_EM_AGREEMENT = 0.8
+MIN_EM_ROWS_PER_PARAMETER = 10.0  # covered rows per free parameter of the abstain model  # share of covered rows where EM must agree with the moment estimate
 FORMAT_VERSION = 1
 
 
@@ -83,6 +84,7 @@ class LabelModel:
         self.dev_scores: dict[str, float] = {}
         self.n_lfs: int | None = None
         self.agreement: float | None = None
+        self.em_rows_per_parameter: float | None = None
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -119,9 +121,9 @@ class LabelModel:
             abstain = self.candidates[DAWID_SKENE_ABSTAIN]
             self.candidates[MATRIX_COMPLETION].log_uncovered = abstain.log_prior + abstain.log_vote[:, 0, :].sum(axis=0)
         if dev is None and len(names) == 2:
-            choice = self._unsupervised_choice(rows)
+            choice = self._unsupervised_choice(rows, weights)
         elif dev is not None and len(names) > 1:
-            choice = self._dev_choice(dev, self._unsupervised_choice(rows))
+            choice = self._dev_choice(dev, self._unsupervised_choice(rows, weights))
         else:
             choice = names[0]
         self.selected = self.candidates[choice]
@@ -142,12 +144,17 @@ class LabelModel:
                 choice = name
         return choice
 
-    def _unsupervised_choice(self, rows: np.ndarray) -> str:
+    def _unsupervised_choice(self, rows: np.ndarray, weights: np.ndarray) -> str:
         """Without dev labels: keep the EM refinement (Dawid-Skene with abstains modelled, the maximum
-        likelihood fit) only when it agrees with the moment estimate (Snorkel's method) on most covered
-        rows. Correlated LFs can pull EM to a degenerate fit; the moments are the safer fallback."""
-        covered = rows[(rows >= 0).any(axis=1)]
-        if len(covered) == 0:
+        likelihood fit) only when there are enough covered rows for its parameters and it agrees with
+        the moment estimate (Snorkel's method) on most covered rows. Correlated LFs can pull EM to a
+        degenerate fit, and few rows per parameter overfit it; the moments are the safer fallback."""
+        voted = (rows >= 0).any(axis=1)
+        covered = rows[voted]
+        # Free parameters of the abstain model: per LF and class, one per value the LF ever votes + abstain.
+        polarity = np.array([len(np.unique(rows[:, j][rows[:, j] >= 0])) for j in range(rows.shape[1])])
+        self.em_rows_per_parameter = float(weights[voted].sum() / max(1, int(((polarity + 1) * self.cardinality).sum())))
+        if len(covered) == 0 or self.em_rows_per_parameter < MIN_EM_ROWS_PER_PARAMETER:
             return MATRIX_COMPLETION
         moments = self._proba(self.candidates[MATRIX_COMPLETION], covered).argmax(axis=1)
         em = self._proba(self.candidates[DAWID_SKENE_ABSTAIN], covered).argmax(axis=1)
