@@ -41,7 +41,9 @@ def artifacts(tmp_path: Path) -> dict[str, dsl.Artifact]:
     Path(profile.path).write_text(json.dumps({"rows": 8}))
     blessing = dsl.Artifact(uri=str(run / "evaluate" / "blessing"))
     Path(blessing.path).parent.mkdir(parents=True)
-    Path(blessing.path).write_text(json.dumps({"blessed": True, "reason": "first model", "test_f1": 0.91}))
+    Path(blessing.path).write_text(json.dumps({
+        "blessed": True, "reason": "first model", "challenger": {"accuracy": 0.9, "f1": 0.91},
+        "lineage": {"data": {"fingerprint": "4f33", "data_uri": "../shared/data/youtube-spam"}}}))
     pushed = dsl.Markdown(uri=str(run / "push" / "pushed"))
     return {"model": model, "profile": profile, "blessing": blessing, "pushed": pushed}
 
@@ -59,6 +61,9 @@ def test_push_component_registers_and_promotes(tmp_path: Path, artifacts: dict[s
     (version,) = list_versions(registry_uri, "spam")
     assert version.tags["labelgate.pipeline_run"] == str(tmp_path / "runs" / "r1" / "labelgate-training-20260101")
     assert version.tags["labelgate.model_uri"] == artifacts["model"].uri
+    assert version.tags["labelgate.data_fingerprint"] == "4f33"
+    assert version.tags["labelgate.data_uri"] == "../shared/data/youtube-spam"
+    assert (version.tags["labelgate.test_accuracy"], version.tags["labelgate.test_f1"]) == ("0.9000", "0.9100")
 
 
 def test_push_component_refuses_an_unblessed_model(tmp_path: Path, artifacts: dict[str, dsl.Artifact]) -> None:

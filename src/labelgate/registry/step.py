@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,23 @@ from labelgate.registry.tracking import numeric_items, pipeline_run_key
 from labelgate.steps import progress
 
 
-def _find(key: str, *sources: Mapping[str, Any] | None) -> str | None:
+def _data_lineage(blessing_path: str, model_metadata: Mapping[str, Any]) -> dict[str, str]:
+    """The ingested data's fingerprint and URI, from the blessing's or the model's lineage if recorded."""
+    try:
+        blessing = json.loads(Path(blessing_path).read_text())
+    except (OSError, ValueError):
+        blessing = {}
+    sources = [((blessing.get("lineage") or {}) if isinstance(blessing, dict) else {}).get("data"),
+               (model_metadata.get("lineage") or {}).get("data") if isinstance(model_metadata.get("lineage"), dict)
+               else None]
+    found: dict[str, str] = {}
     for source in sources:
-        if source and source.get(key) not in (None, ""):
-            return str(source[key])
-    return None
+        if isinstance(source, Mapping):
+            for key in ("fingerprint", "data_uri"):
+                name = key.removeprefix("data_")
+                if name not in found and source.get(key) not in (None, ""):
+                    found[name] = str(source[key])
+    return found
 
 
 def kserve_deployer(*, registry_uri: str, model_name: str, inference_service: str, namespace: str,
@@ -57,9 +70,8 @@ def run_push(*, model_dir: str, model_uri: str, model_metadata: Mapping[str, Any
         "labelgate.profile_uri": profile_uri,
         "labelgate.blessing_uri": blessing_uri,
     }
-    fingerprint = _find("fingerprint", metadata, metadata.get("data") if isinstance(metadata.get("data"), dict) else None)
-    if fingerprint:
-        lineage["labelgate.data_fingerprint"] = fingerprint
+    for key, value in _data_lineage(blessing_path, metadata).items():
+        lineage[f"labelgate.data_{key}"] = value
     profile = Path(profile_path)
     result = push_model(
         model_dir=model_dir,
