@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from labelgate.registry.store import open_client
-from labelgate.registry.tracking import flatten, log_step, numeric_items, pipeline_run_key, track_step
+from labelgate.registry.tracking import (
+    clean_key,
+    flatten,
+    log_step,
+    numeric_items,
+    pipeline_run_key,
+    track_step,
+)
 
 
 @pytest.mark.parametrize(("uri", "key"), [
@@ -25,6 +32,7 @@ def test_flatten_and_numeric_items_keep_finite_numbers_only() -> None:
     values = {"a": {"b": 1, "c": "x", "d": True, "e": float("nan")}, "f": 2.5}
     assert flatten(values) == {"a.b": 1, "a.c": "x", "a.d": True, "a.e": values["a"]["e"], "f": 2.5}
     assert numeric_items(values) == {"a.b": 1.0, "f": 2.5}
+    assert clean_key("evaluate/slice[caps>50%] f1") == "evaluate/slice_caps_50__ f1"
 
 
 def test_steps_of_one_pipeline_run_share_an_mlflow_run(registry_uri: str, tmp_path: Path) -> None:

@@ -47,6 +47,14 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+_INVALID_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. :/]")
+
+
+def clean_key(key: str) -> str:
+    """A param/metric name MLflow accepts (letters, digits and ``_-. :/``; others become ``_``)."""
+    return _INVALID_KEY_CHARS.sub("_", key)[:250]
+
+
 def flatten(values: Mapping[str, Any]) -> dict[str, Any]:
     """Nested mappings to dotted keys: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
     out: dict[str, Any] = {}
@@ -92,12 +100,12 @@ def log_step(*, registry_uri: str, experiment: str, run_key: str, step: str,
     now = get_current_time_millis()
     param_list = []
     for key, value in flatten(params or {}).items():
-        name = f"{step}.{key}"
+        name = clean_key(f"{step}.{key}")
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         text = text[:_MAX_PARAM_CHARS]
         if existing.get(name, text) == text:  # MLflow params are immutable; a rerun keeps the first value
             param_list.append(Param(name, text))
-    metric_list = [Metric(f"{step}/{k}", v, now, 0) for k, v in numeric_items(metrics or {}).items()]
+    metric_list = [Metric(clean_key(f"{step}/{k}"), v, now, 0) for k, v in numeric_items(metrics or {}).items()]
     tag_list = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
     for start in range(0, max(len(param_list), len(metric_list), len(tag_list), 1), 100):
         client.log_batch(run_id, metrics=metric_list[start:start + 100], params=param_list[start:start + 100],
