@@ -8,10 +8,11 @@ is used when present. With dev labels the model keeps the candidate that labels 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,9 @@ class LabelModel:
         if L.shape[1] < 3:
             names = [MAJORITY_VOTE]
         rows, weights = _distinct_rows(L, self.max_fit_rows, seed)
-        fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior)
-        self.candidates = {name: fitter.fit(name) for name in names}
+        with _single_thread(self.device):
+            fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior)
+            self.candidates = {name: fitter.fit(name) for name in names}
         if MATRIX_COMPLETION in self.candidates and DAWID_SKENE_ABSTAIN in self.candidates:
             # The moments say nothing about rows where every LF abstains; the model of abstains does.
             abstain = self.candidates[DAWID_SKENE_ABSTAIN]
@@ -290,6 +292,21 @@ class MajorityLabelVoter(LabelModel):
 
 
 # ---------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def _single_thread(device: torch.device) -> Iterator[None]:
+    """Run the fit's many small CPU tensor ops on one thread: intra-op threading only adds
+    synchronisation at these sizes (and stalls badly when other processes hold the cores)."""
+    if device.type != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
