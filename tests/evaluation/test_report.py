@@ -65,3 +65,14 @@ def test_text_in_inputs_is_escaped(tmp_path, monkeypatch):
     html = (tmp_path / "report").read_text()
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert len(frame) > 0
+
+
+def test_lineage_summary_finds_the_hashes_by_key_and_says_when_missing():
+    from labelgate.evaluation.report import lineage_summary
+
+    rows = [("data.fingerprint", "f1"), ("model.lineage.probs.lf_code_sha256", "l1"), ("git_commit", "c1"),
+            ("config_sha256", "s1")]
+    summary = dict(lineage_summary(rows))
+    assert summary["data fingerprint"] == "f1" and summary["LF code hash"] == "l1"
+    assert summary["git commit"] == "c1" and summary["config sha256"] == "s1"
+    assert summary["expectation suite hash"] == "not recorded"

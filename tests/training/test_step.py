@@ -16,7 +16,7 @@ def test_run_train_writes_a_loadable_model_with_history_and_lineage(tmp_path):
     frame = pd.read_parquet(paths["data"])
     covered = pd.read_parquet(paths["probs"])["covered"]
     assert metrics["train_rows"] == int(((frame["split"] == "train") & covered).sum())
-    assert 0 < metrics["coverage"] <= 1 and metrics["valid_accuracy"] >= 0.8
+    assert 0 < metrics["train_row_fraction"] <= 1 and metrics["valid_accuracy"] >= 0.8
     predictor = load_predictor(tmp_path / "model")
     assert predictor.info["lineage"]["data"]["fingerprint"] == "abc" and predictor.info["seed"] == 0
     assert len(json.loads((tmp_path / "model" / "history.json").read_text())) == metrics["epochs_run"]
@@ -48,3 +48,25 @@ def test_nan_probabilities_stop_training_and_write_no_model(tmp_path):
         run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=paths["config"], seed=0,
                   model_dir=str(tmp_path / "model"))
     assert not (tmp_path / "model").exists()
+
+
+def test_training_rows_filter_by_confidence_and_add_gold_dev_rows_once():
+    import numpy as np
+
+    from labelgate.ingest.settings import DataSettings
+    from labelgate.training.step import training_rows
+
+    frame = pd.DataFrame({"CONTENT": ["a", "b", "c", "d", "e"], "CLASS": pd.array([pd.NA, 1, pd.NA, 0, 1], "Int64"),
+                          "split": ["train", "train", "train", "train", "test"],
+                          "dev": [False, True, False, True, False]})
+    probs = pd.DataFrame({"row": range(5), "prob_0": [0.9, 0.6, 0.5, 0.0, 0.5], "prob_1": [0.1, 0.4, 0.5, 1.0, 0.5],
+                          "covered": [True, True, False, True, False]})
+    data = DataSettings()
+    texts, targets, weights = training_rows(frame, probs, data)
+    assert texts == ["a", "b", "d"] and weights.tolist() == [1, 1, 1]
+    texts, _, _ = training_rows(frame, probs, data, min_confidence=0.7)
+    assert texts == ["a", "d"]
+    texts, targets, weights = training_rows(frame, probs, data, dev_weight=2.0)
+    assert texts == ["a", "b", "d"]  # dev rows b and d come once, with gold labels
+    np.testing.assert_allclose(targets, [[0.9, 0.1], [0, 1], [1, 0]])
+    assert weights.tolist() == [1, 2, 2]

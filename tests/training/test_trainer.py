@@ -75,3 +75,14 @@ def test_empty_valid_split_and_too_few_rows_are_rejected():
     with pytest.raises(ModelError, match="at least 10"):
         train_classifier(**{**inputs, "train_texts": inputs["train_texts"][:3],
                             "train_targets": inputs["train_targets"][:3]}, settings=SETTINGS, seed=0)
+
+
+def test_row_weights_weigh_the_loss_and_bad_weights_are_rejected():
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.3]])
+    targets = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    per_row = -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1)
+    weighted = soft_cross_entropy(logits, targets, torch.tensor([3.0, 1.0]))
+    assert torch.isclose(weighted, (3 * per_row[0] + per_row[1]) / 4)
+    inputs, _ = _inputs()
+    with pytest.raises(ModelError, match="train_weights"):
+        train_classifier(**inputs, settings=SETTINGS, seed=0, train_weights=np.ones(3))

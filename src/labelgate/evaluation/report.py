@@ -222,7 +222,9 @@ details { margin: .6em 0; }
 {% if validation_report %}{{ validation_report }}{% else %}<p>No validation report was passed to this step.</p>{% endif %}
 
 <h2>Lineage</h2>
-<table>{% for key, value in lineage_rows %}<tr><th>{{ key }}</th><td><code>{{ value }}</code></td></tr>{% endfor %}</table>
+<table>{% for key, value in lineage_summary %}<tr><th>{{ key }}</th><td><code>{{ value }}</code></td></tr>{% endfor %}</table>
+<details><summary>Everything the inputs recorded</summary>
+<table>{% for key, value in lineage_rows %}<tr><th>{{ key }}</th><td><code>{{ value }}</code></td></tr>{% endfor %}</table></details>
 <details><summary>Pipeline config ({{ config_sha }})</summary><pre>{{ config_text }}</pre></details>
 <details><summary>Blessing (every number behind the decision)</summary><pre>{{ blessing_json }}</pre></details>
 </body></html>
@@ -237,6 +239,25 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return "-" if np.isnan(value) else f"{value:.4f}"
     return str(value)
+
+
+LINEAGE_KEYS = (
+    ("data fingerprint", lambda key: key.endswith("fingerprint")),
+    ("LF code hash", lambda key: "lf" in key and ("sha" in key or "hash" in key)),
+    ("expectation suite hash", lambda key: "suite" in key and ("sha" in key or "hash" in key)),
+    ("config sha256", lambda key: key.endswith("config_sha256")),
+    ("git commit", lambda key: key.endswith("git_commit")),
+)
+
+
+def lineage_summary(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The lineage facts a reader looks for first, found by key name among the flattened metadata of
+    the step's inputs; 'not recorded' when no upstream step stored one."""
+    summary = []
+    for label, matches in LINEAGE_KEYS:
+        found = [value for key, value in rows if matches(key.lower())]
+        summary.append((label, found[0] if found else "not recorded"))
+    return summary
 
 
 def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
@@ -280,7 +301,7 @@ def write_report(*, outcome: EvaluationOutcome, report_path: Path, model_info: d
         slice_rows=slice_rows, training={k: json.dumps(v, default=str) if isinstance(v, dict | list) else v
                                          for k, v in sorted(training.items())},
         lf_analysis=Markup(_markdown(lf_analysis)), validation_report=Markup(_markdown(validation_report)),
-        lineage_rows=lineage_rows, config_text=config_text,
+        lineage_rows=lineage_rows, lineage_summary=lineage_summary(lineage_rows), config_text=config_text,
         config_sha=outcome.blessing["lineage"].get("config_sha256", "")[:12],
         blessing_json=json.dumps(outcome.blessing, indent=2, default=str),
     )

@@ -28,7 +28,8 @@ class TrainingSettings:
     """The end model: hashed word and character n-grams into a linear model (``hashed_linear``) or a
     fastText-style embedding bag plus a linear layer (``hashed_embedding``), trained with soft
     cross-entropy on the label model's probabilities and early-stopped on the gold valid split.
-    ``[0, 0]`` switches an n-gram range off."""
+    ``[0, 0]`` switches an n-gram range off. Noise handling: ``min_confidence`` drops covered rows whose
+    top probability is lower; ``dev_weight`` > 0 adds the gold-labeled dev rows with that weight (0: the label model's output only)."""
 
     family: str = "hashed_linear"
     word_ngrams: tuple[int, int] = (1, 2)
@@ -43,6 +44,8 @@ class TrainingSettings:
     weight_decay: float = 0.0
     patience: int = 5
     early_stopping_metric: str = "log_loss"
+    min_confidence: float = 0.0
+    dev_weight: float = 0.0
     min_train_rows: int = 10
     device: str = "auto"
 
@@ -68,6 +71,8 @@ class TrainingSettings:
             weight_decay=_number(section, "weight_decay", cls.weight_decay, where),
             patience=take(section, "patience", cls.patience, int, where),
             early_stopping_metric=take(section, "early_stopping_metric", cls.early_stopping_metric, str, where),
+            min_confidence=_number(section, "min_confidence", cls.min_confidence, where),
+            dev_weight=_number(section, "dev_weight", cls.dev_weight, where),
             min_train_rows=take(section, "min_train_rows", cls.min_train_rows, int, where),
             device=take(section, "device", cls.device, str, where),
         )
@@ -90,5 +95,7 @@ class TrainingSettings:
                 raise ConfigError(f"config training.{key} must be at least 1, got {getattr(self, key)}")
         if self.learning_rate <= 0 or self.weight_decay < 0:
             raise ConfigError("config training.learning_rate must be > 0 and weight_decay >= 0")
+        if not 0.0 <= self.min_confidence < 1.0 or self.dev_weight < 0:
+            raise ConfigError("config training.min_confidence must be in [0, 1) and dev_weight >= 0")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError(f"config training.device must be auto, cpu or cuda[:N], got {self.device!r}")

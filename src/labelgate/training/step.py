@@ -41,17 +41,33 @@ def prob_columns(probs: pd.DataFrame, n_classes: int) -> list[str]:
     return names
 
 
-def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings) -> tuple[list[str], np.ndarray]:
-    """Texts and soft labels of train-split rows that at least one LF covered."""
+def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
+                  dev_weight: float = 0.0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts, soft labels and weights of the train-split rows to learn from: rows that at least one LF
+    covered and whose top probability reaches ``min_confidence``, plus (``dev_weight`` > 0) the dev rows
+    with their gold labels one-hot and that weight."""
     columns = prob_columns(probs, data.cardinality)
     rows = probs["row"].to_numpy()
     if len(probs) != len(frame) or (len(rows) and (rows.min() < 0 or rows.max() >= len(frame))):
         raise ModelError(f"the probs table has {len(probs)} rows (row ids up to {rows.max() if len(rows) else '-'}) "
                          f"but the data has {len(frame)}: they come from different runs")
     aligned = probs.set_index("row").sort_index()
-    keep = (frame["split"].to_numpy() == "train") & aligned["covered"].to_numpy(dtype=bool)
+    values = aligned[columns].to_numpy(dtype=np.float64)
+    train = frame["split"].to_numpy() == "train"
+    keep = train & aligned["covered"].to_numpy(dtype=bool)
+    if min_confidence > 0:
+        keep &= ~(np.nan_to_num(values, nan=1.0).max(axis=1) < min_confidence)
+    dev = train & frame["dev"].fillna(False).to_numpy(dtype=bool) & frame[data.label_column].notna().to_numpy()
+    if dev_weight > 0:
+        keep &= ~dev  # dev rows enter once, with their gold label
+    targets, weights = values[keep], np.ones(int(keep.sum()))
     texts = frame.loc[keep, data.text_column].fillna("").astype(str).tolist()
-    return texts, aligned.loc[keep, columns].to_numpy(dtype=np.float64)
+    if dev_weight > 0:
+        gold = frame.loc[dev, data.label_column].to_numpy(dtype=np.int64)
+        texts += frame.loc[dev, data.text_column].fillna("").astype(str).tolist()
+        targets = np.vstack([targets, np.eye(data.cardinality)[gold]])
+        weights = np.concatenate([weights, np.full(len(gold), dev_weight)])
+    return texts, targets, weights
 
 
 def gold_rows(frame: pd.DataFrame, data: DataSettings, split: str) -> tuple[list[str], np.ndarray]:
@@ -79,10 +95,12 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     settings = TrainingSettings.from_section(config["training"])
     frame = read_table(data_path, "data")
     probs = read_table(probs_path, "probs")
-    texts, targets = training_rows(frame, probs, data)
+    texts, targets, weights = training_rows(frame, probs, data, min_confidence=settings.min_confidence,
+                                            dev_weight=settings.dev_weight)
     valid_texts, valid_labels = gold_rows(frame, data, "valid")
     n_train = int((frame["split"] == "train").sum())
-    progress("train", f"{len(texts)} covered of {n_train} train rows; {settings.family}, seed {seed}")
+    progress("train", f"{len(texts)} rows to learn from ({n_train} train rows; min confidence "
+                      f"{settings.min_confidence}, dev weight {settings.dev_weight}); {settings.family}, seed {seed}")
 
     def report(epoch: dict[str, float]) -> None:
         progress("train", f"epoch {epoch['epoch']}: train loss {epoch['train_loss']:.4f}, valid log loss "
@@ -90,7 +108,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
 
     result = train_classifier(train_texts=texts, train_targets=targets, valid_texts=valid_texts,
                               valid_labels=valid_labels, classes=data.classes, settings=settings,
-                              seed=seed, on_epoch=report)
+                              seed=seed, train_weights=weights, on_epoch=report)
     result.predictor.info.update({
         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()},
         "seed": seed, "train_rows": len(texts), "valid_accuracy": result.valid_accuracy,
@@ -103,6 +121,6 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     return {
         "valid_accuracy": result.valid_accuracy, "valid_log_loss": result.valid_log_loss,
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "train_rows": len(texts),
-        "coverage": len(texts) / max(n_train, 1), "seconds_per_epoch": result.seconds_per_epoch,
+        "train_row_fraction": len(texts) / max(n_train, 1), "seconds_per_epoch": result.seconds_per_epoch,
         "examples_per_second": float(np.mean([h["examples_per_second"] for h in result.history])),
     }

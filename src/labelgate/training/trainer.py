@@ -61,9 +61,14 @@ class TrainResult:
         return float(np.mean([h["seconds"] for h in self.history])) if self.history else 0.0
 
 
-def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy against a target distribution per row (noise-aware: uncertain labels weigh less)."""
-    return -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy against a target distribution per row (noise-aware: a 50/50 row pulls toward
+    uncertainty, not toward either class); ``weights`` weigh rows (e.g. gold dev rows)."""
+    log_probs = torch.log_softmax(logits, dim=1)
+    per_row = -(targets * log_probs).sum(dim=1)
+    if weights is None:
+        return per_row.mean()
+    return (weights * per_row).sum() / weights.sum()
 
 
 def pick_device(name: str) -> torch.device:
@@ -104,11 +109,17 @@ def _check_targets(targets: np.ndarray, n_classes: int) -> None:
 
 def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts: Sequence[str],
                      valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
+                     train_weights: np.ndarray | None = None,
                      on_epoch: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
-    """Fit the configured model to soft ``train_targets`` (n x k); keep the epoch with the best valid
-    score (gold ``valid_labels``), stopping after ``settings.patience`` epochs without improvement."""
+    """Fit the configured model to soft ``train_targets`` (n x k), rows weighted by ``train_weights``;
+    keep the epoch with the best valid score (gold ``valid_labels``), stopping after
+    ``settings.patience`` epochs without improvement."""
     k = len(classes)
     targets = np.asarray(train_targets, dtype=np.float32)
+    weights = np.ones(len(targets), dtype=np.float32) if train_weights is None else \
+        np.asarray(train_weights, dtype=np.float32)
+    if weights.shape != (len(targets),) or not np.isfinite(weights).all() or (weights < 0).any():
+        raise ModelError("train_weights must be one finite, non-negative weight per training row")
     if len(train_texts) < settings.min_train_rows:
         raise ModelError(f"only {len(train_texts)} covered training rows; training needs at least "
                          f"{settings.min_train_rows} (training.min_train_rows)")
@@ -134,6 +145,7 @@ def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, v
     valid_bag = _bag(_compact(featurizer.transform(valid_texts), slots), device)
     valid_y = torch.from_numpy(valid_labels).to(device)
     y_train = torch.from_numpy(targets).to(device)
+    w_train = torch.from_numpy(weights).to(device)
 
     model = HashedNgramClassifier(n_rows=len(seen) + 1, n_classes=k, family=settings.family,
                                   embedding_dim=settings.embedding_dim).to(device)
@@ -151,7 +163,8 @@ def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, v
         for start in range(0, n, settings.batch_size):
             rows = order[start:start + settings.batch_size]
             logits = model(*_bag(x_train[rows], device))
-            loss = soft_cross_entropy(logits, y_train[torch.from_numpy(rows).to(device)])
+            picked = torch.from_numpy(rows).to(device)
+            loss = soft_cross_entropy(logits, y_train[picked], w_train[picked])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

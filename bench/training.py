@@ -1,0 +1,151 @@
+"""Benchmark: the end model (train step) on the YouTube spam example, against the Snorkel spam
+tutorial's end-model recipe (CountVectorizer 1-5 grams + LogisticRegression, C=1e3) measured in the
+same run on the same probabilistic labels.
+
+Prints training seconds per epoch and examples/s on CPU (and on CUDA when present), test accuracy over
+seeds (mean, spread), the anchor's fit time and accuracy with ratios, and the numpy predictor's latency
+for one text and a batch against the anchor's ``predict_proba``.
+
+    .venv/bin/python bench/training.py [--seeds 5] [--probs PATH]   (PATH: a probs Parquet to reuse)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "youtube-spam"
+LFS = ROOT / "examples" / "youtube_spam" / "lfs.py"
+CONFIG = ROOT / "examples" / "youtube_spam" / "config.yaml"
+
+warnings.filterwarnings("ignore")
+
+
+def prepare(folder: Path, probs_path: str | None) -> tuple[Path, Path]:
+    """Ingest the example and run the weak_label step (the pipeline's own LFs and label model)."""
+    from labelgate.ingest.step import run_ingest
+
+    data = folder / "data.parquet"
+    run_ingest(data_uri=str(DATA), config_path=str(CONFIG), out_path=str(data))
+    if probs_path:
+        return data, Path(probs_path)
+    from labelgate.labeling.step import run_weak_label
+
+    probs = folder / "probs.parquet"
+    run_weak_label(data_path=str(data), lf_module=str(LFS), config_path=str(CONFIG), seed=0,
+                   label_matrix_path=str(folder / "L.npy"), probs_path=str(probs),
+                   label_model_path=str(folder / "label_model"), analysis_md_path=str(folder / "lf.md"),
+                   analysis_html_path=str(folder / "lf.html"))
+    return data, probs
+
+
+def anchor_recipe(texts: list[str], targets: np.ndarray, test_texts: list[str], test_labels: np.ndarray) -> dict:
+    """The tutorial's end model: hard labels (argmax), CountVectorizer(1, 5), LogisticRegression(C=1e3)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    started = time.perf_counter()
+    model = make_pipeline(CountVectorizer(ngram_range=(1, 5)), LogisticRegression(C=1e3, solver="liblinear"))
+    model.fit(texts, targets.argmax(axis=1))
+    fit = time.perf_counter() - started
+    accuracy = float((model.predict(test_texts) == test_labels).mean())
+    return {"model": model, "fit_seconds": fit, "accuracy": accuracy}
+
+
+def latency(predict, texts: list[str], repeats: int) -> tuple[float, float]:
+    """Median seconds for one text, and texts/s for the whole batch."""
+    one = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        predict([texts[i % len(texts)]])
+        one.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    predict(texts)
+    batch = time.perf_counter() - started
+    return float(np.median(one)), len(texts) / batch
+
+
+def main() -> None:
+    import torch
+
+    from labelgate.config import load_config
+    from labelgate.ingest.settings import DataSettings
+    from labelgate.training.settings import TrainingSettings
+    from labelgate.training.step import gold_rows, training_rows
+    from labelgate.training.trainer import train_classifier
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--probs", default=None, help="reuse this probs Parquet instead of running weak_label")
+    args = parser.parse_args()
+
+    config = load_config(CONFIG)
+    data = DataSettings.from_section(config["data"])
+    settings = TrainingSettings.from_section(config["training"])
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path, probs_path = prepare(Path(tmp), args.probs)
+        frame, probs = pd.read_parquet(data_path), pd.read_parquet(probs_path)
+    texts, targets, weights = training_rows(frame, probs, data, min_confidence=settings.min_confidence,
+                                            dev_weight=settings.dev_weight)
+    valid_texts, valid_labels = gold_rows(frame, data, "valid")
+    test_texts, test_labels = gold_rows(frame, data, "test")
+    print(f"example: {len(texts)} training rows, {len(valid_texts)} valid, {len(test_texts)} test; "
+          f"model {settings.family}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    results = {}
+    for device in devices:
+        run_settings = dataclasses.replace(settings, device=device)
+        runs = []
+        for seed in range(args.seeds):
+            started = time.perf_counter()
+            result = train_classifier(train_texts=texts, train_targets=targets, train_weights=weights,
+                                      valid_texts=valid_texts, valid_labels=valid_labels, classes=list(data.classes),
+                                      settings=run_settings, seed=seed)
+            total = time.perf_counter() - started
+            accuracy = float((result.predictor.predict(test_texts) == test_labels).mean())
+            epochs = result.history
+            runs.append({"accuracy": accuracy, "total": total, "epochs": len(epochs),
+                         "per_epoch": float(np.median([e["seconds"] for e in epochs])),
+                         "examples_per_s": float(np.median([e["examples_per_second"] for e in epochs])),
+                         "predictor": result.predictor})
+            print(f"  {device} seed {seed}: test accuracy {accuracy:.4f}, {len(epochs)} epochs (kept "
+                  f"{result.best_epoch}), {runs[-1]['per_epoch'] * 1000:.1f} ms/epoch, "
+                  f"{runs[-1]['examples_per_s']:,.0f} examples/s, {total:.2f} s total incl. features")
+        accs = np.array([r["accuracy"] for r in runs])
+        results[device] = runs
+        print(f"{device}: test accuracy over {len(runs)} seeds: mean {accs.mean():.4f}, std {accs.std():.4f}, "
+              f"min {accs.min():.4f}, max {accs.max():.4f}; median {np.median([r['per_epoch'] for r in runs]) * 1000:.1f}"
+              f" ms/epoch, {np.median([r['examples_per_s'] for r in runs]):,.0f} examples/s")
+
+    anchor = anchor_recipe(texts, targets, test_texts, test_labels)
+    cpu = results["cpu"]
+    ours_acc = float(np.mean([r["accuracy"] for r in cpu]))
+    ours_fit = float(np.median([r["total"] for r in cpu]))
+    print(f"anchor (tutorial recipe, CountVectorizer 1-5 + LogisticRegression C=1e3, same labels): test accuracy "
+          f"{anchor['accuracy']:.4f}, fit {anchor['fit_seconds']:.2f} s")
+    print(f"ratio accuracy ours/anchor: {ours_acc / anchor['accuracy']:.3f} ({ours_acc - anchor['accuracy']:+.4f}); "
+          f"fit time anchor/ours: {anchor['fit_seconds'] / ours_fit:.2f}x")
+
+    predictor = cpu[0]["predictor"]
+    ours_one, ours_batch = latency(predictor.predict_proba, test_texts, 300)
+    anchor_one, anchor_batch = latency(anchor["model"].predict_proba, test_texts, 300)
+    print(f"predictor: one text {ours_one * 1e3:.3f} ms (anchor {anchor_one * 1e3:.3f} ms, ratio "
+          f"{anchor_one / ours_one:.2f}x); batch of {len(test_texts)}: {ours_batch:,.0f} texts/s (anchor "
+          f"{anchor_batch:,.0f}, ratio {ours_batch / anchor_batch:.2f}x)")
+    if "cuda" in results:
+        gpu = results["cuda"]
+        print(f"cuda/cpu epoch speed-up: {np.median([r['per_epoch'] for r in cpu]) / np.median([r['per_epoch'] for r in gpu]):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
