@@ -70,7 +70,12 @@ def _brute_force(frame, dc):
         "t1&t2&EQ(t1.k,t2.k)&EQ(t1.w,t2.w)&IQ(t1.v,t2.v)",
         "t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)&IQ(t1.v,t2.v)",  # join + residual inequality
         "t1&t2&EQ(t1.k,t2.w)&IQ(t1.v,t2.v)",  # join across different attributes
-        "t1&t2&LT(t1.n,t2.n)&GT(t1.m,t2.m)",  # no equality: blockwise pairs
+        "t1&t2&LT(t1.n,t2.n)&GT(t1.m,t2.m)",  # no equality: dominance counting
+        "t1&t2&LTE(t1.n,t2.n)&GTE(t1.m,t2.m)",  # non-strict: a row would pair with itself
+        "t1&t2&LT(t1.n,t2.m)&GTE(t1.m,t2.n)",  # across attributes
+        "t1&t2&GTE(t1.n,t2.n)",  # one order predicate
+        "t1&t2&LT(t1.v,t2.v)&GT(t1.k,t2.k)",  # text orders, missing values
+        't1&t2&LT(t1.n,t2.n)&IQ(t1.v,t2.v)&EQ(t2.w,"a")',  # mixed: blockwise pairs
         't1&t2&EQ(t1.k,t2.k)&EQ(t1.v,"x")&IQ(t1.v,t2.v)',  # filter on one tuple
     ],
 )
@@ -121,7 +126,10 @@ def test_a_join_too_large_to_check_is_refused_not_run(monkeypatch):
     with pytest.raises(ConfigError, match="pair up 100 row pairs"):
         check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)"))
     with pytest.raises(ConfigError, match="no EQ predicate"):
-        check_constraints(frame, parse_constraints("t1&t2&LT(t1.n,t2.n)"))
+        check_constraints(frame, parse_constraints("t1&t2&IQ(t1.k,t2.k)&LT(t1.n,t2.n)"))
+    # Order predicates alone need no pairs at all: counted, not refused.
+    (result,) = check_constraints(frame, parse_constraints("t1&t2&LT(t1.n,t2.n)"))
+    assert result.violations == 45
 
 
 def test_a_severity_comment_applies_to_the_next_constraint_only():
