@@ -3,6 +3,9 @@ here on loopback. Push, champion lookup and rollback go through its REST API onl
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,13 +32,16 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root}/mlflow.db",
              "--artifacts-destination", str(root / "artifacts"), "--serve-artifacts", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1"], stdout=fh, stderr=subprocess.STDOUT, cwd=root)
+             "--port", str(port), "--workers", "1"], stdout=fh, stderr=subprocess.STDOUT, cwd=root,
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}, start_new_session=True)
     try:
         wait_ready(url=f"http://127.0.0.1:{port}/health", proc=proc, timeout_s=180, log_path=log)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):  # the server's own workers, in the session it leads
+            os.killpg(proc.pid, signal.SIGTERM)
 
 
 def test_push_and_rollback_through_a_tracking_server(mlflow_server: str, model_dirs: list[Path], profile: Path,
