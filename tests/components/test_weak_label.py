@@ -72,3 +72,16 @@ def test_weak_label_component_names_the_broken_lf(tmp_path, ingested, example_co
     assert failure["step"] == "weak_label" and failure["error"] == "LabelingError"
     assert "'crashes'" in failure["message"] and "row 0" in failure["message"]
     assert "weak_label failed" in capsys.readouterr().err
+
+
+def test_weak_label_component_rejects_lfs_that_never_vote(tmp_path, ingested, example_config):
+    module = tmp_path / "silent_lfs.py"
+    module.write_text(
+        "from labelgate.labeling import keyword_lf\n"
+        "never = keyword_lf('never', ['zzzqqq-not-in-any-comment'], label=1, column='CONTENT')\n"
+    )
+    out = _outputs(tmp_path)
+    with pytest.raises(SystemExit):
+        weak_label.python_func(data=ingested, lf_module=str(module), config_path=str(example_config), seed=0, **out)
+    failure = json.loads((tmp_path / "wl" / "failure.json").read_text())
+    assert failure["error"] == "LabelingError" and "abstains on every row" in failure["message"]

@@ -92,3 +92,27 @@ def test_out_of_range_vote_is_an_error_naming_the_lf_and_row():
     bad = predicate_lf("vec", lambda f: f["text"] == "a", label=5)
     with pytest.raises(LabelingError, match=r"'vec' returned 5 on row 0"):
         LFApplier([bad], cardinality=3).apply(frame)
+
+
+def test_memoized_preprocessor_runs_once_per_distinct_row():
+    calls = []
+
+    @preprocessor(memoize=True)
+    def expensive(x):
+        calls.append(x.text)
+        x = x.copy()
+        x.n = len(x.text)
+        return x
+
+    @labeling_function(pre=[expensive])
+    def long_text(x):
+        return 1 if x.n > 3 else ABSTAIN
+
+    @labeling_function(pre=[expensive])
+    def short_text(x):
+        return 0 if x.n <= 3 else ABSTAIN
+
+    frame = pd.DataFrame({"text": ["hello", "hi", "hello"]})
+    L = LFApplier([long_text, short_text], cardinality=2).apply(frame)
+    assert L.tolist() == [[1, -1], [-1, 0], [1, -1]]
+    assert calls == ["hello", "hi"]  # each distinct row once, shared by both LFs

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 ABSTAIN = -1
+MEMO_LIMIT = 100_000  # results a memoizing preprocessor keeps before it starts over
 
 
 class Row(SimpleNamespace):
@@ -43,18 +44,35 @@ class Preprocessor:
         self.name = name
         self._f = f
         self.memoize = memoize
-        self._cache: dict[int, Any] = {}
+        self._cache: dict[Any, Any] = {}
 
     def __call__(self, x: Any) -> Any:
         if not self.memoize:
             return self._f(x)
-        key = id(x)
+        key = _memo_key(x)
+        if key is None:
+            return self._f(x)
         if key not in self._cache:
+            if len(self._cache) >= MEMO_LIMIT:
+                self._cache.clear()  # bounded memory on large inputs
             self._cache[key] = self._f(x)
         return self._cache[key]
 
     def reset_cache(self) -> None:
         self._cache.clear()
+
+
+def _memo_key(x: Any) -> Any:
+    """A hashable key for a row's content (None when a value is unhashable: then nothing is cached)."""
+    items = vars(x).items() if isinstance(x, SimpleNamespace) else x.items() if hasattr(x, "items") else None
+    if items is None:
+        return None
+    key = tuple(items)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def preprocessor(name: str | None = None, memoize: bool = False) -> Callable[[Callable], Preprocessor]:
