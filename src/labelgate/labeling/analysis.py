@@ -116,7 +116,9 @@ def to_html(table: pd.DataFrame, header: dict[str, str], plot_png: bytes | None 
             "</body></html>")
 
 
-def plot_coverage_accuracy(table: pd.DataFrame, path: str | Path | None = None) -> bytes:
+def plot_coverage_accuracy(
+    table: pd.DataFrame, path: str | Path | None = None, classes: Sequence[str] | None = None
+) -> bytes:
     """Scatter of each LF's coverage against its accuracy (empirical on dev labels, else learned).
     Returns the PNG bytes and writes them to ``path`` when given."""
     import matplotlib
@@ -130,9 +132,18 @@ def plot_coverage_accuracy(table: pd.DataFrame, path: str | Path | None = None) 
         acc = table[column].astype(float).to_numpy()
         cov = table["coverage"].to_numpy()
         shown = ~np.isnan(acc)
-        ax.scatter(cov[shown], acc[shown], color="tab:blue")
-        for name, x, y in zip(table["lf"][shown], cov[shown], acc[shown], strict=True):
-            ax.annotate(str(name), (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+        # Colour by the class an LF votes (grey when it votes several).
+        poles = [p[0] if len(p) == 1 else -1 for p in table["polarity"]]
+        colours = [f"C{p % 10}" if p >= 0 else "grey" for p in poles]
+        ax.scatter(cov[shown], acc[shown], c=[c for c, keep in zip(colours, shown, strict=True) if keep])
+        for pole in sorted(set(poles)):
+            ax.scatter([], [], c=f"C{pole % 10}" if pole >= 0 else "grey",
+                       label=("votes " + (classes[pole] if classes else f"class {pole}")) if pole >= 0
+                       else "votes several classes")
+        ax.legend(loc="lower right", fontsize=8)
+        for i, (name, x, y) in enumerate(zip(table["lf"][shown], cov[shown], acc[shown], strict=True)):
+            # Staggered label offsets keep LFs with equal accuracy (often 1.0 on a small dev set) readable.
+            ax.annotate(str(name), (x, y), fontsize=8, xytext=(4, 4 - 10 * (i % 3)), textcoords="offset points")
         ax.set_ylabel("empirical accuracy on dev labels" if column == "emp_accuracy" else "learned accuracy")
     ax.set_xlabel("coverage (share of rows the LF votes on)")
     ax.set_ylim(-0.02, 1.05)

@@ -88,7 +88,7 @@ def run_weak_label(
         "dev accuracy by candidate": ", ".join(f"{n}={v:.3f}" for n, v in model.dev_scores.items()) or "no dev labels",
         "LF failures (fault-tolerant)": str(sum(applied.failures.values())),
     }
-    png = plot_coverage_accuracy(summary, Path(analysis_html_path).parent / PLOT_NAME)
+    png = plot_coverage_accuracy(summary, Path(analysis_html_path).parent / PLOT_NAME, classes=data.classes)
     Path(analysis_md_path).parent.mkdir(parents=True, exist_ok=True)
     Path(analysis_md_path).write_text(to_markdown(summary, header))
     Path(analysis_html_path).parent.mkdir(parents=True, exist_ok=True)
