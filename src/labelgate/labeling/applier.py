@@ -161,8 +161,10 @@ def _label_rows(
     votes = np.full((len(chunk), len(lfs)), ABSTAIN, dtype=np.int64)
     failed = [0] * len(lfs)
     columns = [str(c) for c in chunk.columns]
-    for i, values in enumerate(chunk.itertuples(index=False, name=None)):
-        row = Row(**dict(zip(columns, (None if v is pd.NA else v for v in values), strict=True)))
+    new_row = Row.__new__
+    for i, values in enumerate(zip(*_python_columns(chunk), strict=True)):
+        row = new_row(Row)
+        row.__dict__.update(zip(columns, values, strict=True))
         for j, lf in enumerate(lfs):
             try:
                 vote = lf(row)
@@ -181,6 +183,18 @@ def _label_rows(
                 )
             votes[i, j] = vote
     return votes, failed, None
+
+
+def _python_columns(chunk: pd.DataFrame) -> list[np.ndarray]:
+    """Each column as Python objects, as a pandas row holds them, but with pandas' NA as None."""
+    out = []
+    for name in chunk.columns:
+        column = chunk[name]
+        if isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+            out.append(column.to_numpy(dtype=object, na_value=None))
+        else:
+            out.append(column.astype(object).to_numpy())
+    return out
 
 
 def _preview(row: Row, width: int = 120) -> str:

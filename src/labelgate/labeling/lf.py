@@ -146,7 +146,10 @@ class Batch:
             if column not in self.frame.columns:
                 raise KeyError(column)
             values = self.frame[column]
-            arr = pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.large_string())
+            try:
+                arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings: format as pandas would
+                arr = pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.large_string())
             self._arrow[column] = pc.fill_null(arr, "")
         return self._arrow[column]
 
@@ -254,10 +257,12 @@ class KeywordLF(VectorizedLF):
         if not len(positions):
             return _votes(mask, self.label)
         if self.whole_word:
-            # RE2's \b knows ASCII word characters only; Python's knows every letter.
+            # RE2's \b knows ASCII word characters only; Python's knows every letter. Only rows holding
+            # a needle at all can match, so Python re-checks just those.
             texts = strings if self.case_sensitive else batch.non_ascii_lower(self.column)
             search = self._regex.search
-            mask[positions] = [search(text) is not None for text in texts]
+            needles = self._needles
+            mask[positions] = [any(n in text for n in needles) and search(text) is not None for text in texts]
         elif not self.case_sensitive:
             # Substrings of equal lower-cased text are equal; re-check where the two lower-casings differ.
             redo = batch.lower_mismatch(self.column)
@@ -287,6 +292,10 @@ class RegexLF(VectorizedLF):
         self.column = column
         self.ignore_case = ignore_case
         self._regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        # RE2 and Python's re differ on non-ASCII text in the character-class escapes (\b \w \d \s ...)
+        # and POSIX classes; other patterns match alike, so only these need a Python re-check.
+        self._unicode_sensitive = re.search(r"\\[bBwWdDsS]|\[:", pattern) is not None or (
+            ignore_case and not pattern.isascii())
 
     def label_batch(self, batch: Batch) -> np.ndarray:
         arr = batch.text(self.column)
@@ -297,7 +306,7 @@ class RegexLF(VectorizedLF):
             mask = np.fromiter((self._regex.search(s) is not None for s in arr.to_pylist()), bool, len(arr))
             return _votes(mask, self.label)
         positions, strings = batch.non_ascii(self.column)
-        if len(positions):
+        if len(positions) and self._unicode_sensitive:
             search = self._regex.search
             mask[positions] = [search(text) is not None for text in strings]
         return _votes(mask, self.label)
