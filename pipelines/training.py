@@ -36,7 +36,14 @@ def pipeline(
     min_test_accuracy: float = 0.85,
     min_test_f1: float = 0.85,
     champion_tolerance: float = -0.02,
+    inference_service: str = "",
+    namespace: str = "",
+    canary_traffic_percent: int = 0,
+    serving_image: str = "",
 ):
+    """Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
+    patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
+    version gets first, and the predictor's ``serving_image``."""
     ingested = ingest(data_uri=data_uri, config_path=config_path)
     data = ingested.outputs["data"]
 
@@ -78,6 +85,10 @@ def pipeline(
                 blessing=evaluated.outputs["blessing"],
                 registry_uri=registry_uri,
                 model_name=model_name,
+                inference_service=inference_service,
+                namespace=namespace,
+                canary_traffic_percent=canary_traffic_percent,
+                serving_image=serving_image,
             )
 
     apply_cluster_settings()  # Kubernetes resources/secrets for cluster runs (pipelines/cluster.py); kfp.local ignores them

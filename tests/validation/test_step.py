@@ -34,7 +34,7 @@ def inputs(tmp_path, suite):
     paths["constraints_path"].write_text("t1&t2&EQ(t1.COMMENT_ID,t2.COMMENT_ID)&IQ(t1.CONTENT,t2.CONTENT)\n")
     paths["config_path"].write_text(CONFIG)
     args = {k: str(v) for k, v in paths.items()}
-    args.update(lf_names=names, registry_uri="sqlite:///unused.db", model_name="m")
+    args.update(lf_names=names, registry_uri=f"sqlite:///{tmp_path}/registry/mlflow.db", model_name="m")
     return frame, args
 
 
@@ -129,7 +129,7 @@ def test_drift_against_the_champion_profile_blocks(inputs, tmp_path, monkeypatch
     np.save(args["label_matrix_path"], votes)
     probs.to_parquet(args["probs_path"], index=False)
     passed, reason, metrics = run_validate(**args)
-    assert calls == [("sqlite:///unused.db", "m", "profile.json")]
+    assert calls == [(args["registry_uri"], "m", "profile.json")]
     assert not passed
     assert "drift: LF 'lf_subscribe' coverage" in reason and "collapsed" in reason
     assert metrics["drift_failed"] >= 1
