@@ -134,7 +134,6 @@ class Batch:
         self.frame = frame
         self._arrow: dict[str, pa.Array] = {}
         self._lower: dict[str, pa.Array] = {}
-        self._non_ascii: dict[str, tuple[np.ndarray, list[str]]] = {}
         self._python: dict[str, Any] = {}
 
     def __len__(self) -> int:
@@ -159,33 +158,31 @@ class Batch:
             self._lower[column] = pc.utf8_lower(self.text(column))
         return self._lower[column]
 
+    def non_ascii_mask(self, column: str) -> np.ndarray:
+        """Rows whose text is not pure ASCII. Arrow's RE2 and Python's ``re`` read ``\\b \\w \\d \\s``
+        alike on ASCII text only, so LFs re-check such rows in Python when it matters."""
+        key = "non_ascii:" + column
+        if key not in self._python:
+            self._python[key] = ~pc.string_is_ascii(self.text(column)).to_numpy(zero_copy_only=False)
+        return self._python[key]
+
+    def lower_differs_mask(self, column: str) -> np.ndarray:
+        """Rows Arrow may lower-case unlike Python: those holding U+0130 (Python: 'i' + combining dot)
+        or a capital sigma (Python: final-sigma rule). Elsewhere the two lower-case alike."""
+        key = "lower_differs:" + column
+        if key not in self._python:
+            hit = pc.match_substring_regex(self.text(column), "[\u0130\u03a3]")
+            self._python[key] = hit.to_numpy(zero_copy_only=False).astype(bool)
+        return self._python[key]
+
+    def strings(self, column: str, positions: np.ndarray) -> list[str]:
+        """The Python strings of rows ``positions`` (nulls as empty strings)."""
+        return self.text(column).take(pa.array(positions, type=pa.int64())).to_pylist()
+
     def non_ascii(self, column: str) -> tuple[np.ndarray, list[str]]:
-        """Positions and Python strings of the rows holding non-ASCII text. Arrow's kernels (RE2,
-        utf8_lower) and Python's ``re``/``str.lower`` agree on ASCII text only, so LFs re-check these
-        rows with Python to give exactly the votes a per-row call gives."""
-        if column not in self._non_ascii:
-            arr = self.text(column)
-            positions = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
-            self._non_ascii[column] = (positions, arr.take(pa.array(positions)).to_pylist())
-        return self._non_ascii[column]
-
-    def non_ascii_lower(self, column: str) -> list[str]:
-        """``non_ascii(column)`` strings lower-cased by Python (cached for every case-insensitive LF)."""
-        key = "\0lower:" + column
-        if key not in self._python:
-            self._python[key] = [text.lower() for text in self.non_ascii(column)[1]]
-        return self._python[key]
-
-    def lower_mismatch(self, column: str) -> np.ndarray:
-        """Indices into ``non_ascii(column)`` of rows that Arrow and Python lower-case differently."""
-        key = "\0mismatch:" + column
-        if key not in self._python:
-            positions, _ = self.non_ascii(column)
-            arrow = self.lower(column).take(pa.array(positions)).to_pylist()
-            python = self.non_ascii_lower(column)
-            self._python[key] = np.array([i for i, (a, b) in enumerate(zip(arrow, python, strict=True)) if a != b],
-                                         dtype=np.int64)
-        return self._python[key]
+        """Positions and Python strings of the non-ASCII rows."""
+        positions = np.flatnonzero(self.non_ascii_mask(column))
+        return positions, self.strings(column, positions)
 
 
 class VectorizedLF(LabelingFunction):
@@ -241,33 +238,25 @@ class KeywordLF(VectorizedLF):
         alternation = "|".join(re.escape(k) for k in needles)
         self._pattern = rf"\b(?:{alternation})\b" if whole_word else f"(?:{alternation})"
         self._regex = re.compile(self._pattern)
+        self._literals = alternation
         self._needles = needles
 
     def label_batch(self, batch: Batch) -> np.ndarray:
+        n = len(batch)
         arr = batch.text(self.column) if self.case_sensitive else batch.lower(self.column)
+        hit = _to_bool(pc.match_substring_regex(arr, self._literals), n)  # any needle, one RE2 pass
+        recheck = np.zeros(n, dtype=bool)
+        if not self.case_sensitive:
+            recheck |= batch.lower_differs_mask(self.column)
         if self.whole_word:
-            mask = pc.match_substring_regex(arr, self._pattern)
+            mask = _to_bool(pc.match_substring_regex(arr, self._pattern), n)
+            # RE2's \b knows ASCII word characters only: re-check non-ASCII rows that hold a needle.
+            recheck |= batch.non_ascii_mask(self.column) & hit
         else:
-            mask = None
-            for needle in self._needles:
-                hit = pc.match_substring(arr, needle)
-                mask = hit if mask is None else pc.or_(mask, hit)
-        mask = _to_bool(mask, len(batch))
-        positions, strings = batch.non_ascii(self.column)
-        if not len(positions):
-            return _votes(mask, self.label)
-        if self.whole_word:
-            # RE2's \b knows ASCII word characters only; Python's knows every letter. Only rows holding
-            # a needle at all can match, so Python re-checks just those.
-            texts = strings if self.case_sensitive else batch.non_ascii_lower(self.column)
-            search = self._regex.search
-            needles = self._needles
-            mask[positions] = [any(n in text for n in needles) and search(text) is not None for text in texts]
-        elif not self.case_sensitive:
-            # Substrings of equal lower-cased text are equal; re-check where the two lower-casings differ.
-            redo = batch.lower_mismatch(self.column)
-            lowered = batch.non_ascii_lower(self.column)
-            mask[positions[redo]] = [any(n in lowered[i] for n in self._needles) for i in redo]
+            mask = hit
+        positions = np.flatnonzero(recheck)
+        if len(positions):
+            mask[positions] = [self._hit(text) for text in batch.strings(self.column, positions)]
         return _votes(mask, self.label)
 
     def _hit(self, text: str) -> bool:
