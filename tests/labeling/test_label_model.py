@@ -86,3 +86,14 @@ def test_rows_without_votes_follow_the_abstain_model():
     uncovered = ~(data.L >= 0).any(axis=1)
     assert uncovered.any() and (lm.predict(data.L[uncovered]) == 0).all()
     assert (data.y[uncovered] == 0).mean() > 0.8  # the truth agrees
+
+
+def test_gold_labels_may_be_pandas_with_missing_values():
+    import pandas as pd
+
+    data = make_votes(n=2000, m=6, k=2, seed=8)
+    y = pd.Series(data.y[:200], dtype="Int64")
+    y.iloc[::3] = pd.NA
+    model = LabelModel(cardinality=2, seed=0).fit(data.L, L_dev=data.L[:200], Y_dev=y)
+    assert set(model.dev_scores) >= {"majority_vote", "matrix_completion"}
+    assert model.score(data.L[:200], y)["accuracy"] > 0.5

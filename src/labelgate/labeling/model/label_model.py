@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from scipy.optimize import linear_sum_assignment
@@ -314,9 +315,10 @@ def _device(device: str) -> torch.device:
 
 
 def _labels(Y: np.ndarray, k: int) -> np.ndarray:
-    y = np.asarray(Y)
+    y = Y.to_numpy(dtype=object) if isinstance(Y, (pd.Series, pd.api.extensions.ExtensionArray)) else np.asarray(Y)
     if y.dtype == object or y.dtype.kind == "f":
-        y = np.array([-1 if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in y.tolist()])
+        y = np.array([-1 if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+                      for v in y.tolist()], dtype=np.int64)
     y = y.astype(np.int64)
     if y.size and (y.min() < -1 or y.max() >= k):
         raise LabelingError(f"gold labels must be -1 (unknown) or 0..{k - 1}; found {sorted(set(y.tolist()))[:10]}")
