@@ -18,7 +18,7 @@ def trained():
     probs = majority_probs(keyword_votes(frame["CONTENT"].tolist()))
     train = (frame["split"] == "train") & probs["covered"]
     valid = frame[frame["split"] == "valid"]
-    settings = TrainingSettings(hash_bits=12, char_ngrams=(2, 4), epochs=4, patience=4, device="cpu",
+    settings = TrainingSettings(hash_bits=12, char_ngrams=(2, 4), learning_rate=0.05, epochs=4, patience=4, device="cpu",
                                 family="hashed_embedding", embedding_dim=8)
     return train_classifier(train_texts=frame.loc[train, "CONTENT"].tolist(),
                             train_targets=probs.loc[train, ["prob_0", "prob_1"]].to_numpy(),

@@ -38,16 +38,17 @@ class TrainingSettings:
     lowercase: bool = True
     sublinear_tf: bool = True
     embedding_dim: int = 32
-    epochs: int = 40
+    epochs: int = 80
     batch_size: int = 32
-    learning_rate: float = 0.05
+    learning_rate: float = 0.005
     weight_decay: float = 0.0
-    patience: int = 5
-    early_stopping_metric: str = "log_loss"
+    patience: int = 10
+    early_stopping_metric: str = "accuracy"
     min_confidence: float = 0.0
     dev_weight: float = 0.0
     min_train_rows: int = 10
     device: str = "auto"
+    cpu_threads: int = 1
 
     @property
     def n_features(self) -> int:
@@ -75,6 +76,7 @@ class TrainingSettings:
             dev_weight=_number(section, "dev_weight", cls.dev_weight, where),
             min_train_rows=take(section, "min_train_rows", cls.min_train_rows, int, where),
             device=take(section, "device", cls.device, str, where),
+            cpu_threads=take(section, "cpu_threads", cls.cpu_threads, int, where),
         )
         settings.check()
         return settings
@@ -97,5 +99,7 @@ class TrainingSettings:
             raise ConfigError("config training.learning_rate must be > 0 and weight_decay >= 0")
         if not 0.0 <= self.min_confidence < 1.0 or self.dev_weight < 0:
             raise ConfigError("config training.min_confidence must be in [0, 1) and dev_weight >= 0")
+        if self.cpu_threads < 0:
+            raise ConfigError("config training.cpu_threads must be >= 0 (0: torch's default)")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError(f"config training.device must be auto, cpu or cuda[:N], got {self.device!r}")

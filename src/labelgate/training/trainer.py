@@ -114,6 +114,20 @@ def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, v
     """Fit the configured model to soft ``train_targets`` (n x k), rows weighted by ``train_weights``;
     keep the epoch with the best valid score (gold ``valid_labels``), stopping after
     ``settings.patience`` epochs without improvement."""
+    threads = torch.get_num_threads()
+    if settings.cpu_threads:
+        torch.set_num_threads(settings.cpu_threads)
+    try:
+        return _train(train_texts=train_texts, train_targets=train_targets, valid_texts=valid_texts,
+                      valid_labels=valid_labels, classes=classes, settings=settings, seed=seed,
+                      train_weights=train_weights, on_epoch=on_epoch)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts: Sequence[str],
+           valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
+           train_weights: np.ndarray | None, on_epoch: Callable[[dict[str, float]], None] | None) -> TrainResult:
     k = len(classes)
     targets = np.asarray(train_targets, dtype=np.float32)
     weights = np.ones(len(targets), dtype=np.float32) if train_weights is None else \
