@@ -20,11 +20,17 @@ help: ## list the targets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 || { tail -n 20 $(VENV)/install.log; exit 1; }
 
+# torch goes first, alone: asked for directly, pip takes the CPU wheel; resolved through the project's
+# extras it can pick the multi-GB CUDA build of the same version. pip's chatter goes to a log.
+TORCH_PIN := $(shell grep -o 'torch==[0-9.]*' pyproject.toml | head -n 1)
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "installing labelgate and its dependencies into $(VENV) (log: $(VENV)/install.log) ..."
+	@{ $(BIN)/python -m pip install '$(TORCH_PIN)' && $(BIN)/python -m pip install -e '.[dev]'; } >> $(VENV)/install.log 2>&1 \
+		|| { tail -n 40 $(VENV)/install.log; exit 1; }
 	@touch $@
+	@echo "installed: $$($(BIN)/python -c 'import kfp, torch, great_expectations as gx, mlflow; print("kfp", kfp.__version__, "| torch", torch.__version__, "| great_expectations", gx.__version__, "| mlflow", mlflow.__version__)')"
 
 install: $(VENV)/.installed ## create .venv and install labelgate with its dev tools
 
