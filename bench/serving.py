@@ -34,8 +34,8 @@ def constant_server(port: int) -> None:
     """Run KServe's ModelServer with a model that answers every request with a constant (in this process)."""
     import kserve
 
-    from labelgate.serving.model import RequestLimits
     from labelgate.serving.server import run_server
+    from labelgate.serving.settings import RequestLimits
 
     class ConstantModel(kserve.Model):
         limits = RequestLimits()

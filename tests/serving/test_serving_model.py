@@ -11,7 +11,8 @@ import pytest
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest
 
-from labelgate.serving.model import ModelSource, RequestLimits, TextClassifierModel, parse_v1, parse_v2
+from labelgate.serving.model import ModelSource, TextClassifierModel, parse_v1, parse_v2
+from labelgate.serving.settings import RequestLimits
 from labelgate.training import load_predictor
 
 LIMITS = RequestLimits(max_batch=4, max_text_chars=50, max_body_bytes=10_000)

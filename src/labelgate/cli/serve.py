@@ -26,8 +26,7 @@ def resolve_loader(spec: str) -> Callable[[Path], Any]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from labelgate.registry.store import DEFAULT_REGISTRY_URI
-    from labelgate.serving.model import RequestLimits
-    from labelgate.serving.server import DEFAULT_HOST, DEFAULT_PORT
+    from labelgate.serving.settings import DEFAULT_HOST, DEFAULT_PORT, RequestLimits
 
     limits = RequestLimits()
     parser.add_argument("--registry-uri", default=DEFAULT_REGISTRY_URI, help="MLflow registry to take the champion from")
@@ -58,8 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from labelgate.serving.model import ModelSource, RequestLimits
+    from labelgate.serving.model import ModelSource
     from labelgate.serving.server import build_model, run_server
+    from labelgate.serving.settings import RequestLimits
 
     source = (
         ModelSource(model_dir=Path(args.model_dir))

@@ -25,17 +25,9 @@ from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 
 from labelgate.serving.fastpath import MAX_FAST_TEXTS, compile_small_batch
+from labelgate.serving.settings import RequestLimits
 
 PredictorLoader = Callable[[Path], Any]
-
-
-@dataclass(frozen=True)
-class RequestLimits:
-    """What one request may carry; anything larger is refused, so one client cannot starve the rest."""
-
-    max_batch: int = 256
-    max_text_chars: int = 20_000
-    max_body_bytes: int = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)

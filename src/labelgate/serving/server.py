@@ -15,10 +15,8 @@ import json
 import logging
 from typing import Any
 
-from labelgate.serving.model import ModelSource, PredictorLoader, RequestLimits, TextClassifierModel
-
-DEFAULT_PORT = 8080
-DEFAULT_HOST = "127.0.0.1"
+from labelgate.serving.model import ModelSource, PredictorLoader, TextClassifierModel
+from labelgate.serving.settings import DEFAULT_HOST, DEFAULT_PORT, RequestLimits
 
 
 class BodyLimitMiddleware:
