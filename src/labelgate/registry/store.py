@@ -9,6 +9,7 @@ that ``rollback`` walks back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -145,11 +146,29 @@ def download_version(registry_uri: str, model_name: str, version: str, *, refres
                 f"model {model_name!r} version {version}: the stored bundle does not match the manifest "
                 f"digest recorded when it was pushed ({manifest[:12]} != {str(expected)[:12]})"
             )
-        shutil.rmtree(target, ignore_errors=True)
-        local.rename(target)
+        _install(local, target, expected)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _install(fresh: Path, target: Path, digest: str) -> None:
+    """Put a verified download at ``target`` without pulling a good copy from under another process."""
+    try:
+        if verify_bundle(target) == digest:
+            return  # the cached copy is the same bundle; leave it for whoever is reading it
+    except RegistryError:
+        pass
+    stale = target.with_name(f".{target.name}-stale-{os.getpid()}")
+    with contextlib.suppress(OSError):
+        target.rename(stale)
+    try:
+        fresh.rename(target)
+    except OSError:  # another process installed it first: use theirs if it is good
+        if verify_bundle(target) != digest:
+            raise
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def champion_bundle(registry_uri: str, model_name: str) -> Path | None:
