@@ -86,3 +86,24 @@ def test_row_weights_weigh_the_loss_and_bad_weights_are_rejected():
     inputs, _ = _inputs()
     with pytest.raises(ModelError, match="train_weights"):
         train_classifier(**inputs, settings=SETTINGS, seed=0, train_weights=np.ones(3))
+
+
+def test_temperature_scaling_lowers_log_loss_without_changing_predictions():
+    from labelgate.training.trainer import fit_temperature
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, size=400)
+    # Overconfident logits: right 80% of the time but with a margin of 6.
+    right = rng.random(400) < 0.8
+    predicted = np.where(right, labels, 1 - labels)
+    logits = np.zeros((400, 2))
+    logits[np.arange(400), predicted] = 6.0
+    t = fit_temperature(logits, labels)
+    assert t > 1.5  # softens: the best margin for 80% accuracy is ln(4) ~ 1.39, so T ~ 6 / 1.39
+
+    def nll(x):
+        x = x - x.max(axis=1, keepdims=True)
+        return -(x[np.arange(400), labels] - np.log(np.exp(x).sum(axis=1))).mean()
+
+    assert nll(logits / t) < nll(logits)
+    assert t == pytest.approx(6.0 / np.log(4.0), rel=0.05)

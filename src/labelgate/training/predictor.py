@@ -23,17 +23,18 @@ WEIGHTS_FILE = "weights.npz"
 
 class Predictor:
     """Hashed n-gram features -> first layer (compact rows; slot 0 is the all-zero row for n-grams the
-    model never saw) -> optional output layer -> softmax."""
+    model never saw) -> optional output layer -> logits / temperature -> softmax."""
 
     def __init__(self, *, classes: Sequence[str], featurizer: HashedNgrams, slots: np.ndarray,
                  first: np.ndarray, bias: np.ndarray, output: np.ndarray | None = None,
-                 info: dict[str, Any] | None = None) -> None:
+                 temperature: float = 1.0, info: dict[str, Any] | None = None) -> None:
         self.classes = [str(c) for c in classes]
         self.featurizer = featurizer
         self.slots = slots.astype(np.int32, copy=False)
         self.first = first.astype(np.float32, copy=False)
         self.output = None if output is None else output.astype(np.float32, copy=False)
         self.bias = bias.astype(np.float32, copy=False)
+        self.temperature = float(temperature)
         self.info = info or {}
 
     def compact_features(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -46,7 +47,7 @@ class Predictor:
         hidden = np.asarray(self.compact_features(texts) @ self.first)
         if self.output is not None:
             hidden = hidden @ self.output
-        return hidden + self.bias
+        return (hidden + self.bias) / self.temperature
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (len(texts), len(classes)); each row sums to 1."""
@@ -73,7 +74,7 @@ class Predictor:
             arrays["output"] = self.output
         np.savez_compressed(target / WEIGHTS_FILE, **arrays)
         meta = {"format": MODEL_FORMAT, "classes": self.classes,
-                "features": self.featurizer.spec.to_dict(), **self.info}
+                "features": self.featurizer.spec.to_dict(), "temperature": self.temperature, **self.info}
         (target / MODEL_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
         return target
 
@@ -90,7 +91,7 @@ def load_predictor(model_dir: str | Path) -> Predictor:
     with np.load(weights_path) as weights:
         arrays = {name: weights[name] for name in weights.files}
     spec = FeatureSpec.from_dict(meta["features"])
-    info = {k: v for k, v in meta.items() if k not in ("format", "classes", "features")}
+    info = {k: v for k, v in meta.items() if k not in ("format", "classes", "features", "temperature")}
     return Predictor(classes=meta["classes"], featurizer=HashedNgrams(spec, idf=arrays["idf"]),
                      slots=arrays["slots"], first=arrays["first"], bias=arrays["bias"],
-                     output=arrays.get("output"), info=info)
+                     output=arrays.get("output"), temperature=float(meta.get("temperature", 1.0)), info=info)

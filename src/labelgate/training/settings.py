@@ -29,7 +29,10 @@ class TrainingSettings:
     fastText-style embedding bag plus a linear layer (``hashed_embedding``), trained with soft
     cross-entropy on the label model's probabilities and early-stopped on the gold valid split.
     ``[0, 0]`` switches an n-gram range off. Noise handling: ``min_confidence`` drops covered rows whose
-    top probability is lower; ``dev_weight`` > 0 adds the gold-labeled dev rows with that weight (0: the label model's output only)."""
+    top probability is lower; ``dev_weight`` > 0 adds the gold-labeled dev rows with that weight (0: the
+    label model's output only). ``calibrate`` fits a softmax temperature on the valid split after
+    training (predictions unchanged). ``cpu_threads``: torch threads while training; batches are tiny,
+    so one thread is fastest and does not fight other processes for cores (0 keeps torch's default)."""
 
     family: str = "hashed_linear"
     word_ngrams: tuple[int, int] = (1, 2)
@@ -46,6 +49,7 @@ class TrainingSettings:
     early_stopping_metric: str = "accuracy"
     min_confidence: float = 0.0
     dev_weight: float = 0.0
+    calibrate: bool = True
     min_train_rows: int = 10
     device: str = "auto"
     cpu_threads: int = 1
@@ -74,6 +78,7 @@ class TrainingSettings:
             early_stopping_metric=take(section, "early_stopping_metric", cls.early_stopping_metric, str, where),
             min_confidence=_number(section, "min_confidence", cls.min_confidence, where),
             dev_weight=_number(section, "dev_weight", cls.dev_weight, where),
+            calibrate=take(section, "calibrate", cls.calibrate, bool, where),
             min_train_rows=take(section, "min_train_rows", cls.min_train_rows, int, where),
             device=take(section, "device", cls.device, str, where),
             cpu_threads=take(section, "cpu_threads", cls.cpu_threads, int, where),

@@ -71,6 +71,21 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, weights: tor
     return (weights * per_row).sum() / weights.sum()
 
 
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature T that minimises the log loss of ``softmax(logits / T)`` on gold ``labels``
+    (temperature scaling, Guo et al. 2017): calibrates confidence without changing any prediction."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
+    logits = logits.astype(np.float64)
+    rows = np.arange(len(labels))
+
+    def nll(log_t: float) -> float:
+        return float(-log_softmax(logits / np.exp(log_t), axis=1)[rows, labels].mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-4.0, 4.0), method="bounded").x))
+
+
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -205,11 +220,16 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
             if stale >= settings.patience:
                 break
     model.load_state_dict(best_state)
+    temperature = 1.0
+    if settings.calibrate:
+        model.eval()
+        with torch.no_grad():
+            temperature = fit_temperature(model(*valid_bag).cpu().numpy(), valid_labels)
     state = {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
     predictor = Predictor(
         classes=classes, featurizer=featurizer, slots=slots, first=state["bag.weight"],
         bias=state["bias"], output=state["output.weight"].T.copy() if "output.weight" in state else None,
-        info={"family": settings.family, "best_epoch": best_epoch},
+        temperature=temperature, info={"family": settings.family, "best_epoch": best_epoch},
     )
     chosen = history[best_epoch - 1]
     return TrainResult(predictor=predictor, best_epoch=best_epoch, epochs_run=len(history),
