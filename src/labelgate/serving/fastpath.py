@@ -2,8 +2,8 @@
 
 For up to a few dozen texts the predictor's time goes into building scipy/sklearn sparse matrices (about
 0.5 ms a call), not into arithmetic. This kernel tokenises with the model's own sklearn analyzers, hashes
-the n-grams with the same MurmurHash3 as ``HashingVectorizer``, and does the tf-idf, L2 norm and matrix
-products on the few rows it needs with numpy. It is built from a loaded predictor and used only after it
+the n-grams with the same MurmurHash3 as ``HashingVectorizer``, and does the tf-idf, L2 norm, matrix
+products and temperature on the few rows it needs with numpy. It is built from a loaded predictor and used only after it
 reproduces the predictor's probabilities on a probe set (:func:`compile_small_batch`); any model it does
 not recognise, or any disagreement, and serving keeps the predictor's own path.
 """
@@ -50,6 +50,7 @@ def build_kernel(predictor: Any) -> Callable[[Sequence[str]], np.ndarray]:
     first = np.asarray(predictor.first, dtype=np.float64)
     output = None if predictor.output is None else np.asarray(predictor.output, dtype=np.float64)
     bias = np.asarray(predictor.bias, dtype=np.float64)
+    temperature = float(getattr(predictor, "temperature", 1.0))
     k = bias.shape[0]
 
     def predict_proba(texts: Sequence[str]) -> np.ndarray:
@@ -74,7 +75,7 @@ def build_kernel(predictor: Any) -> Callable[[Sequence[str]], np.ndarray]:
                 hidden = weights @ first[slots[columns]]
             if output is not None:
                 hidden = hidden @ output
-            logits[row] = hidden + bias
+            logits[row] = (hidden + bias) / temperature
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         return probs / probs.sum(axis=1, keepdims=True)
