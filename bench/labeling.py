@@ -146,10 +146,14 @@ def bench_example(python: Path, folder: Path) -> None:
             "snorkel LabelModel (Y_dev class balance)": theirs["snorkel_with_dev_balance"], **ours}
     for label, value in rows.items():
         print(f"{label:42s}: {value:.3f}")
-    best_ref = max(theirs["snorkel_mv"], theirs["snorkel"], theirs["snorkel_with_dev_balance"],
-                   ours["labelgate majority vote"])
-    print(f"RATIO example accuracy   : labelgate (dev) {ours['labelgate label model (dev labels)']:.3f} vs "
-          f"best of MV/Snorkel {best_ref:.3f} -> {ours['labelgate label model (dev labels)'] - best_ref:+.3f}")
+    no_dev = ours["labelgate label model (no dev labels)"]
+    with_dev = ours["labelgate label model (dev labels)"]
+    ref_no_dev = max(theirs["snorkel_mv"], theirs["snorkel"], ours["labelgate majority vote"])
+    ref_dev = max(theirs["snorkel_mv"], theirs["snorkel_with_dev_balance"], ours["labelgate majority vote"])
+    print(f"RATIO example, no dev labels : labelgate {no_dev:.3f} vs best of MV/Snorkel {ref_no_dev:.3f} "
+          f"-> {no_dev - ref_no_dev:+.3f} (target >= 0)")
+    print(f"RATIO example, dev labels    : labelgate {with_dev:.3f} vs best of MV/Snorkel(Y_dev) {ref_dev:.3f} "
+          f"-> {with_dev - ref_dev:+.3f} (target >= 0)")
 
 
 def main() -> None:

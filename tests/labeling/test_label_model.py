@@ -97,3 +97,19 @@ def test_gold_labels_may_be_pandas_with_missing_values():
     model = LabelModel(cardinality=2, seed=0).fit(data.L, L_dev=data.L[:200], Y_dev=y)
     assert set(model.dev_scores) >= {"majority_vote", "matrix_completion"}
     assert model.score(data.L[:200], y)["accuracy"] > 0.5
+
+
+def test_snorkel_style_calls_work_unchanged(capsys):
+    data = make_votes(n=3000, m=8, k=2, seed=9)
+    L = data.L.astype(np.int64)
+    mv = MajorityLabelVoter(cardinality=2)
+    preds = mv.predict(L, tie_break_policy="abstain")  # no fit needed, as in Snorkel
+    ties = (L == 0).sum(axis=1) == (L == 1).sum(axis=1)
+    assert (preds[ties] == -1).all() and (preds[~ties] >= 0).all()
+    model = LabelModel(cardinality=2, verbose=True)
+    model.fit(L_train=L, n_epochs=500, log_freq=100, seed=123)
+    assert "labelgate LabelModel:" in capsys.readouterr().out
+    scores = model.score(L=L, Y=data.y, metrics=["accuracy", "f1", "coverage"], tie_break_policy="random")
+    assert scores["coverage"] == 1.0 and 0.6 < scores["accuracy"] <= 1.0 and 0.5 < scores["f1"] <= 1.0
+    with pytest.raises(LabelingError, match="tie_break_policy"):
+        model.predict(L, tie_break_policy="coin")

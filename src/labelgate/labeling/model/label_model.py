@@ -1,9 +1,11 @@
 """The label model: turns an ``n x m`` matrix of LF votes (-1 = abstain) into class probabilities.
 
-Several generative models are fitted (majority vote; one-coin and class-conditional Dawid-Skene EM, the
-latter with abstains ignored or modelled per class) in PyTorch on the distinct rows of the matrix, so a GPU
-is used when present. With dev labels the model keeps the candidate that labels the dev rows best
-(majority vote wins ties); without them it uses a robust default. Deterministic for a given seed.
+Candidates, all fitted in PyTorch on the distinct rows of (a seeded sample of) the matrix, so a GPU is
+used when present: majority vote; Snorkel's moment method (matrix completion on the vote overlaps);
+Dawid-Skene EM with class-conditional confusion matrices, with abstains ignored or modelled per class;
+one-coin EM. ``method="auto"`` (the default) keeps the moment fit unless the abstain-modelling EM has
+enough rows per parameter and agrees with it on most rows; with dev labels it moves to another
+candidate only when that one is clearly better on them. Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -52,11 +54,10 @@ class FittedCandidate:
 
 
 class LabelModel:
-    """Multi-class label model over LF votes; ``fit`` then ``predict_proba``/``predict`` (Snorkel-like API).
-
-    ``method`` is ``auto`` (select among the candidates on dev labels when ``L_dev``/``Y_dev`` are given)
-    or one candidate name. ``max_fit_rows`` caps the rows the EM sees (a seeded sample of distinct rows
-    keeps their counts), which keeps fits on millions of rows short without changing the estimates much."""
+    """Multi-class label model over LF votes with Snorkel's API (``fit``, ``predict_proba``, ``predict``,
+    ``score``, ``get_weights``). ``method`` is ``auto`` or one candidate name (see the module docstring).
+    ``max_fit_rows`` caps the rows the fit sees (a seeded sample, collapsed to distinct rows with their
+    counts), which keeps fits on millions of rows short without changing the estimates much."""
 
     def __init__(
         self,
@@ -68,6 +69,7 @@ class LabelModel:
         max_fit_rows: int | None = 100_000,
         smoothing: float = 1.0,
         seed: int = 0,
+        verbose: bool = False,
     ) -> None:
         if cardinality < 2:
             raise LabelingError(f"the label model needs cardinality >= 2, got {cardinality}")
@@ -81,6 +83,7 @@ class LabelModel:
         self.max_fit_rows = max_fit_rows
         self.smoothing = smoothing
         self.seed = seed
+        self.verbose = verbose
         self.selected: FittedCandidate | None = None
         self.candidates: dict[str, FittedCandidate] = {}
         self.dev_scores: dict[str, float] = {}
@@ -96,9 +99,15 @@ class LabelModel:
         class_balance: Sequence[float] | None = None,
         L_dev: np.ndarray | None = None,
         seed: int | None = None,
+        n_epochs: int = 100,
+        lr: float = 0.01,
+        progress_bar: bool = False,
+        log_freq: int = 10,
     ) -> LabelModel:
         """Fit on ``L_train``. ``class_balance`` fixes the class prior; else ``Y_dev`` estimates it (as in
-        Snorkel); ``Y_dev`` with ``L_dev`` (aligned rows) also selects the candidate model."""
+        Snorkel); ``Y_dev`` with ``L_dev`` (aligned rows) also selects the candidate model.
+        ``n_epochs``/``lr`` are Snorkel's training settings for the moment fit; ``progress_bar`` and
+        ``log_freq`` are accepted for Snorkel compatibility (``verbose`` prints the choice)."""
         k = self.cardinality
         L = check_label_matrix(L_train, cardinality=k, min_lfs=1)
         self.n_lfs = L.shape[1]
@@ -117,7 +126,8 @@ class LabelModel:
             names = [MAJORITY_VOTE]
         rows, weights = _distinct_rows(L, self.max_fit_rows, seed)
         with _single_thread(self.device):
-            fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior)
+            fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior,
+                         epochs=n_epochs, lr=lr)
             self.candidates = {name: fitter.fit(name) for name in names}
         if MATRIX_COMPLETION in self.candidates and DAWID_SKENE_ABSTAIN in self.candidates:
             # The moments say nothing about rows where every LF abstains; the model of abstains does.
@@ -130,6 +140,9 @@ class LabelModel:
         else:
             choice = names[0]
         self.selected = self.candidates[choice]
+        if self.verbose or progress_bar:
+            print(f"labelgate LabelModel: {choice} (dev accuracy {self.dev_scores or 'n/a'}, "
+                  f"EM agreement {self.agreement})", flush=True)
         return self
 
     def _dev_choice(self, dev: tuple[np.ndarray, np.ndarray], default: str) -> str:
@@ -208,16 +221,55 @@ class LabelModel:
             check_label_matrix(L, cardinality=self.cardinality)
         return self._proba(model, L)
 
-    def predict(self, L: np.ndarray, return_probs: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """The most probable class per row (ties go to the class with the larger prior)."""
+    def predict(
+        self, L: np.ndarray, return_probs: bool = False, tie_break_policy: str = "prior"
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """The most probable class per row. Ties: ``prior`` (default) gives the class with the larger
+        prior, ``abstain`` gives -1, ``random`` a seeded random pick among the tied classes (Snorkel's)."""
         probs = self.predict_proba(L)
-        preds = _argmax(probs, self._require_fitted().log_prior)
+        preds = self._break_ties(probs, tie_break_policy)
         return (preds, probs) if return_probs else preds
 
-    def score(self, L: np.ndarray, Y: np.ndarray) -> dict[str, float]:
-        """Accuracy of ``predict(L)`` against gold labels ``Y`` (rows with Y = -1 skipped)."""
+    def _break_ties(self, probs: np.ndarray, policy: str) -> np.ndarray:
+        preds = _argmax(probs, self._require_fitted().log_prior)
+        if policy == "prior":
+            return preds
+        tied = np.isclose(probs, probs.max(axis=1, keepdims=True), rtol=0, atol=1e-9)
+        several = tied.sum(axis=1) > 1
+        if policy == "abstain":
+            preds[several] = -1
+        elif policy in ("random", "true-random"):
+            rng = np.random.default_rng(self.seed)
+            scores = rng.random(probs.shape) * tied
+            preds[several] = scores[several].argmax(axis=1)
+        else:
+            raise LabelingError(f"unknown tie_break_policy '{policy}'; use prior, abstain or random")
+        return preds
+
+    def score(
+        self, L: np.ndarray, Y: np.ndarray, metrics: Sequence[str] = ("accuracy",), tie_break_policy: str = "prior"
+    ) -> dict[str, float]:
+        """Metrics of ``predict(L)`` against gold labels ``Y`` (rows with Y = -1 skipped): accuracy, f1
+        (binary, class 1), f1_micro, f1_macro, precision, recall, coverage (share of rows predicted)."""
+        from sklearn import metrics as skm
+
         y = _labels(Y, self.cardinality)
-        return {"accuracy": _accuracy(self.predict_proba(L), y)}
+        known = y >= 0
+        preds = self.predict(L, tie_break_policy=tie_break_policy)[known]
+        y = y[known]
+        scorers = {
+            "accuracy": lambda: float((preds == y).mean()),
+            "coverage": lambda: float((preds >= 0).mean()),
+            "f1": lambda: float(skm.f1_score(y, preds, labels=[1], average="macro", zero_division=0)),
+            "f1_micro": lambda: float(skm.f1_score(y, preds, labels=list(range(self.cardinality)), average="micro")),
+            "f1_macro": lambda: float(skm.f1_score(y, preds, labels=list(range(self.cardinality)), average="macro")),
+            "precision": lambda: float(skm.precision_score(y, preds, labels=[1], average="macro", zero_division=0)),
+            "recall": lambda: float(skm.recall_score(y, preds, labels=[1], average="macro", zero_division=0)),
+        }
+        unknown = [m for m in metrics if m not in scorers]
+        if unknown:
+            raise LabelingError(f"unknown metric(s) {unknown}; choose from {sorted(scorers)}")
+        return {m: scorers[m]() for m in metrics}
 
     def _proba(self, model: FittedCandidate, L: np.ndarray, chunk: int = 262_144) -> np.ndarray:
         out = np.empty((len(L), self.cardinality), dtype=np.float64)
@@ -288,8 +340,20 @@ class LabelModel:
 class MajorityLabelVoter(LabelModel):
     """Majority vote as a label model (ties go to the more frequent class), for Snorkel users."""
 
-    def __init__(self, cardinality: int = 2, seed: int = 0, device: str = "auto") -> None:
-        super().__init__(cardinality=cardinality, method=MAJORITY_VOTE, device=device, seed=seed)
+    def __init__(self, cardinality: int = 2, seed: int = 0, device: str = "auto", verbose: bool = False) -> None:
+        super().__init__(cardinality=cardinality, method=MAJORITY_VOTE, device=device, seed=seed, verbose=verbose)
+
+    def predict_proba(self, L: np.ndarray) -> np.ndarray:
+        """Vote shares per class; needs no ``fit`` (rows without votes get the fitted or a uniform prior)."""
+        if self.selected is None:
+            L = check_label_matrix(L, cardinality=self.cardinality, min_lfs=1) if np.asarray(L).max() >= 0 \
+                else np.asarray(L)
+            self.n_lfs = L.shape[1]
+            uniform = np.full(self.cardinality, -math.log(self.cardinality))
+            self.selected = FittedCandidate(MAJORITY_VOTE, np.zeros((L.shape[1], self.cardinality + 1, self.cardinality)),
+                                            uniform)
+            self.candidates = {MAJORITY_VOTE: self.selected}
+        return super().predict_proba(L)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -451,8 +515,10 @@ class _EM:
 
     def __init__(
         self, rows: np.ndarray, weights: np.ndarray, k: int, device: torch.device, smoothing: float,
-        max_iter: int, tol: float, fixed_prior: np.ndarray | None,
+        max_iter: int, tol: float, fixed_prior: np.ndarray | None, epochs: int = 100, lr: float = 0.01,
     ) -> None:
+        self.epochs = epochs
+        self.lr = lr
         self.k = k
         self.m = rows.shape[1]
         self.device = device
@@ -472,7 +538,7 @@ class _EM:
 
     def fit(self, name: str) -> FittedCandidate:
         if name == MATRIX_COMPLETION:
-            return self._fit_matrix_completion()
+            return self._fit_matrix_completion(epochs=self.epochs, lr=self.lr)
         if name == MAJORITY_VOTE:
             # Rows without votes get the given class balance, else a uniform guess (as a random tie-break).
             prior = self.fixed_prior if self.fixed_prior is not None else torch.full(
