@@ -126,7 +126,11 @@ def plot_bootstrap(outcome: EvaluationOutcome, path: Path) -> Path | None:
     plt = _pyplot()
     tolerance = outcome.blessing["thresholds"]["champion_tolerance"]
     fig, ax = plt.subplots(figsize=(6, 3.4))
-    ax.hist(result.differences, bins=41, color="#9ecae1", edgecolor="white")
+    bins: int | np.ndarray = 41
+    if result.metric == "accuracy":  # differences are multiples of 1/n: one bar per possible value
+        step = 1.0 / outcome.blessing["test_rows"]
+        bins = np.arange(result.differences.min() - step / 2, result.differences.max() + step, step)
+    ax.hist(result.differences, bins=bins, color="#9ecae1", edgecolor="white")
     for x, style, label in ((result.lower, "--", f"CI lower {result.lower:+.3f}"),
                             (result.upper, "--", f"CI upper {result.upper:+.3f}"),
                             (tolerance, "-", f"tolerance {tolerance:+.3f}")):
