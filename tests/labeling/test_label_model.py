@@ -113,3 +113,14 @@ def test_snorkel_style_calls_work_unchanged(capsys):
     assert scores["coverage"] == 1.0 and 0.6 < scores["accuracy"] <= 1.0 and 0.5 < scores["f1"] <= 1.0
     with pytest.raises(LabelingError, match="tie_break_policy"):
         model.predict(L, tie_break_policy="coin")
+
+
+def test_dev_labels_rescue_lfs_worse_than_chance():
+    # Half the LFs are wrong more often than right: unsupervised models cannot know; dev labels can.
+    data = make_votes(n=8000, m=12, k=2, accuracy=(0.2, 0.8), coverage=(0.3, 0.7), seed=21)
+    train, dev, test = slice(0, 5000), slice(5000, 5300), slice(5300, None)
+    mv = MajorityLabelVoter(cardinality=2)
+    lm = LabelModel(cardinality=2, seed=0).fit(data.L[train], L_dev=data.L[dev], Y_dev=data.y[dev])
+    assert lm.selected_method == "dev_naive_bayes"
+    assert _accuracy(lm, data.L[test], data.y[test]) > _accuracy(mv, data.L[test], data.y[test]) + 0.05
+    assert lm.dev_scores["dev_naive_bayes"] < 1.0  # scored on held-out folds, not on the rows it learned

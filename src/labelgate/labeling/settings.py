@@ -8,7 +8,7 @@ from typing import Any
 from labelgate.config import check_keys, take
 from labelgate.errors import ConfigError
 
-LABEL_MODELS = ("auto", "majority_vote", "one_coin", "dawid_skene", "dawid_skene_abstain")
+LABEL_MODELS = ("auto", "majority_vote", "matrix_completion", "one_coin", "dawid_skene", "dawid_skene_abstain")
 
 
 @dataclass(frozen=True)

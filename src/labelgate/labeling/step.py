@@ -79,7 +79,9 @@ def run_weak_label(
     dev_y = np.where(dev, gold, -1)
     summary = lf_summary(L, applied.lf_names, y=dev_y, weights=model.get_weights(), failures=applied.failures)
     overall = totals(L[train])
-    dev_acc = float((probs[dev].argmax(axis=1) == gold[dev]).mean()) if dev.any() else float("nan")
+    # The selected model's dev accuracy as selection saw it (held-out folds for the supervised candidate).
+    in_sample = float((probs[dev].argmax(axis=1) == gold[dev]).mean()) if dev.any() else float("nan")
+    dev_acc = float(model.dev_scores.get(model.selected_method, in_sample))
     header = {
         "rows": f"{len(L)} ({int(train.sum())} train, {int(dev.sum())} dev with gold labels)",
         "labeling functions": str(len(lfs)),
