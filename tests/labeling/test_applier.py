@@ -92,3 +92,10 @@ def test_load_lfs_from_path_and_module(tmp_path, monkeypatch):
     (tmp_path / "empty_lfs.py").write_text("x = 1\n")
     with pytest.raises(LabelingError, match="defines no labeling functions"):
         load_lfs(str(tmp_path / "empty_lfs.py"))
+
+
+def test_snorkel_applier_name_works_without_cardinality():
+    from labelgate.labeling import PandasLFApplier
+
+    L = PandasLFApplier([fragile]).apply(pd.DataFrame({"text": ["buy", "no"]}))
+    assert L.tolist() == [[1], [-1]]

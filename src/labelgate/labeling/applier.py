@@ -35,7 +35,8 @@ class AppliedLabels:
 class LFApplier:
     """Applies LFs to pandas frames or Parquet files, chunk by chunk, into one int8 label matrix.
 
-    ``cardinality`` bounds the votes (an LF returning a value outside -1..k-1 is an error);
+    ``cardinality`` bounds the votes (an LF returning a value outside -1..k-1 is an error; without it, as
+    in Snorkel, any class index int8 can hold is accepted);
     ``fault_tolerant`` turns an LF that raises into an abstain counted in ``failures`` instead of an error;
     ``n_jobs`` > 1 runs the per-row LFs of each chunk in that many processes; ``vectorize=False`` calls
     every LF row by row (the reference the vectorised path must agree with)."""
@@ -43,19 +44,19 @@ class LFApplier:
     def __init__(
         self,
         lfs: Sequence[LabelingFunction],
-        cardinality: int,
+        cardinality: int | None = None,
         chunk_size: int = 100_000,
         n_jobs: int = 1,
         fault_tolerant: bool = False,
         vectorize: bool = True,
     ) -> None:
         check_lfs(lfs)
-        if not 2 <= cardinality <= MAX_CARDINALITY:
+        if cardinality is not None and not 2 <= cardinality <= MAX_CARDINALITY:
             raise LabelingError(f"cardinality must be between 2 and {MAX_CARDINALITY}, got {cardinality}")
         if chunk_size < 1:
             raise LabelingError(f"chunk_size must be positive, got {chunk_size}")
         self.lfs = list(lfs)
-        self.cardinality = cardinality
+        self.cardinality = MAX_CARDINALITY if cardinality is None else cardinality
         self.chunk_size = chunk_size
         self.n_jobs = max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
         self.fault_tolerant = fault_tolerant
@@ -268,3 +269,7 @@ def merge_label_matrices(parts: Sequence[np.ndarray | str | Path]) -> np.ndarray
     if len(widths) != 1 or any(a.ndim != 2 for a in arrays):
         raise LabelingError(f"label matrix shards disagree on their shape: {[a.shape for a in arrays]}")
     return np.concatenate(arrays, axis=0).astype(np.int8)
+
+
+# Snorkel's name for the same thing, so ``PandasLFApplier(lfs).apply(df)`` code runs unchanged.
+PandasLFApplier = LFApplier
