@@ -27,3 +27,22 @@ def test_idf_weighs_common_ngrams_less():
     rare = featurizer.counts(["channel"]).indices[0]  # word 'channel' is in 2 too; 'much' in 1
     rarest = featurizer.counts(["much"]).indices[0]
     assert featurizer.idf[rarest] > featurizer.idf[common] == featurizer.idf[rare]
+
+
+def test_counts_equal_sklearns_hashing_vectorizer_blocks_side_by_side():
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    texts = TEXTS + ["", "Ünïcode ÇÀPS and 123 numbers!!", "a"]
+    common = dict(n_features=SPEC.n_buckets, alternate_sign=False, norm=None, lowercase=True)
+    word = HashingVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", **common)
+    char = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), **common)
+    expected = sp.hstack([word.transform(texts), char.transform(texts)], format="csr")
+    got = HashedNgrams(SPEC).counts(texts)
+    assert got.shape == expected.shape and abs(got - expected).max() == 0
+
+
+def test_empty_texts_give_zero_rows_not_nan():
+    featurizer = HashedNgrams(SPEC).fit(TEXTS)
+    row = featurizer.transform(["", "love"])
+    assert row[0].nnz == 0 and np.isfinite(row.data).all()

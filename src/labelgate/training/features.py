@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"
 
@@ -44,34 +44,71 @@ class FeatureSpec:
         )
 
 
+def hstack_rows(blocks: Sequence[sp.csr_matrix], width: int) -> sp.csr_matrix:
+    """Side-by-side CSR blocks of equal row count, each ``width`` columns wide (block j's columns are
+    offset by ``j * width``); the same matrix as ``scipy.sparse.hstack``, without its per-call overhead."""
+    n = blocks[0].shape[0]
+    per_block = [np.diff(b.indptr) for b in blocks]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.sum(per_block, axis=0), out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    data = np.empty(indptr[-1], dtype=np.float32)
+    placed = np.zeros(n, dtype=np.int64)
+    for j, (block, counts) in enumerate(zip(blocks, per_block, strict=True)):
+        shift = indptr[:-1] + placed - block.indptr[:-1]
+        positions = np.repeat(shift, counts) + np.arange(block.nnz)
+        indices[positions] = block.indices + j * width
+        data[positions] = block.data
+        placed += counts
+    return sp.csr_matrix((data, indices, indptr), shape=(n, width * len(blocks)))
+
+
+def normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Scale each row to unit L2 norm in place (all-zero rows stay zero)."""
+    lengths = np.diff(matrix.indptr)
+    squares = np.bincount(np.repeat(np.arange(matrix.shape[0]), lengths), weights=matrix.data.astype(np.float64) ** 2,
+                          minlength=matrix.shape[0])
+    norms = np.sqrt(squares)
+    norms[norms == 0] = 1.0
+    matrix.data /= np.repeat(norms, lengths).astype(matrix.data.dtype)
+    return matrix
+
+
 class HashedNgrams:
     """Word n-grams in the first ``2**hash_bits`` columns, character n-grams (within word boundaries)
-    in the next ``2**hash_bits``; counts -> (log) tf x idf -> unit L2 norm per row."""
+    in the next ``2**hash_bits``; counts -> (log) tf x idf -> unit L2 norm per row.
+
+    Tokenising and hashing are sklearn's (``HashingVectorizer``'s analyzers, ``FeatureHasher``); they are
+    built once and called directly, so one text costs microseconds of overhead, not sklearn's per-call
+    validation."""
 
     def __init__(self, spec: FeatureSpec, idf: np.ndarray | None = None) -> None:
         self.spec = spec
         self.idf = idf
-        self._vectorizers = []
+        self._parts = []
+        vectorizers = []
         if spec.word_ngrams[1] > 0:
-            self._vectorizers.append(HashingVectorizer(
+            vectorizers.append(HashingVectorizer(
                 analyzer="word", ngram_range=spec.word_ngrams, token_pattern=WORD_TOKEN_PATTERN,
                 lowercase=spec.lowercase, n_features=spec.n_buckets, alternate_sign=False, norm=None,
                 dtype=np.float32))
         if spec.char_ngrams[1] > 0:
-            self._vectorizers.append(HashingVectorizer(
+            vectorizers.append(HashingVectorizer(
                 analyzer="char_wb", ngram_range=spec.char_ngrams, lowercase=spec.lowercase,
                 n_features=spec.n_buckets, alternate_sign=False, norm=None, dtype=np.float32))
+        hasher = FeatureHasher(n_features=spec.n_buckets, input_type="string", alternate_sign=False,
+                               dtype=np.float32)
+        self._parts = [(v.build_analyzer(), hasher) for v in vectorizers]
 
     @property
     def n_features(self) -> int:
-        return self.spec.n_buckets * len(self._vectorizers)
+        return self.spec.n_buckets * len(self._parts)
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Raw n-gram counts, one row per text."""
+        """Raw n-gram counts, one row per text (the same as ``HashingVectorizer.transform`` per block)."""
         texts = ["" if t is None else str(t) for t in texts]
-        blocks = [v.transform(texts) for v in self._vectorizers]
-        matrix = blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
-        return matrix.tocsr().astype(np.float32)
+        blocks = [sp.csr_matrix(hasher.transform(analyzer(t) for t in texts)) for analyzer, hasher in self._parts]
+        return hstack_rows(blocks, self.spec.n_buckets)
 
     def fit(self, texts: Sequence[str]) -> HashedNgrams:
         """Learn smoothed idf weights from ``texts`` (sklearn's formula: ln((1+n)/(1+df)) + 1)."""
@@ -88,4 +125,4 @@ class HashedNgrams:
         if self.spec.sublinear_tf:
             np.log1p(matrix.data, out=matrix.data)
         matrix.data *= self.idf[matrix.indices]
-        return normalize(matrix, norm="l2", copy=False)
+        return normalize_rows(matrix)
