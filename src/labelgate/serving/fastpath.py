@@ -1,11 +1,12 @@
 """A small-batch kernel for the hashed n-gram predictor: the same arithmetic without sparse matrices.
 
-For up to a few dozen texts the predictor's time goes into building scipy/sklearn sparse matrices (about
-0.5 ms a call), not into arithmetic. This kernel tokenises with the model's own sklearn analyzers, hashes
-the n-grams with the same MurmurHash3 as ``HashingVectorizer``, and does the tf-idf, L2 norm, matrix
-products and temperature on the few rows it needs with numpy. It is built from a loaded predictor and used only after it
-reproduces the predictor's probabilities on a probe set (:func:`compile_small_batch`); any model it does
-not recognise, or any disagreement, and serving keeps the predictor's own path.
+For one to a few texts much of the predictor's time goes into building sparse matrices, not into
+arithmetic (one text: ~0.23 ms through the predictor, ~0.11 ms here). This kernel tokenises with the
+model's own sklearn analyzers, hashes the n-grams with the same MurmurHash3 as ``HashingVectorizer``, and
+does the tf-idf, L2 norm, matrix products and temperature on the few rows it needs with numpy. It reads
+the featurizer's internals, so it is used only after it reproduces the predictor's probabilities on a
+probe set (:func:`compile_small_batch`); for a model it does not recognise, or any disagreement, serving
+keeps the predictor's own path (`labelgate serve` says which at start).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-MAX_FAST_TEXTS = 16
+MAX_FAST_TEXTS = 4  # measured: the kernel halves one text, breaks even near 8 (bench/serving.py)
 PROBE_TEXTS: tuple[str, ...] = (
     "Check out my channel for free gift cards!!! http://example.com/?a=1&b=2",
     "This song brings back so many memories, love it <3",
@@ -42,7 +43,7 @@ def build_kernel(predictor: Any) -> Callable[[Sequence[str]], np.ndarray]:
     from sklearn.utils import murmurhash3_32
 
     featurizer = predictor.featurizer
-    analyzers = [vectorizer.build_analyzer() for vectorizer in featurizer._vectorizers]
+    analyzers = [analyzer for analyzer, _ in featurizer._parts]
     n_buckets = int(featurizer.spec.n_buckets)
     sublinear = bool(featurizer.spec.sublinear_tf)
     idf = np.asarray(featurizer.idf, dtype=np.float64)
