@@ -128,7 +128,7 @@ class LabelModel:
             names = [MAJORITY_VOTE]
         rows, weights = _distinct_rows(L, self.max_fit_rows, seed)
         with _single_thread(self.device):
-            fitter = _EM(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior,
+            fitter = _CandidateFitter(rows, weights, k, self.device, self.smoothing, self.max_iter, self.tol, prior,
                          epochs=n_epochs, lr=lr)
             self.candidates = {name: fitter.fit(name) for name in names}
         if MATRIX_COMPLETION in self.candidates and DAWID_SKENE_ABSTAIN in self.candidates:
@@ -542,8 +542,9 @@ def _majority_proba(L: np.ndarray, k: int, log_prior: np.ndarray) -> np.ndarray:
     return np.where(total > 0, counts / np.maximum(total, 1), prior[None, :])
 
 
-class _EM:
-    """Expectation-maximisation for the Dawid-Skene family on weighted distinct rows."""
+class _CandidateFitter:
+    """Fits each unsupervised candidate on weighted distinct rows: EM for the Dawid-Skene family,
+    the moment fit for matrix completion, vote shares for majority vote."""
 
     def __init__(
         self, rows: np.ndarray, weights: np.ndarray, k: int, device: torch.device, smoothing: float,
@@ -557,7 +558,8 @@ class _EM:
         self.smoothing = smoothing
         self.max_iter = max_iter
         self.tol = tol
-        self.fixed_prior = None if fixed_prior is None else torch.tensor(fixed_prior, dtype=torch.float64, device=device)
+        self.fixed_prior = (None if fixed_prior is None
+                            else torch.tensor(fixed_prior, dtype=torch.float64, device=device))
         self.X = _Votes(rows, k, device)
         self.weights = weights
         self.w = torch.from_numpy(weights).to(device)
@@ -585,7 +587,8 @@ class _EM:
         # (it collapses to one class when LFs vote one class each): keep majority vote's prior there.
         mv_prior = self._prior(self.q_mv, self.covered) if name != DAWID_SKENE_ABSTAIN else None
         iterations = 0
-        for iterations in range(1, self.max_iter + 1):  # noqa: B007 (kept for the record)
+        while iterations < self.max_iter:
+            iterations += 1
             prior = self._prior(q, use) if mv_prior is None else mv_prior
             log_vote = self._m_step(name, q, use)
             q_new = torch.softmax(_scores(self.X, log_vote, torch.log(prior)), dim=1)
