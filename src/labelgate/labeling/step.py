@@ -38,8 +38,6 @@ def run_weak_label(
     """Apply the LFs to every row, fit the label model on the train rows (selecting on dev labels),
     and write every artifact. Returns ``{"label_matrix": meta, "probs": meta, "label_model": meta,
     "metrics": {name: number}}`` for the component to attach."""
-    from labelgate.labeling.model import LabelModel  # torch: imported after any worker processes forked
-
     config = load_config(config_path)
     data = DataSettings.from_section(config["data"])
     settings = LabelingSettings.from_section(config["labeling"])
@@ -58,6 +56,8 @@ def run_weak_label(
     dev = frame[DEV].fillna(False).to_numpy(dtype=bool) & (gold >= 0)
     if not (L[train] != -1).any():
         raise LabelingError("no LF votes on any train row: the label model has nothing to learn from")
+
+    from labelgate.labeling.model import LabelModel  # torch: imported after the LF workers have forked
 
     model = LabelModel(cardinality=k, method=settings.label_model, device=settings.device,
                        max_iter=settings.max_iter, max_fit_rows=settings.max_fit_rows, seed=seed)
