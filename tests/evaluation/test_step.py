@@ -74,6 +74,7 @@ def test_a_worse_challenger_is_not_blessed_against_a_better_champion(toy, tmp_pa
     blessing = json.loads((tmp_path / "blessing").read_text())
     assert blessing["checks"] == {"accuracy": True, "f1": True, "champion": False}
     assert blessing["bootstrap"]["lower"] == pytest.approx(outcome.bootstrap.lower)
+    assert np.asarray(blessing["champion_details"]["confusion_matrix"]).sum() == blessing["test_rows"]
 
 
 def test_an_equal_or_better_challenger_is_blessed(toy, tmp_path, monkeypatch):

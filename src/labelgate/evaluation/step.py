@@ -189,7 +189,10 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
         "champion_model_dir": str(champion_dir) if champion_dir else None,
         "bootstrap": comparison.as_dict() if comparison else None, "seed": seed,
         "slices": challenger.slices, "confusion_matrix": challenger.confusion,
-        "calibration": challenger.calibration, "model_name": model_name, "registry_uri": registry_uri,
+        "calibration": challenger.calibration,
+        "champion_details": {"slices": champion.slices, "confusion_matrix": champion.confusion,
+                             "calibration": champion.calibration} if champion else None,
+        "model_name": model_name, "registry_uri": registry_uri,
         "lineage": full_lineage,
     }
     Path(blessing_path).parent.mkdir(parents=True, exist_ok=True)
