@@ -34,3 +34,20 @@ def test_train_component_turns_bad_probabilities_into_failure_json(tmp_path, cap
     failure = json.loads((tmp_path / "train" / "failure.json").read_text())
     assert failure["step"] == "train" and failure["error"] == "DataError" and "probs" in failure["message"]
     assert "train failed: DataError" in capsys.readouterr().err
+
+
+def test_train_component_rejects_all_one_class_labels(tmp_path):
+    import pandas as pd
+
+    paths = write_toy_inputs(tmp_path / "in")
+    probs = pd.read_parquet(paths["probs"])
+    probs[["prob_0", "prob_1"]] = [0.0, 1.0]
+    probs.to_parquet(paths["probs"])
+    model = dsl.Model(uri=str(tmp_path / "train" / "model"))
+    with pytest.raises(SystemExit):
+        train.python_func(data=dsl.Dataset(uri=paths["data"]), probs=dsl.Dataset(uri=paths["probs"]),
+                          config_path=paths["config"], seed=0, model=model,
+                          metrics=dsl.Metrics(uri=str(tmp_path / "train" / "metrics")))
+    failure = json.loads((tmp_path / "train" / "failure.json").read_text())
+    assert failure["error"] == "ModelError" and "degenerate labels" in failure["message"]
+    assert not (tmp_path / "train" / "model").exists()
