@@ -1,9 +1,12 @@
-"""Shared fixtures: paths to the example data and config, tiny raw tables written to tmp_path."""
+"""Shared fixtures: the example data and config; two tiny trained models and a fresh local registry."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,3 +24,63 @@ def example_data() -> Path:
 @pytest.fixture(scope="session")
 def example_config() -> Path:
     return EXAMPLE_CONFIG
+
+TINY_TEXTS = ["check out my channel", "subscribe to me", "free gift cards here", "click this link now",
+         "love this song", "great video", "so many memories", "beautiful voice"]
+SPAM = [1, 1, 1, 1, 0, 0, 0, 0]
+
+
+def train_tiny_model(out_dir: Path, *, seed: int, flip: bool) -> Path:
+    """Train the real end model on eight texts; ``flip`` swaps the labels so the two models disagree."""
+    from labelgate.training.settings import TrainingSettings
+    from labelgate.training.trainer import train_classifier
+
+    labels = np.array([1 - s if flip else s for s in SPAM])
+    targets = np.eye(2, dtype=np.float32)[labels]
+    settings = TrainingSettings(hash_bits=10, epochs=5, device="cpu", word_ngrams=(1, 1), char_ngrams=(2, 3),
+                                min_train_rows=4)
+    result = train_classifier(train_texts=TINY_TEXTS, train_targets=targets, valid_texts=TINY_TEXTS, valid_labels=labels,
+                              classes=["ham", "spam"], settings=settings, seed=seed)
+    return result.predictor.save(out_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_texts() -> list[str]:
+    return list(TINY_TEXTS)
+
+
+@pytest.fixture(scope="session")
+def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    root = tmp_path_factory.mktemp("models")
+    return [train_tiny_model(root / f"m{i}", seed=i, flip=bool(i % 2)) for i in range(3)]
+
+
+@pytest.fixture(scope="session")
+def empty_registry_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised, empty MLflow SQLite database (creating its tables takes seconds; copying, none)."""
+    from labelgate.registry.store import open_client
+
+    db = tmp_path_factory.mktemp("template") / "mlflow.db"
+    open_client(f"sqlite:///{db}").search_experiments()
+    return db
+
+
+@pytest.fixture
+def registry_uri(tmp_path: Path, empty_registry_db: Path) -> str:
+    (tmp_path / "mlruns").mkdir()
+    shutil.copyfile(empty_registry_db, tmp_path / "mlruns" / "mlflow.db")
+    return f"sqlite:///{tmp_path}/mlruns/mlflow.db"
+
+
+@pytest.fixture
+def blessing(tmp_path: Path) -> Path:
+    path = tmp_path / "blessing.json"
+    path.write_text(json.dumps({"blessed": True, "reason": "test accuracy 0.9 >= 0.85", "test_accuracy": 0.9}))
+    return path
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps({"rows": 8, "columns": {"CONTENT": {"mean_length": 17.5}}}))
+    return path

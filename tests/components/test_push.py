@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,28 +15,12 @@ from labelgate.registry import champion_file, champion_model_dir
 from labelgate.registry.store import list_versions
 from labelgate.training import load_predictor
 
-TEXTS = ["check out my channel", "subscribe to me", "free gift cards here", "click this link now",
-         "love this song", "great video", "so many memories", "beautiful voice"]
-
-
-def _train(model_dir: Path) -> None:
-    from labelgate.training.settings import TrainingSettings
-    from labelgate.training.trainer import train_classifier
-
-    labels = np.array([1, 1, 1, 1, 0, 0, 0, 0])
-    settings = TrainingSettings(hash_bits=10, epochs=3, device="cpu", word_ngrams=(1, 1), char_ngrams=(2, 3),
-                                min_train_rows=4)
-    result = train_classifier(train_texts=TEXTS, train_targets=np.eye(2, dtype=np.float32)[labels],
-                              valid_texts=TEXTS, valid_labels=labels, classes=["ham", "spam"],
-                              settings=settings, seed=0)
-    result.predictor.save(model_dir)
-
 
 @pytest.fixture
-def artifacts(tmp_path: Path) -> dict[str, dsl.Artifact]:
+def artifacts(tmp_path: Path, model_dirs: list[Path]) -> dict[str, dsl.Artifact]:
     run = tmp_path / "runs" / "r1" / "labelgate-training-20260101"
     model = dsl.Model(uri=str(run / "train" / "model"), metadata={"valid_accuracy": 0.875})
-    _train(Path(model.path))
+    shutil.copytree(model_dirs[0], model.path)
     profile = dsl.Dataset(uri=str(run / "validate" / "profile"))
     Path(profile.path).parent.mkdir(parents=True)
     Path(profile.path).write_text(json.dumps({"rows": 8}))
@@ -49,14 +34,15 @@ def artifacts(tmp_path: Path) -> dict[str, dsl.Artifact]:
 
 
 @pytest.mark.slow
-def test_push_component_registers_and_promotes(tmp_path: Path, artifacts: dict[str, dsl.Artifact]) -> None:
+def test_push_component_registers_and_promotes(tmp_path: Path, artifacts: dict[str, dsl.Artifact],
+                                               tiny_texts: list[str]) -> None:
     registry_uri = f"sqlite:///{tmp_path}/mlruns/mlflow.db"
     outputs = push.python_func(registry_uri=registry_uri, model_name="spam", **artifacts)
     assert outputs.version == "1"
     summary = Path(artifacts["pushed"].path).read_text()
     assert "# Pushed `spam` version 1" in summary and "infra-validation: server ready" in summary
-    served = load_predictor(champion_model_dir(registry_uri, "spam")).predict_proba(TEXTS)
-    np.testing.assert_allclose(served, load_predictor(artifacts["model"].path).predict_proba(TEXTS), atol=1e-7)
+    served = load_predictor(champion_model_dir(registry_uri, "spam")).predict_proba(tiny_texts)
+    np.testing.assert_allclose(served, load_predictor(artifacts["model"].path).predict_proba(tiny_texts), atol=1e-7)
     assert json.loads(champion_file(registry_uri, "spam", "profile.json").read_text()) == {"rows": 8}
     (version,) = list_versions(registry_uri, "spam")
     assert version.tags["labelgate.pipeline_run"] == str(tmp_path / "runs" / "r1" / "labelgate-training-20260101")
