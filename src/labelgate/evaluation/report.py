@@ -84,11 +84,14 @@ def plot_calibration(outcome: EvaluationOutcome, path: Path) -> Path:
         bins = [b for b in model.calibration if b["count"]]
         ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
                 color=COLORS[model.name], label=f"{model.name} (ECE {model.scores.calibration_error:.3f})")
+        for b in bins:  # how many test rows each point stands for
+            ax.annotate(f"n={b['count']}", (b["confidence"], b["accuracy"]), textcoords="offset points",
+                        xytext=(4, -11), fontsize=7, color=COLORS[model.name])
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("confidence (max probability)")
     ax.set_ylabel("accuracy")
-    ax.set_title("calibration")
+    ax.set_title("calibration (test rows binned by confidence)")
     ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
