@@ -59,3 +59,17 @@ def test_a_worse_challenger_is_not_blessed_and_an_equal_one_is():
     equal = decide(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=0.0,
                    comparison=_boot(same, same))
     assert equal.blessed and "at or above the tolerance" in equal.reason
+
+
+def test_macro_f1_bootstrap_on_three_classes_matches_sklearn_on_the_full_sample():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, size=200)
+    a = np.where(rng.random(200) < 0.8, labels, rng.integers(0, 3, size=200))
+    b = np.where(rng.random(200) < 0.6, labels, rng.integers(0, 3, size=200))
+    result = paired_bootstrap(labels=labels, challenger=a, champion=b, metric="f1", n_classes=3, positive=1,
+                              resamples=500, confidence=0.9, seed=0)
+    expected = f1_score(labels, a, average="macro") - f1_score(labels, b, average="macro")
+    assert result.observed == pytest.approx(expected)
+    assert result.lower > 0  # a is clearly better

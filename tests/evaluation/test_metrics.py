@@ -62,3 +62,13 @@ def test_length_buckets_and_slices_keep_bucket_order():
     rows = slice_scores(LABELS, PROBS, groups, kind="length", positive=1, order=length_bucket_order(edges))
     assert [r["name"] for r in rows] == ["<10", ">=20"]  # the empty bucket is left out
     assert rows[0]["n"] == 3 and rows[0]["accuracy"] == pytest.approx(1 / 3)  # rows 1, 3, 4: only row 3 right
+
+
+def test_three_classes_use_macro_averages():
+    labels = np.array([0, 1, 2, 2, 1, 0])
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.5, 0.2, 0.3], [0.3, 0.4, 0.3],
+                      [0.2, 0.5, 0.3]])
+    scores = score(labels, probs, positive=1, bins=5)
+    preds = probs.argmax(axis=1)
+    assert scores.f1 == pytest.approx(skm.f1_score(labels, preds, average="macro"))
+    assert scores.roc_auc == pytest.approx(skm.roc_auc_score(labels, probs, multi_class="ovr"))
