@@ -85,3 +85,17 @@ def test_weak_label_component_rejects_lfs_that_never_vote(tmp_path, ingested, ex
         weak_label.python_func(data=ingested, lf_module=str(module), config_path=str(example_config), seed=0, **out)
     failure = json.loads((tmp_path / "wl" / "failure.json").read_text())
     assert failure["error"] == "LabelingError" and "abstains on every row" in failure["message"]
+
+
+def test_dev_labels_can_be_kept_to_the_class_balance(tmp_path, ingested, example_config):
+    import yaml
+
+    config = yaml.safe_load(example_config.read_text())
+    config["labeling"]["select_on_dev"] = False
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = _outputs(tmp_path)
+    weak_label.python_func(data=ingested, lf_module=LFS, config_path=str(path), seed=0, **out)
+    assert out["label_model"].metadata["dev_scores"] == {}
+    assert "dev_accuracy_majority_vote" not in out["metrics"].metadata
+    assert 0.5 < out["metrics"].metadata["label_model_dev_accuracy"] <= 1.0

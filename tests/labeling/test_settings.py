@@ -7,7 +7,8 @@ from labelgate.labeling.settings import LabelingSettings
 
 def test_example_config_parses(example_config):
     settings = LabelingSettings.from_section(load_config(example_config)["labeling"])
-    assert settings.label_model == "auto" and settings.chunk_size > 0
+    assert settings.label_model == "auto" and settings.chunk_size > 0 and settings.select_on_dev is True
+    assert LabelingSettings.from_section({"select_on_dev": False}).select_on_dev is False
 
 
 def test_bad_settings_are_config_errors():

@@ -13,7 +13,9 @@ LABEL_MODELS = ("auto", "majority_vote", "matrix_completion", "one_coin", "dawid
 
 @dataclass(frozen=True)
 class LabelingSettings:
-    """How the weak_label step applies LFs and which label model it fits."""
+    """How the weak_label step applies LFs and which label model it fits. ``select_on_dev``: the dev
+    labels may switch the label model to a clearly better candidate; when false they only estimate the
+    class balance (Snorkel's use of ``Y_dev``)."""
 
     label_model: str = "auto"
     class_balance: tuple[float, ...] | None = None
@@ -23,11 +25,12 @@ class LabelingSettings:
     n_jobs: int = 1
     fault_tolerant: bool = False
     device: str = "auto"
+    select_on_dev: bool = True
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> LabelingSettings:
         known = {"label_model", "class_balance", "max_iter", "max_fit_rows", "chunk_size", "n_jobs",
-                 "fault_tolerant", "device"}
+                 "fault_tolerant", "device", "select_on_dev"}
         check_keys(section, known, "labeling")
         balance = take(section, "class_balance", None, list, "labeling")
         settings = cls(
@@ -39,6 +42,7 @@ class LabelingSettings:
             n_jobs=take(section, "n_jobs", cls.n_jobs, int, "labeling"),
             fault_tolerant=take(section, "fault_tolerant", cls.fault_tolerant, bool, "labeling"),
             device=take(section, "device", cls.device, str, "labeling"),
+            select_on_dev=take(section, "select_on_dev", cls.select_on_dev, bool, "labeling"),
         )
         if settings.label_model not in LABEL_MODELS:
             raise ConfigError(f"config labeling.label_model must be one of {list(LABEL_MODELS)}, "

@@ -61,7 +61,8 @@ def run_weak_label(
 
     model = LabelModel(cardinality=k, method=settings.label_model, device=settings.device,
                        max_iter=settings.max_iter, max_fit_rows=settings.max_fit_rows, seed=seed)
-    model.fit(L[train], L_dev=L[dev] if dev.any() else None, Y_dev=gold[dev] if dev.any() else None,
+    select = dev.any() and settings.select_on_dev
+    model.fit(L[train], L_dev=L[dev] if select else None, Y_dev=gold[dev] if dev.any() else None,
               class_balance=settings.class_balance)
     progress("weak_label", f"label model: {model.selected_method} (dev accuracy by candidate: {model.dev_scores})")
     probs = model.predict_proba(L)
