@@ -32,6 +32,8 @@ RUN pip install --no-deps . && find /opt/venv -name '__pycache__' -prune -exec r
 
 FROM ${PYTHON_IMAGE} AS component
 ARG UID=10001
+# The code's commit, recorded in each run report's lineage (`make image` passes it).
+ARG GIT_COMMIT=unknown
 # KFP's launcher stages artifacts under /gcs, /minio and /s3: a non-root step must be able to write there.
 RUN groupadd --gid ${UID} labelgate \
  && useradd --uid ${UID} --gid ${UID} --create-home --home-dir /home/labelgate --shell /usr/sbin/nologin labelgate \
@@ -46,7 +48,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     HOME=/home/labelgate \
     MPLBACKEND=Agg \
-    MPLCONFIGDIR=/tmp/matplotlib
+    MPLCONFIGDIR=/tmp/matplotlib \
+    LABELGATE_GIT_COMMIT=${GIT_COMMIT}
 USER ${UID}:${UID}
 # KFP sets each step's command; run alone, the image shows the command line's help.
 CMD ["labelgate", "--help"]

@@ -82,8 +82,8 @@ CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_
 
 image: ## build the component and serving images (Dockerfile), tagged from the git commit
 	@scripts/require_tools.sh image docker
-	docker build --target component -t $(COMPONENT_IMAGE) .
-	docker build --target serving -t $(SERVING_IMAGE) .
+	docker build --target component --build-arg GIT_COMMIT=$(IMAGE_TAG) -t $(COMPONENT_IMAGE) .
+	docker build --target serving --build-arg GIT_COMMIT=$(IMAGE_TAG) -t $(SERVING_IMAGE) .
 
 run-local: .require-kind install ## kind + KFP 2.17: install, load the images, run the pipeline, print its summary
 	COMPONENT_IMAGE=$(COMPONENT_IMAGE) SERVING_IMAGE=$(SERVING_IMAGE) DATA=$(DATA) BIN=$(BIN) scripts/run_local_kind.sh

@@ -70,8 +70,9 @@ if [[ "$WITH_KSERVE" == 1 ]]; then
 fi
 
 say "images $COMPONENT_IMAGE and $SERVING_IMAGE"
-docker build --target component -t "$COMPONENT_IMAGE" .
-docker build --target serving -t "$SERVING_IMAGE" .
+git_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+docker build --target component --build-arg GIT_COMMIT="$git_commit" -t "$COMPONENT_IMAGE" .
+docker build --target serving --build-arg GIT_COMMIT="$git_commit" -t "$SERVING_IMAGE" .
 kind load docker-image --name "$CLUSTER" "$COMPONENT_IMAGE" "$SERVING_IMAGE"
 
 say "labelgate's account, RBAC, data secret and registry ($overlay)"

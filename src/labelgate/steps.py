@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sys
 from collections.abc import Iterator
@@ -32,3 +33,11 @@ def step_failures(step: str, output_path: str) -> Iterator[None]:
 def progress(step: str, message: str) -> None:
     """One progress line from inside a step; `labelgate run` shows these while the step runs."""
     print(f"labelgate[{step}]: {message}", flush=True)
+
+
+def file_sha256(path: str) -> str | None:
+    """The SHA-256 of a file for lineage records; None when it cannot be read (the step reports why)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -77,8 +77,8 @@ def test_make_run_local_rehearsal(tmp_path):
         f"apply -k {kfp}/cluster-scoped-resources?ref=2.17.3",
         "wait --for condition=established --timeout=60s crd/applications.app.k8s.io",
         f"apply -k {kfp}/env/platform-agnostic?ref=2.17.3",
-        "docker build --target component -t labelgate-component:rehearsal .",
-        "docker build --target serving -t labelgate-serving:rehearsal .",
+        "docker build --target component --build-arg GIT_COMMIT=",
+        "docker build --target serving --build-arg GIT_COMMIT=",
         "kind load docker-image --name labelgate labelgate-component:rehearsal labelgate-serving:rehearsal",
         "apply -k build/kind-overlay",
     ]

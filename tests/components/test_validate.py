@@ -78,3 +78,15 @@ def test_validate_component_blocks_a_missing_column_and_says_so(tmp_path, exampl
     assert "expect_table_columns_to_match_set" in result.reason and "AUTHOR" in result.reason
     assert "BLOCKED" in open(outputs["report"].path).read()
     assert outputs["metrics"].metadata["critical_failures"] >= 1
+
+
+
+def test_validate_component_records_suite_and_constraint_hashes_for_lineage(tmp_path, example_config, monkeypatch):
+    import hashlib
+
+    monkeypatch.setattr(step_module, "champion_profile", lambda registry_uri, model_name: (None, None))
+    _, outputs = _run(tmp_path, _frame(), example_config)
+    suite = (example_config.parent / "expectations.json").read_bytes()
+    constraints = (example_config.parent / "constraints.txt").read_bytes()
+    assert outputs["report"].metadata["suite_sha256"] == hashlib.sha256(suite).hexdigest()
+    assert outputs["report"].metadata["constraints_sha256"] == hashlib.sha256(constraints).hexdigest()
