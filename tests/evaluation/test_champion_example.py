@@ -38,7 +38,7 @@ def _evaluate(root, config, challenger, out, monkeypatch):
     monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: root / "champion")
     return run_evaluate(data_path=str(root / "data.parquet"), model_dir=str(root / challenger),
                         lf_analysis_path=str(root / "lf.md"), validation_report_path=None, config_path=str(config),
-                        registry_uri="sqlite:///unused.db", model_name="youtube-spam", min_test_accuracy=0.5,
+                        registry_uri=f"sqlite:///{root}/registry/mlflow.db", model_name="youtube-spam", min_test_accuracy=0.5,
                         min_test_f1=0.5, champion_tolerance=-0.02, seed=0, report_path=str(out / "report"),
                         blessing_path=str(out / "blessing"))
 

@@ -25,7 +25,7 @@ def reported(tmp_path_factory):
     patch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: root / "model")
     run_evaluate(data_path=paths["data"], model_dir=str(root / "model"), lf_analysis_path=str(root / "lf.md"),
                  validation_report_path=str(root / "validation.md"), config_path=paths["config"],
-                 registry_uri="sqlite:///unused.db", model_name="toy-model", min_test_accuracy=0.5,
+                 registry_uri=f"sqlite:///{root}/registry/mlflow.db", model_name="toy-model", min_test_accuracy=0.5,
                  min_test_f1=0.5, champion_tolerance=-0.02, seed=0, report_path=str(root / "out" / "report"),
                  blessing_path=str(root / "out" / "blessing"), lineage={"data": {"fingerprint": "abc123"}})
     patch.undo()
@@ -59,7 +59,8 @@ def test_text_in_inputs_is_escaped(tmp_path, monkeypatch):
               model_dir=str(tmp_path / "model"))
     monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: None)
     run_evaluate(data_path=paths["data"], model_dir=str(tmp_path / "model"), lf_analysis_path=None,
-                 validation_report_path=None, config_path=paths["config"], registry_uri="sqlite:///unused.db",
+                 validation_report_path=None, config_path=paths["config"],
+                 registry_uri=f"sqlite:///{tmp_path}/registry/mlflow.db",
                  model_name="<script>x</script>", min_test_accuracy=0.5, min_test_f1=0.5, champion_tolerance=0.0,
                  seed=0, report_path=str(tmp_path / "report"), blessing_path=str(tmp_path / "blessing"))
     html = (tmp_path / "report").read_text()

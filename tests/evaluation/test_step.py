@@ -32,7 +32,7 @@ def toy(tmp_path_factory):
 
 def _evaluate(root, paths, model, out, **overrides):
     kwargs = dict(data_path=paths["data"], model_dir=str(root / model), lf_analysis_path=None,
-                  validation_report_path=None, config_path=paths["config"], registry_uri="sqlite:///unused.db",
+                  validation_report_path=None, config_path=paths["config"], registry_uri=f"sqlite:///{root}/registry/mlflow.db",
                   model_name="toy", min_test_accuracy=0.6, min_test_f1=0.6, champion_tolerance=-0.02, seed=0,
                   report_path=str(out / "report"), blessing_path=str(out / "blessing"))
     return run_evaluate(**{**kwargs, **overrides})
