@@ -181,33 +181,28 @@ def main() -> int:
     texts = sample_texts()
     ours_port, floor_port = free_port(), free_port()
     serve = [sys.executable, "-m", "labelgate.serving", "--model-dir", str(model_dir), "--model-name", MODEL_NAME]
-    no_kernel_port = free_port()
-    ports = {"labelgate": ours_port, "no-kernel": no_kernel_port, "constant": floor_port}
+    ports = {"labelgate": ours_port, "constant": floor_port}
     servers = {
         "labelgate": start([*serve, "--port", str(ours_port)], ours_port, workdir / "ours.log"),
-        "no-kernel": start([*serve, "--port", str(no_kernel_port), "--no-fast-path"], no_kernel_port,
-                           workdir / "no-kernel.log"),
         "constant": start([sys.executable, __file__, "--constant-server", str(floor_port)], floor_port,
                           workdir / "constant.log"),
     }
     print(f"model: {where}; {len(texts)} distinct texts; per cell {args.seconds:.0f} s per server in 3 interleaved "
           f"rounds, at most {args.max_requests} requests")
-    print("labelgate = `labelgate serve`; no-kernel = the same without the small-batch kernel (--no-fast-path); "
-          "constant = a kserve.Model returning a constant (KServe's floor)")
-    print(f"{'batch':>5} {'conc':>4} | {'labelgate rps':>13} {'p50 ms':>7} {'p99 ms':>7} | {'no-kernel rps':>13} "
-          f"{'p50 ms':>7} | {'constant rps':>12} {'p50 ms':>7} {'p99 ms':>7} | {'floor/ours':>10} {'p50 ratio':>9}")
+    print("labelgate = `labelgate serve`; constant = a kserve.Model returning a constant (KServe's floor)")
+    print(f"{'batch':>5} {'conc':>4} | {'labelgate rps':>13} {'p50 ms':>7} {'p99 ms':>7} | "
+          f"{'constant rps':>12} {'p50 ms':>7} {'p99 ms':>7} | {'floor/ours':>10} {'p50 ratio':>9}")
     worst_single = 0.0
     try:
         for batch in BATCHES:
             for concurrency in CONCURRENCY:
                 cells = measure_interleaved(ports, texts, batch, concurrency, args.seconds, args.max_requests)
-                ours, plain, floor = cells["labelgate"], cells["no-kernel"], cells["constant"]
-                errors = ours["errors"] + plain["errors"] + floor["errors"]
+                ours, floor = cells["labelgate"], cells["constant"]
+                errors = ours["errors"] + floor["errors"]
                 ratio = floor["rps"] / ours["rps"]
                 if batch == 1:
                     worst_single = max(worst_single, ratio)
                 print(f"{batch:>5} {concurrency:>4} | {ours['rps']:>13.0f} {ours['p50']:>7.2f} {ours['p99']:>7.2f} | "
-                      f"{plain['rps']:>13.0f} {plain['p50']:>7.2f} | "
                       f"{floor['rps']:>12.0f} {floor['p50']:>7.2f} {floor['p99']:>7.2f} | "
                       f"{ratio:>9.2f}x {ours['p50'] / floor['p50']:>8.2f}x" + (f"  ({errors} errors)" if errors else ""),
                       flush=True)

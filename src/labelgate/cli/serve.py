@@ -39,8 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-text-chars", type=int, default=limits.max_text_chars, help="longest text accepted")
     parser.add_argument("--max-body-bytes", type=int, default=limits.max_body_bytes, help="largest request body")
     parser.add_argument("--access-log", action="store_true", help="log every request")
-    parser.add_argument("--no-fast-path", action="store_true",
-                        help="always use the predictor's own path, even for one to a few texts")
     parser.add_argument("--loader", default=DEFAULT_LOADER, help=argparse.SUPPRESS)
 
 
@@ -69,12 +67,10 @@ def handle(args: argparse.Namespace) -> int:
     limits = RequestLimits(
         max_batch=args.max_batch, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes
     )
-    model = build_model(name=args.model_name, source=source, loader=resolve_loader(args.loader), limits=limits,
-                        fast_path=not args.no_fast_path)
+    model = build_model(name=args.model_name, source=source, loader=resolve_loader(args.loader), limits=limits)
     print(
         f"labelgate serve: model {args.model_name!r} version {model.version} ({', '.join(model.classes)}) on "
-        f"http://{args.host}:{args.port}/v1/models/{args.model_name}:predict and /v2/models/{args.model_name}/infer"
-        f"; small-batch kernel {'on' if model.uses_fast_path else 'off'}",
+        f"http://{args.host}:{args.port}/v1/models/{args.model_name}:predict and /v2/models/{args.model_name}/infer",
         flush=True,
     )
     run_server(model=model, host=args.host, port=args.port, access_log=args.access_log)

@@ -24,7 +24,6 @@ import numpy as np
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 
-from labelgate.serving.fastpath import MAX_FAST_TEXTS, compile_small_batch
 from labelgate.serving.settings import RequestLimits
 
 PredictorLoader = Callable[[Path], Any]
@@ -153,15 +152,13 @@ class TextClassifierModel(kserve.Model):
     time share one predictor call (see :meth:`predict`).
     """
 
-    def __init__(self, name: str, *, source: ModelSource, loader: PredictorLoader, limits: RequestLimits,
-                 fast_path: bool = True):
+    def __init__(self, name: str, *, source: ModelSource, loader: PredictorLoader, limits: RequestLimits):
         super().__init__(name)
         self.source = source
         self.loader = loader
         self.limits = limits
-        self.fast_path = fast_path
         self._lock = threading.Lock()
-        self._state: tuple[Any, list[str], str, Callable | None] | None = None
+        self._state: tuple[Any, list[str], str] | None = None
         self._queue: collections.deque[tuple[_Batch, asyncio.Future]] = collections.deque()
         self._draining = False
         self.batch_texts = max(limits.max_batch, 64)
@@ -174,11 +171,6 @@ class TextClassifierModel(kserve.Model):
     def classes(self) -> list[str]:
         return [] if self._state is None else list(self._state[1])
 
-    @property
-    def uses_fast_path(self) -> bool:
-        """Whether one to a few texts go through the verified small-batch kernel (serving/fastpath.py)."""
-        return self._state is not None and self._state[3] is not None
-
     def load(self) -> bool:
         with self._lock:
             model_dir, version = self.source.resolve()
@@ -186,8 +178,7 @@ class TextClassifierModel(kserve.Model):
             classes = [str(c) for c in predictor.classes]
             if len(classes) < 2:
                 raise InferenceError(f"the predictor at {model_dir} has {len(classes)} classes; need at least 2")
-            kernel = compile_small_batch(predictor) if self.fast_path else None
-            self._state = (predictor, classes, version, kernel)
+            self._state = (predictor, classes, version)
             self.ready = True
         return self.ready
 
@@ -209,9 +200,8 @@ class TextClassifierModel(kserve.Model):
     def _predict_texts(self, texts: list[str]) -> tuple[np.ndarray, list[str], str]:
         if self._state is None:
             raise InferenceError("the model is not loaded")
-        predictor, classes, version, kernel = self._state
-        small = kernel is not None and len(texts) <= MAX_FAST_TEXTS
-        probs = np.asarray(kernel(texts) if small else predictor.predict_proba(texts), dtype=np.float64)
+        predictor, classes, version = self._state
+        probs = np.asarray(predictor.predict_proba(texts), dtype=np.float64)
         if probs.shape != (len(texts), len(classes)) or not np.all(np.isfinite(probs)):
             raise InferenceError(
                 f"the predictor returned probabilities of shape {probs.shape} (finite: "

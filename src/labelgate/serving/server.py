@@ -163,10 +163,10 @@ def _install_app_hooks(app: Any, limits: RequestLimits) -> None:
     app.state.labelgate_hooks = True
 
 
-def build_model(*, name: str, source: ModelSource, loader: PredictorLoader, limits: RequestLimits,
-                fast_path: bool = True) -> TextClassifierModel:
+def build_model(*, name: str, source: ModelSource, loader: PredictorLoader,
+                limits: RequestLimits) -> TextClassifierModel:
     """The served model, loaded (raises if the model directory or champion cannot be loaded)."""
-    model = MeteredModel(name, source=source, loader=loader, limits=limits, fast_path=fast_path)
+    model = MeteredModel(name, source=source, loader=loader, limits=limits)
     model.load()
     return model
 

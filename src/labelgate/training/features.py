@@ -14,8 +14,19 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"
+INT32_MIN = -(2**31)
+
+
+def bucket(token: str, n_buckets: int) -> int:
+    """The column ``FeatureHasher`` gives ``token`` (signed MurmurHash3, seed 0, |h| mod n; sklearn maps
+    INT32_MIN by its own rule), computed for one token without building a sparse matrix."""
+    h = murmurhash3_32(token, seed=0)
+    if h == INT32_MIN:
+        return (2**31 - 1 - (n_buckets - 1)) % n_buckets
+    return abs(h) % n_buckets
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,25 @@ class HashedNgrams:
         df = np.bincount(counts.indices, minlength=self.n_features).astype(np.float64)
         self.idf = (np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
         return self
+
+    def row(self, text: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """One text's features as (columns, weights): the same values as its ``transform`` row, without
+        sparse-matrix overhead (for one text that overhead is most of the cost)."""
+        if self.idf is None:
+            raise RuntimeError("HashedNgrams.row called before fit")
+        text = "" if text is None else str(text)
+        n = self.spec.n_buckets
+        index = [block * n + bucket(token, n) for block, (analyze, _) in enumerate(self._parts)
+                 for token in analyze(text)]
+        if not index:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        columns, counts = np.unique(np.asarray(index, dtype=np.int64), return_counts=True)
+        weights = counts.astype(np.float64)
+        if self.spec.sublinear_tf:
+            np.log1p(weights, out=weights)
+        weights *= self.idf[columns]
+        norm = np.sqrt(weights @ weights)
+        return columns, (weights / norm if norm > 0 else weights)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Features for ``texts``: tf-idf rows of unit length (CSR, float32)."""
