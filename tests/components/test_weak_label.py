@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import numpy as np
@@ -41,6 +42,8 @@ def test_weak_label_component_writes_the_contract_artifacts(tmp_path, ingested, 
     assert probs["row"].tolist() == list(range(len(frame)))
     np.testing.assert_allclose(probs[["prob_0", "prob_1"]].sum(axis=1), 1.0, atol=1e-9)
     assert probs["covered"].tolist() == (L != -1).any(axis=1).tolist()
+    # The LF code's hash travels with the probabilistic labels into the model's lineage.
+    assert out["probs"].metadata["lf_code_sha256"] == hashlib.sha256(open(LFS, "rb").read()).hexdigest()
     assert json.loads(open(out["label_model"].path).read())["selected"] == out["label_model"].metadata["method"]
     markdown = open(out["lf_analysis"].path).read()
     assert "| lf | polarity | coverage" in markdown and "keyword_subscribe" in markdown

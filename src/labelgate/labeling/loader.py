@@ -29,6 +29,12 @@ def load_lfs(lf_module: str) -> list[LabelingFunction]:
     return lfs
 
 
+def lf_source_sha256(lf_module: str) -> str | None:
+    """The SHA-256 of the file that defines ``lf_module`` (run lineage); None when it has no source file."""
+    source = getattr(_import(lf_module), "__file__", None)
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest() if source and Path(source).is_file() else None
+
+
 def _import(lf_module: str) -> ModuleType:
     if lf_module.endswith(".py") or "/" in lf_module:
         path = Path(lf_module)

@@ -15,7 +15,7 @@ from labelgate.ingest.dataset import DEV, SPLIT
 from labelgate.ingest.settings import DataSettings
 from labelgate.labeling.analysis import lf_summary, plot_coverage_accuracy, to_html, to_markdown, totals
 from labelgate.labeling.applier import LFApplier
-from labelgate.labeling.loader import load_lfs
+from labelgate.labeling.loader import lf_source_sha256, load_lfs
 from labelgate.labeling.matrix import check_label_matrix, save_label_matrix
 from labelgate.labeling.settings import LabelingSettings
 from labelgate.steps import progress
@@ -112,7 +112,8 @@ def run_weak_label(
     progress("weak_label", f"coverage {overall['coverage']:.3f} on train; dev accuracy {dev_acc:.3f}")
     return {
         "label_matrix": {"lf_names": applied.lf_names, "shape": list(L.shape), "dtype": "int8"},
-        "probs": {"classes": list(data.classes), "covered": int(covered.sum()), "rows": len(L)},
+        "probs": {"classes": list(data.classes), "covered": int(covered.sum()), "rows": len(L),
+                  "lf_code_sha256": lf_source_sha256(lf_module)},
         "label_model": {"method": model.selected_method, "dev_scores": model.dev_scores,
                         "class_balance": model.get_class_balance().tolist()},
         "lf_analysis": {"plot": PLOT_NAME},
