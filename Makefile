@@ -43,7 +43,7 @@ test: install ## run the test suite, the end-to-end pipeline run included
 lint: install ## ruff over the code
 	$(BIN)/ruff check src components pipelines tests bench
 
-compile: install ## write the KFP IR YAML of the pipeline to $(PIPELINE_YAML)
+compile: install ## write the KFP IR YAML of the pipeline (pipeline.yaml; PIPELINE_YAML= to change)
 	$(BIN)/labelgate compile --output $(PIPELINE_YAML)
 
 data: ## download the YouTube Spam Collection from UCI and verify its SHA-256 hashes
