@@ -103,6 +103,9 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
                       f"{settings.min_confidence}, dev weight {settings.dev_weight}); {settings.family}, seed {seed}")
 
     def report(epoch: dict[str, float]) -> None:
+        # Every 10th epoch on the terminal; each one is in history.json and the report's training curves.
+        if epoch["epoch"] != 1 and epoch["epoch"] % 10:
+            return
         progress("train", f"epoch {epoch['epoch']}: train loss {epoch['train_loss']:.4f}, valid log loss "
                           f"{epoch['valid_log_loss']:.4f}, valid accuracy {epoch['valid_accuracy']:.3f}")
 
