@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import re
 import secrets
 import sys
@@ -137,7 +138,7 @@ def run_local(
     run_id = run_id or new_run_id()
     run_dir = Path(runs_dir).resolve() / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    echo(f"labelgate run {run_id}: outputs in {run_dir}")
+    echo(f"labelgate run {run_id}: outputs in {_display(run_dir)}")
 
     watcher = _StepWatcher(echo)
     started = time.monotonic()
@@ -265,6 +266,15 @@ def _pushed(task_root: Path | None) -> dict[str, Any] | None:
     return {**details, **({"version": version} if version is not None else {})}
 
 
+def _display(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies below it (shorter to read), else absolute."""
+    path = Path(os.path.abspath(path))  # abspath, not resolve: the shortcuts are symlinks to keep as named
+    try:
+        return str(path.relative_to(Path(os.path.abspath(Path.cwd()))))
+    except ValueError:
+        return str(path)
+
+
 def format_summary(summary: RunSummary) -> str:
     """The end-of-run report: steps, gates, key metrics, where the model went, and the outcome."""
     lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}", "", "Steps:"]
@@ -282,8 +292,8 @@ def format_summary(summary: RunSummary) -> str:
         lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
         lines.append("  serve it with: make serve    (models: labelgate models list)")
     if summary.outputs:
-        lines += ["", "Open:"] + [f"  {path}" for path in summary.outputs.values()]
-    lines += ["", f"Outputs: {summary.run_dir}  (log: pipeline.log, summary: summary.json)",
+        lines += ["", "Open:"] + [f"  {_display(path)}" for path in summary.outputs.values()]
+    lines += ["", f"Outputs: {_display(summary.run_dir)}  (log: pipeline.log, summary: summary.json)",
               f"Exit code: {summary.exit_code}"]
     return "\n".join(lines)
 
