@@ -31,6 +31,7 @@ def evaluate(
     from collections import namedtuple
 
     from labelgate.evaluation.step import run_evaluate
+    from labelgate.registry.tracking import track_step
     from labelgate.steps import step_failures
 
     with step_failures("evaluate", blessing.path):
@@ -50,6 +51,11 @@ def evaluate(
             roc = outcome.challenger.roc
             classification_metrics.log_roc_curve(roc["fpr"], roc["tpr"], roc["thresholds"])
         blessing.metadata.update({"blessed": outcome.blessed, "reason": outcome.reason})
-    from labelgate.registry.tracking import track_step  # this run's metrics, reports and plots in MLflow
-    track_step(registry_uri=registry_uri, model_name=model_name, step="evaluate", artifacts=[metrics, blessing, report, model, lf_analysis, validation_report, data], params={"min_test_accuracy": min_test_accuracy, "min_test_f1": min_test_f1, "champion_tolerance": champion_tolerance, "seed": seed})
+    # This run's metrics, reports and plots in MLflow (a tracking failure warns, never fails the step).
+    track_step(
+        registry_uri=registry_uri, model_name=model_name, step="evaluate",
+        artifacts=[metrics, blessing, report, model, lf_analysis, validation_report, data],
+        params={"min_test_accuracy": min_test_accuracy, "min_test_f1": min_test_f1,
+                "champion_tolerance": champion_tolerance, "seed": seed},
+    )
     return namedtuple("Outputs", ["blessed", "reason"])(outcome.blessed, outcome.reason)

@@ -26,6 +26,7 @@ def validate(
     """Check the ingested data; fail closed: a crash inside validation blocks the run with its reason."""
     from collections import namedtuple
 
+    from labelgate.registry.tracking import track_step
     from labelgate.steps import file_sha256, step_failures
     from labelgate.validation.step import run_validate
 
@@ -41,6 +42,7 @@ def validate(
         metrics.log_metric(name, value)
     profile.metadata["format"] = "labelgate validation profile (JSON)"
     report.metadata.update(suite_sha256=file_sha256(suite_path), constraints_sha256=file_sha256(constraints_path))
-    from labelgate.registry.tracking import track_step  # this run's data checks in MLflow
-    track_step(registry_uri=registry_uri, model_name=model_name, step="validate", artifacts=[metrics, report, data], params={"passed": passed, "reason": reason})
+    # This run's data checks in MLflow (a tracking failure warns, never fails the step).
+    track_step(registry_uri=registry_uri, model_name=model_name, step="validate",
+               artifacts=[metrics, report, data], params={"passed": passed, "reason": reason})
     return namedtuple("Outputs", ["passed", "reason"])(passed, reason)
