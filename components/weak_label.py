@@ -1,5 +1,7 @@
 """Weak-label step: LFs over the ingested rows -> label matrix, probabilistic labels, label model, LF analysis."""
 
+from typing import List  # noqa: UP035 (KFP reads the typing annotation)
+
 from kfp import dsl
 from kfp.dsl import HTML, Dataset, Input, Markdown, Metrics, Model, Output
 
@@ -9,6 +11,7 @@ from labelgate.components.image import BASE_IMAGE
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def weak_label(
     data: Input[Dataset],
+    label_matrix_shards: Input[List[Dataset]],  # noqa: UP006
     lf_module: str,
     config_path: str,
     seed: int,
@@ -19,7 +22,8 @@ def weak_label(
     lf_analysis_html: Output[HTML],
     metrics: Output[Metrics],
 ):
-    """Apply the LFs of ``lf_module`` to every row, fit the label model, and report on every LF."""
+    """Merge the label-matrix shards of the ``apply_lfs`` fan-out, fit the label model, and report on
+    every LF of ``lf_module``."""
     from labelgate.labeling.step import run_weak_label
     from labelgate.steps import step_failures
 
@@ -28,6 +32,8 @@ def weak_label(
             data_path=data.path, lf_module=lf_module, config_path=config_path, seed=seed,
             label_matrix_path=label_matrix.path, probs_path=probs.path, label_model_path=label_model.path,
             analysis_md_path=lf_analysis.path, analysis_html_path=lf_analysis_html.path,
+            shard_paths=[shard.path for shard in label_matrix_shards],
+            shard_metadata=[dict(shard.metadata) for shard in label_matrix_shards],
         )
         label_matrix.metadata.update(result["label_matrix"])
         probs.metadata.update(result["probs"])

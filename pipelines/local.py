@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -27,7 +28,8 @@ from typing import Any, TextIO
 from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 from labelgate.steps import FAILURE_FILE
 
-STEPS = ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
+STEPS = ("ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
+         "model-gate", "push")
 GATES = ("data-gate", "model-gate")
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
 BLOCKING_ERRORS = {"DataError", "ModelError"}
@@ -49,10 +51,15 @@ _STEP_LINE = re.compile(r"^\s*(labelgate(\[[\w-]+\])?:.*)$")
 
 @dataclass
 class StepRecord:
+    """One step; a step inside a ``ParallelFor`` runs several times: its seconds span first start to last
+    end, ``runs`` counts them, and one failed run fails the step."""
+
     name: str
     status: str = "not run"
     seconds: float | None = None
-    started: float | None = field(default=None, repr=False)
+    runs: int = 0
+    first_start: float | None = field(default=None, repr=False)
+    running: list[float] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -85,14 +92,21 @@ class _StepWatcher(logging.Filter):
         message = _ANSI.sub("", record.getMessage())
         if match := _START.match(message):
             step = self.steps.setdefault(match[1], StepRecord(match[1]))
-            step.started, step.status = record.created, "running"
-            self.echo(f"  > {match[1]} ...")
+            step.running.append(record.created)
+            step.first_start = step.first_start or record.created
+            step.runs += 1
+            if step.status != "FAILED":
+                step.status = "running"
+            self.echo(f"  > {match[1]} ..." + (f" (#{step.runs})" if step.runs > 1 else ""))
         elif match := _END.match(message):
             step = self.steps.setdefault(match[1], StepRecord(match[1]))
-            step.status = "ok" if match[2] == "SUCCESS" else "FAILED"
-            if step.started is not None:
-                step.seconds = round(record.created - step.started, 2)
-            self.echo(f"  {'ok' if step.status == 'ok' else 'FAILED':>6} {match[1]:<11} {step.seconds or 0:6.1f}s")
+            started = step.running.pop(0) if step.running else record.created
+            ok = match[2] == "SUCCESS"
+            if step.status != "FAILED":
+                step.status = "ok" if ok else "FAILED"
+            if step.first_start is not None:
+                step.seconds = round(record.created - step.first_start, 2)
+            self.echo(f"  {'ok' if ok else 'FAILED':>6} {match[1]:<11} {record.created - started:6.1f}s")
         return True
 
 
@@ -173,8 +187,13 @@ def link_outputs(run_dir: Path, task_root: Path | None) -> dict[str, str]:
 
 
 def _printer(stream: TextIO) -> Callable[[str], None]:
+    """Whole lines, one writer at a time: parallel tasks (ParallelFor) report from several threads."""
+    lock = threading.Lock()
+
     def echo(line: str) -> None:
-        print(line, file=stream, flush=True)
+        with lock:
+            stream.write(line + "\n")
+            stream.flush()
 
     return echo
 
@@ -223,7 +242,7 @@ def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: d
             step.status = "skipped" if blocked else "not run"
     return RunSummary(
         run_id=run_id, run_dir=str(run_dir), exit_code=exit_code, outcome=outcome,
-        steps=[{"name": s.name, "status": s.status, "seconds": s.seconds} for s in steps],
+        steps=[{"name": s.name, "status": s.status, "seconds": s.seconds, "runs": s.runs} for s in steps],
         gates=gates, failure=failure, metrics=metrics, pushed=pushed, outputs=outputs, arguments=arguments,
         seconds=round(seconds, 1),
     )
@@ -236,12 +255,14 @@ def _task_root(run_dir: Path) -> Path | None:
 
 
 def _first_failure(task_root: Path | None, order: list[str]) -> dict[str, Any] | None:
+    """The failure record of the earliest step (in pipeline order) that wrote one; a step inside a
+    ``ParallelFor`` writes it under ``for-loop-*-iteration-*/<step>/``."""
     if task_root is None:
         return None
-    for name in order:
-        path = task_root / name / FAILURE_FILE
-        if path.exists():
-            return json.loads(path.read_text())
+    found = {path.parent.name: path for path in sorted(task_root.rglob(FAILURE_FILE))}
+    for name in [*order, *sorted(found)]:
+        if name in found:
+            return json.loads(found[name].read_text())
     return None
 
 
@@ -280,7 +301,8 @@ def format_summary(summary: RunSummary) -> str:
     lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}", "", "Steps:"]
     for step in summary.steps:
         took = f"{step['seconds']:.1f}s" if step["seconds"] is not None else ""
-        lines.append(f"  {step['name']:<11} {step['status']:<8} {took:>7}")
+        parallel = f"  ({step['runs']} parallel tasks)" if step.get("runs", 0) > 1 else ""
+        lines.append(f"  {step['name']:<11} {step['status']:<8} {took:>7}{parallel}")
     if summary.gates:
         lines += ["", "Gates:"]
         for name, gate in summary.gates.items():

@@ -7,10 +7,12 @@ ingest -> weak_label -> validate -> data_gate -> If(passed): train -> evaluate -
 
 from kfp import dsl
 
+from labelgate.components.apply_lfs import apply_lfs
 from labelgate.components.data_gate import data_gate
 from labelgate.components.evaluate import evaluate
 from labelgate.components.ingest import ingest
 from labelgate.components.model_gate import model_gate
+from labelgate.components.plan_shards import plan_shards
 from labelgate.components.push import push
 from labelgate.components.train import train
 from labelgate.components.validate import validate
@@ -36,18 +38,25 @@ def pipeline(
     min_test_accuracy: float = 0.85,
     min_test_f1: float = 0.85,
     champion_tolerance: float = -0.02,
+    lf_shards: int = 1,
     inference_service: str = "",
     namespace: str = "",
     canary_traffic_percent: int = 0,
     serving_image: str = "",
 ):
-    """Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
+    """``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
+    data; 1 on one machine, where the applier already streams in chunks). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
     patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
     version gets first, and the predictor's ``serving_image``."""
     ingested = ingest(data_uri=data_uri, config_path=config_path)
     data = ingested.outputs["data"]
 
-    labeled = weak_label(data=data, lf_module=lf_module, config_path=config_path, seed=seed)
+    shards = plan_shards(n_shards=lf_shards)
+    with dsl.ParallelFor(shards.output, name="lf-shards") as shard:
+        applied = apply_lfs(data=data, lf_module=lf_module, config_path=config_path, shard=shard,
+                            n_shards=lf_shards)
+    labeled = weak_label(data=data, label_matrix_shards=dsl.Collected(applied.outputs["label_matrix"]),
+                         lf_module=lf_module, config_path=config_path, seed=seed)
 
     validated = validate(
         data=data,

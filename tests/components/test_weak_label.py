@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 from kfp import dsl
 
+from labelgate.components.apply_lfs import apply_lfs
 from labelgate.components.ingest import ingest
+from labelgate.components.plan_shards import plan_shards
 from labelgate.components.weak_label import weak_label
 
 LFS = "examples/youtube_spam/lfs.py"
@@ -23,6 +25,23 @@ def _outputs(tmp_path):
     }
 
 
+def _shards(tmp_path, data, lf_module, config, n_shards=1):
+    """The apply_lfs fan-out as the pipeline runs it: one label-matrix shard per index of plan_shards."""
+    shards = []
+    for shard in plan_shards.python_func(n_shards=n_shards):
+        out = dsl.Dataset(uri=str(tmp_path / "apply" / str(shard) / "label_matrix"))
+        apply_lfs.python_func(data=data, lf_module=lf_module, config_path=config, shard=shard, n_shards=n_shards,
+                              label_matrix=out)
+        shards.append(out)
+    return shards
+
+
+def _weak_label(tmp_path, data, lf_module, config, out, n_shards=1, seed=0):
+    shards = _shards(tmp_path, data, lf_module, config, n_shards)
+    weak_label.python_func(data=data, label_matrix_shards=shards, lf_module=lf_module, config_path=config,
+                           seed=seed, **out)
+
+
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory, example_data, example_config):
     data = dsl.Dataset(uri=str(tmp_path_factory.mktemp("ingest") / "data"))
@@ -32,7 +51,7 @@ def ingested(tmp_path_factory, example_data, example_config):
 
 def test_weak_label_component_writes_the_contract_artifacts(tmp_path, ingested, example_config):
     out = _outputs(tmp_path)
-    weak_label.python_func(data=ingested, lf_module=LFS, config_path=str(example_config), seed=0, **out)
+    _weak_label(tmp_path, ingested, LFS, str(example_config), out)
     frame = pd.read_parquet(ingested.path)
     L = np.load(out["label_matrix"].path)
     assert L.dtype == np.int8 and L.shape == (len(frame), len(out["label_matrix"].metadata["lf_names"]))
@@ -67,14 +86,13 @@ def test_weak_label_component_names_the_broken_lf(tmp_path, ingested, example_co
         "@labeling_function()\n"
         "def crashes(x):\n    return {}['nope'] if len(x.CONTENT) > 0 else -1\n"
     )
-    out = _outputs(tmp_path)
     with pytest.raises(SystemExit) as exit_info:
-        weak_label.python_func(data=ingested, lf_module=str(module), config_path=str(example_config), seed=0, **out)
+        _shards(tmp_path, ingested, str(module), str(example_config))
     assert exit_info.value.code == 1
-    failure = json.loads((tmp_path / "wl" / "failure.json").read_text())
-    assert failure["step"] == "weak_label" and failure["error"] == "LabelingError"
+    failure = json.loads((tmp_path / "apply" / "0" / "failure.json").read_text())
+    assert failure["step"] == "apply_lfs" and failure["error"] == "LabelingError"
     assert "'crashes'" in failure["message"] and "row 0" in failure["message"]
-    assert "weak_label failed" in capsys.readouterr().err
+    assert "apply_lfs failed" in capsys.readouterr().err
 
 
 def test_weak_label_component_rejects_lfs_that_never_vote(tmp_path, ingested, example_config):
@@ -85,7 +103,7 @@ def test_weak_label_component_rejects_lfs_that_never_vote(tmp_path, ingested, ex
     )
     out = _outputs(tmp_path)
     with pytest.raises(SystemExit):
-        weak_label.python_func(data=ingested, lf_module=str(module), config_path=str(example_config), seed=0, **out)
+        _weak_label(tmp_path, ingested, str(module), str(example_config), out)
     failure = json.loads((tmp_path / "wl" / "failure.json").read_text())
     assert failure["error"] == "LabelingError" and "abstains on every row" in failure["message"]
 
@@ -98,7 +116,22 @@ def test_dev_labels_can_be_kept_to_the_class_balance(tmp_path, ingested, example
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     out = _outputs(tmp_path)
-    weak_label.python_func(data=ingested, lf_module=LFS, config_path=str(path), seed=0, **out)
+    _weak_label(tmp_path, ingested, LFS, str(path), out)
     assert out["label_model"].metadata["dev_scores"] == {}
     assert "dev_accuracy_majority_vote" not in out["metrics"].metadata
     assert 0.5 < out["metrics"].metadata["label_model_dev_accuracy"] <= 1.0
+
+
+def test_sharded_labels_equal_unsharded(tmp_path, ingested, example_config):
+    one, three = _outputs(tmp_path / "one"), _outputs(tmp_path / "three")
+    _weak_label(tmp_path / "one", ingested, LFS, str(example_config), one, n_shards=1)
+    _weak_label(tmp_path / "three", ingested, LFS, str(example_config), three, n_shards=3)
+    np.testing.assert_array_equal(np.load(one["label_matrix"].path), np.load(three["label_matrix"].path))
+    pd.testing.assert_frame_equal(pd.read_parquet(one["probs"].path), pd.read_parquet(three["probs"].path))
+
+
+def test_plan_shards_rejects_zero():
+    from labelgate.errors import LabelingError
+
+    with pytest.raises(LabelingError, match="lf_shards must be at least 1"):
+        plan_shards.python_func(n_shards=0)

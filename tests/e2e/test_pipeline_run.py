@@ -24,7 +24,8 @@ def test_example_run_pushes_a_champion(labelgate_run, example_data, tmp_path):
     assert summary["gates"]["model-gate"]["passed"] is True
     assert {s["name"]: s["status"] for s in summary["steps"]} == {
         name: "ok" for name in
-        ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
+        ("ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
+         "model-gate", "push")
     }
     assert summary["metrics"]["test_accuracy"] >= 0.85
     assert str(_champion_version(registry)) == str(summary["pushed"]["version"])

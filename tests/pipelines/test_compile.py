@@ -7,7 +7,8 @@ from kfp.components import load_component_from_file
 from labelgate.cli import main
 from labelgate.pipelines.training import PIPELINE_NAME, pipeline
 
-STEPS = {"ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push"}
+STEPS = {"ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
+         "model-gate", "push"}
 
 
 def _pipeline_spec(path) -> dict:
@@ -38,9 +39,13 @@ def test_compiled_yaml_round_trips_with_all_steps_and_both_conditions(tmp_path):
     data_branch = next(n for n, c in conditions.items() if "data-gate" in c)
     data_dag = spec["components"][tasks[data_branch]["componentRef"]["name"]]["dag"]["tasks"]
     assert {"train", "evaluate", "model-gate"} <= set(data_dag)
+    # LF application fans out: apply-lfs runs inside a ParallelFor over plan-shards' output.
+    loops = [t for t in tasks.values() if "parameterIterator" in t]
+    assert len(loops) == 1
+    assert "apply-lfs" in spec["components"][loops[0]["componentRef"]["name"]]["dag"]["tasks"]
     # Loading it back gives a component with the pipeline's parameters.
     loaded = load_component_from_file(str(path))
-    assert {"data_uri", "lf_module", "registry_uri", "seed", "min_test_accuracy"} <= set(loaded.component_spec.inputs)
+    assert {"data_uri", "lf_module", "registry_uri", "seed", "min_test_accuracy", "lf_shards"} <= set(loaded.component_spec.inputs)
 
 
 def test_components_use_the_project_image_and_install_nothing(tmp_path, monkeypatch):

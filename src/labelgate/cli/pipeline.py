@@ -17,6 +17,7 @@ DEFAULTS = {
     "min_test_accuracy": 0.85,
     "min_test_f1": 0.85,
     "champion_tolerance": -0.02,
+    "lf_shards": 1,
 }
 # flag -> (pipeline parameter, type, help)
 RUN_FLAGS = {
@@ -32,6 +33,7 @@ RUN_FLAGS = {
     "--min-test-f1": ("min_test_f1", float, "model gate: minimum F1 on the gold test split"),
     "--champion-tolerance": ("champion_tolerance", float,
                              "model gate: the lower bound of (challenger - champion) must exceed this"),
+    "--lf-shards": ("lf_shards", int, "parallel LF-application tasks (dsl.ParallelFor); more help on a cluster"),
 }
 
 

@@ -14,13 +14,67 @@ from labelgate.errors import LabelingError
 from labelgate.ingest.dataset import DEV, SPLIT
 from labelgate.ingest.settings import DataSettings
 from labelgate.labeling.analysis import lf_summary, plot_coverage_accuracy, to_html, to_markdown, totals
-from labelgate.labeling.applier import LFApplier
+from labelgate.labeling.applier import AppliedLabels, LFApplier, merge_label_matrices, shard_bounds
 from labelgate.labeling.loader import lf_source_sha256, load_lfs
 from labelgate.labeling.matrix import check_label_matrix, save_label_matrix
 from labelgate.labeling.settings import LabelingSettings
 from labelgate.steps import progress
 
 PLOT_NAME = "lf_coverage_accuracy.png"
+
+
+def shard_indices(n_shards: int) -> list[int]:
+    """The shard indices the pipeline fans out over (one LF-application task each)."""
+    if n_shards < 1:
+        raise LabelingError(f"lf_shards must be at least 1, got {n_shards}")
+    return list(range(n_shards))
+
+
+def _applier(lf_module: str, config_path: str) -> tuple[LFApplier, int]:
+    config = load_config(config_path)
+    settings = LabelingSettings.from_section(config["labeling"])
+    k = DataSettings.from_section(config["data"]).cardinality
+    applier = LFApplier(load_lfs(lf_module), cardinality=k, chunk_size=settings.chunk_size,
+                        n_jobs=settings.n_jobs, fault_tolerant=settings.fault_tolerant)
+    return applier, k
+
+
+def run_apply_shard(*, data_path: str, lf_module: str, config_path: str, shard: int, n_shards: int,
+                    out_path: str) -> dict[str, Any]:
+    """Apply the LFs to shard ``shard`` of ``n_shards`` contiguous row ranges of the ingested table and
+    save its label matrix (``.npy``); returns the metadata ``run_weak_label`` needs to merge shards."""
+    import pyarrow.parquet as pq
+
+    applier, _ = _applier(lf_module, config_path)
+    start, stop = shard_bounds(pq.ParquetFile(data_path).metadata.num_rows, n_shards, shard)
+    progress("apply_lfs", f"shard {shard + 1}/{n_shards}: {len(applier.lfs)} LFs on rows {start}:{stop}")
+    # Votes are range-checked as they are applied; coverage is judged on the merged matrix.
+    applied = applier.apply_parquet(data_path, start=start, stop=stop)
+    save_label_matrix(out_path, applied.matrix)
+    return {"shard": shard, "n_shards": n_shards, "start": start, "stop": stop,
+            "lf_names": applied.lf_names, "failures": applied.failures}
+
+
+def merge_shards(paths: list[str], metadata: list[dict[str, Any]]) -> AppliedLabels:
+    """The shards of :func:`run_apply_shard`, checked (same LFs, every row exactly once) and stacked."""
+    if not paths:
+        raise LabelingError("no label-matrix shards to merge")
+    order = sorted(range(len(paths)), key=lambda i: int(metadata[i].get("shard", i)))
+    names = [metadata[i].get("lf_names") for i in order]
+    if any(n != names[0] for n in names):
+        raise LabelingError(f"label-matrix shards were made by different LFs: {names}")
+    expected = 0
+    for i in order:
+        if int(metadata[i].get("start", expected)) != expected:
+            raise LabelingError(f"label-matrix shards do not tile the rows: shard {metadata[i].get('shard')} starts at "
+                                f"{metadata[i].get('start')}, expected {expected}")
+        expected = int(metadata[i].get("stop", expected))
+    failures: dict[str, int] = {}
+    for i in order:
+        for name, count in (metadata[i].get("failures") or {}).items():
+            failures[name] = failures.get(name, 0) + int(count)
+    return AppliedLabels(matrix=merge_label_matrices([paths[i] for i in order]), lf_names=list(names[0]),
+                         failures=failures)
 
 
 def run_weak_label(
@@ -34,19 +88,24 @@ def run_weak_label(
     label_model_path: str,
     analysis_md_path: str,
     analysis_html_path: str,
+    shard_paths: list[str] | None = None,
+    shard_metadata: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Apply the LFs to every row, fit the label model on the train rows (selecting on dev labels),
-    and write every artifact. Returns ``{"label_matrix": meta, "probs": meta, "label_model": meta,
-    "metrics": {name: number}}`` for the component to attach."""
+    """Apply the LFs to every row (or merge the label-matrix shards the pipeline's fan-out made), fit
+    the label model on the train rows (selecting on dev labels), and write every artifact. Returns
+    ``{"label_matrix": meta, "probs": meta, "label_model": meta, "metrics": {name: number}}``."""
     config = load_config(config_path)
     data = DataSettings.from_section(config["data"])
     settings = LabelingSettings.from_section(config["labeling"])
     k = data.cardinality
-    lfs = load_lfs(lf_module)
-    progress("weak_label", f"applying {len(lfs)} LFs from {lf_module}")
-    applier = LFApplier(lfs, cardinality=k, chunk_size=settings.chunk_size, n_jobs=settings.n_jobs,
-                        fault_tolerant=settings.fault_tolerant)
-    applied = applier.apply_parquet(data_path)
+    if shard_paths is not None:
+        applied = merge_shards(shard_paths, shard_metadata or [{} for _ in shard_paths])
+        progress("weak_label", f"merged {len(shard_paths)} label-matrix shard(s) of {len(applied.lf_names)} LFs")
+    else:
+        applier, _ = _applier(lf_module, config_path)
+        progress("weak_label", f"applying {len(applier.lfs)} LFs from {lf_module}")
+        applied = applier.apply_parquet(data_path)
+    lfs = applied.lf_names
     L = check_label_matrix(applied.matrix, cardinality=k)
     frame = pd.read_parquet(data_path, columns=[SPLIT, DEV, data.label_column])
     if len(frame) != len(L):
