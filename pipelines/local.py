@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
+from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, read_decision
 from labelgate.steps import FAILURE_FILE
 
 STEPS = ("ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
@@ -218,7 +218,7 @@ def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: d
     for gate in GATES:
         decision = task_root / gate / "decision" if task_root else None
         if decision and decision.exists():
-            gates[gate] = json.loads(decision.read_text())
+            gates[gate] = read_decision(decision)
     failure = _first_failure(task_root, [s.name for s in steps])
     metrics = _artifact_metadata(task_root, "evaluate", "metrics")
     pushed = _pushed(task_root)
