@@ -78,9 +78,10 @@ def main() -> None:
     import torch
 
     from labelgate.config import load_config
+    from labelgate.contract import gold_rows
     from labelgate.ingest.settings import DataSettings
     from labelgate.training.settings import TrainingSettings
-    from labelgate.training.step import gold_rows, training_rows
+    from labelgate.training.step import training_rows
     from labelgate.training.trainer import train_classifier
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -96,8 +97,10 @@ def main() -> None:
         frame, probs = pd.read_parquet(data_path), pd.read_parquet(probs_path)
     texts, targets, weights = training_rows(frame, probs, data, min_confidence=settings.min_confidence,
                                             dev_weight=settings.dev_weight)
-    valid_texts, valid_labels = gold_rows(frame, data, "valid")
-    test_texts, test_labels = gold_rows(frame, data, "test")
+    valid_texts, valid_labels = gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
+                                         n_classes=data.cardinality, split="valid")
+    test_texts, test_labels = gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
+                                       n_classes=data.cardinality, split="test")
     print(f"example: {len(texts)} training rows, {len(valid_texts)} valid, {len(test_texts)} test; "
           f"model {settings.family}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
 

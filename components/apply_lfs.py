@@ -11,9 +11,9 @@ def apply_lfs(data: Input[Dataset], lf_module: str, config_path: str, shard: int
               label_matrix: Output[Dataset]):
     """Label rows of shard ``shard`` of ``n_shards`` (contiguous ranges) with the LFs of ``lf_module``."""
     from labelgate.labeling.step import run_apply_shard
-    from labelgate.steps import step_failures
+    from labelgate.run import Step, step_failures
 
-    with step_failures("apply_lfs", label_matrix.path):
+    with step_failures(Step.APPLY_LFS, label_matrix.path):
         label_matrix.metadata.update(run_apply_shard(
             data_path=data.path, lf_module=lf_module, config_path=config_path, shard=shard, n_shards=n_shards,
             out_path=label_matrix.path,

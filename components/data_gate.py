@@ -9,6 +9,6 @@ from labelgate.components.image import BASE_IMAGE
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def data_gate(passed: bool, reason: str, decision: Output[Artifact]) -> bool:
     """Record whether the data may be trained on, and why; its output feeds ``dsl.If``."""
-    from labelgate.gates import decide
+    from labelgate.run import Step, decide
 
-    return decide(gate="data-gate", passed=passed, reason=reason, out_path=decision.path)
+    return decide(gate=Step.DATA_GATE, passed=passed, reason=reason, out_path=decision.path)

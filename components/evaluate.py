@@ -21,20 +21,22 @@ def evaluate(
     min_test_f1: float,
     champion_tolerance: float,
     seed: int,
+    pipeline_run: str,
     metrics: Output[Metrics],
     classification_metrics: Output[ClassificationMetrics],
     report: Output[HTML],
     blessing: Output[Artifact],
 ) -> NamedTuple("Outputs", [("blessed", bool), ("reason", str)]):
     """Score the model on the gold test split; bless it only if the thresholds hold and it is not
-    worse than the champion beyond the tolerance (paired bootstrap)."""
+    worse than the champion beyond the tolerance (paired bootstrap). ``pipeline_run`` (KFP's job id)
+    names the MLflow run this step logs into."""
     from collections import namedtuple
 
     from labelgate.evaluation.step import run_evaluate
     from labelgate.registry.tracking import track_step
-    from labelgate.steps import step_failures
+    from labelgate.run import Step, step_failures
 
-    with step_failures("evaluate", blessing.path):
+    with step_failures(Step.EVALUATE, blessing.path):
         lineage = {"data": dict(data.metadata), "lf_analysis": dict(lf_analysis.metadata),
                    "validation": dict(validation_report.metadata)}
         outcome = run_evaluate(
@@ -53,9 +55,13 @@ def evaluate(
         blessing.metadata.update({"blessed": outcome.blessed, "reason": outcome.reason})
     # This run's metrics, reports and plots in MLflow (a tracking failure warns, never fails the step).
     track_step(
-        registry_uri=registry_uri, model_name=model_name, step="evaluate",
-        artifacts=[metrics, blessing, report, model, lf_analysis, validation_report, data],
+        registry_uri=registry_uri, model_name=model_name, run_key=pipeline_run, step=Step.EVALUATE,
         params={"min_test_accuracy": min_test_accuracy, "min_test_f1": min_test_f1,
                 "champion_tolerance": champion_tolerance, "seed": seed},
+        metrics=dict(metrics.metadata),
+        metadata={"blessing": blessing.metadata, "model": model.metadata, "lf_analysis": lf_analysis.metadata,
+                  "validation_report": validation_report.metadata, "data": data.metadata},
+        reports={"blessing.json": blessing.path, "report.html": report.path, "lf_analysis.md": lf_analysis.path,
+                 "validation_report.md": validation_report.path},
     )
     return namedtuple("Outputs", ["blessed", "reason"])(outcome.blessed, outcome.reason)

@@ -10,7 +10,7 @@ from labelgate.components.image import BASE_IMAGE
 def ingest(data_uri: str, config_path: str, data: Output[Dataset]):
     """Read CSV/Parquet/JSONL files under ``data_uri``, check them, and split them as the config says."""
     from labelgate.ingest.step import run_ingest
-    from labelgate.steps import step_failures
+    from labelgate.run import Step, step_failures
 
-    with step_failures("ingest", data.path):
+    with step_failures(Step.INGEST, data.path):
         data.metadata.update(run_ingest(data_uri=data_uri, config_path=config_path, out_path=data.path))

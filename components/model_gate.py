@@ -9,6 +9,6 @@ from labelgate.components.image import BASE_IMAGE
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def model_gate(blessed: bool, reason: str, decision: Output[Artifact]) -> bool:
     """Record whether the model may be pushed, and why; its output feeds ``dsl.If``."""
-    from labelgate.gates import decide
+    from labelgate.run import Step, decide
 
-    return decide(gate="model-gate", passed=blessed, reason=reason, out_path=decision.path)
+    return decide(gate=Step.MODEL_GATE, passed=blessed, reason=reason, out_path=decision.path)

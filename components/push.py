@@ -15,6 +15,7 @@ def push(
     blessing: Input[Artifact],
     registry_uri: str,
     model_name: str,
+    pipeline_run: str,
     pushed: Output[Markdown],
     inference_service: str = "",
     namespace: str = "",
@@ -24,18 +25,19 @@ def push(
     """Serve the candidate in a subprocess and check its answers, then register it (model, profile,
     blessing, lineage) and point the `champion` alias at it; the old champion stays on any failure.
     On a cluster, ``inference_service`` names the KServe InferenceService to create or patch (pinned
-    to the new version, ``canary_traffic_percent`` of traffic first); empty locally."""
+    to the new version, ``canary_traffic_percent`` of traffic first); empty locally. ``pipeline_run``
+    (KFP's job id) names the MLflow run the version is logged into."""
     from collections import namedtuple
 
     from labelgate.registry.step import run_push
-    from labelgate.steps import step_failures
+    from labelgate.run import Step, step_failures
 
-    with step_failures("push", pushed.path):
+    with step_failures(Step.PUSH, pushed.path):
         version = run_push(
             model_dir=model.path, model_uri=model.uri, model_metadata=model.metadata,
             profile_path=profile.path, profile_uri=profile.uri,
             blessing_path=blessing.path, blessing_uri=blessing.uri,
-            registry_uri=registry_uri, model_name=model_name, out_path=pushed.path,
+            registry_uri=registry_uri, model_name=model_name, run_key=pipeline_run, out_path=pushed.path,
             inference_service=inference_service, namespace=namespace,
             canary_traffic_percent=canary_traffic_percent, serving_image=serving_image,
         )

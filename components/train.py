@@ -11,10 +11,10 @@ def train(data: Input[Dataset], probs: Input[Dataset], config_path: str, seed: i
           metrics: Output[Metrics]):
     """Fit the config's end model to the label model's probabilities (soft cross-entropy) on covered
     train rows, early-stopped on the gold valid split."""
-    from labelgate.steps import step_failures
+    from labelgate.run import Step, step_failures
     from labelgate.training.step import run_train
 
-    with step_failures("train", model.path):
+    with step_failures(Step.TRAIN, model.path):
         lineage = {"data": dict(data.metadata), "probs": dict(probs.metadata)}
         result = run_train(data_path=data.path, probs_path=probs.path, config_path=config_path, seed=seed,
                            model_dir=model.path, lineage=lineage)

@@ -18,19 +18,22 @@ def validate(
     config_path: str,
     registry_uri: str,
     model_name: str,
+    pipeline_run: str,
     report: Output[Markdown],
     report_html: Output[HTML],
     profile: Output[Dataset],
     metrics: Output[Metrics],
 ) -> NamedTuple("Outputs", [("passed", bool), ("reason", str)]):
-    """Check the ingested data; fail closed: a crash inside validation blocks the run with its reason."""
+    """Check the ingested data; fail closed: a crash inside validation blocks the run with its reason.
+    ``pipeline_run`` (KFP's job id) names the MLflow run this step logs into."""
     from collections import namedtuple
 
+    from labelgate.contract import file_sha256
     from labelgate.registry.tracking import track_step
-    from labelgate.steps import file_sha256, step_failures
+    from labelgate.run import Step, step_failures
     from labelgate.validation.step import run_validate
 
-    with step_failures("validate", report.path):
+    with step_failures(Step.VALIDATE, report.path):
         passed, reason, numbers = run_validate(
             data_path=data.path, label_matrix_path=label_matrix.path,
             lf_names=label_matrix.metadata.get("lf_names"), probs_path=probs.path, suite_path=suite_path,
@@ -43,6 +46,7 @@ def validate(
     profile.metadata["format"] = "labelgate validation profile (JSON)"
     report.metadata.update(suite_sha256=file_sha256(suite_path), constraints_sha256=file_sha256(constraints_path))
     # This run's data checks in MLflow (a tracking failure warns, never fails the step).
-    track_step(registry_uri=registry_uri, model_name=model_name, step="validate",
-               artifacts=[metrics, report, data], params={"passed": passed, "reason": reason})
+    track_step(registry_uri=registry_uri, model_name=model_name, run_key=pipeline_run, step=Step.VALIDATE,
+               params={"passed": passed, "reason": reason}, metrics=dict(metrics.metadata),
+               metadata={"report": report.metadata, "data": data.metadata}, reports={"report.md": report.path})
     return namedtuple("Outputs", ["passed", "reason"])(passed, reason)

@@ -25,9 +25,9 @@ def weak_label(
     """Merge the label-matrix shards of the ``apply_lfs`` fan-out, fit the label model, and report on
     every LF of ``lf_module``."""
     from labelgate.labeling.step import run_weak_label
-    from labelgate.steps import step_failures
+    from labelgate.run import Step, step_failures
 
-    with step_failures("weak_label", label_matrix.path):
+    with step_failures(Step.WEAK_LABEL, label_matrix.path):
         result = run_weak_label(
             data_path=data.path, lf_module=lf_module, config_path=config_path, seed=seed,
             label_matrix_path=label_matrix.path, probs_path=probs.path, label_model_path=label_model.path,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from kfp import kubernetes
 from kfp.dsl import PipelineTask, pipeline_context
 
+from labelgate.run import Step, task_name
+
 # Object-store credentials for the data URI (s3://, MinIO); manifests/ creates or documents this secret.
 DATA_SECRET = "labelgate-data"
 DATA_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")
@@ -17,14 +19,14 @@ DATA_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_
 REGISTRY_SECRET = "labelgate-registry"
 REGISTRY_SECRET_KEYS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
 # Which steps read what.
-DATA_STEPS = frozenset({"ingest"})
-REGISTRY_STEPS = frozenset({"validate", "evaluate", "push"})
+DATA_STEPS = frozenset({Step.INGEST})
+REGISTRY_STEPS = frozenset({Step.VALIDATE, Step.EVALUATE, Step.PUSH})
 # step -> (cpu request, cpu limit, memory request, memory limit); the rest get DEFAULT_RESOURCES.
 STEP_RESOURCES: dict[str, tuple[str, str, str, str]] = {
-    "weak-label": ("1", "2", "1G", "4G"),
-    "validate": ("500m", "2", "1G", "4G"),
-    "train": ("2", "4", "2G", "8G"),
-    "evaluate": ("1", "2", "1G", "4G"),
+    Step.WEAK_LABEL: ("1", "2", "1G", "4G"),
+    Step.VALIDATE: ("500m", "2", "1G", "4G"),
+    Step.TRAIN: ("2", "4", "2G", "8G"),
+    Step.EVALUATE: ("1", "2", "1G", "4G"),
 }
 DEFAULT_RESOURCES = ("250m", "1", "512M", "2G")
 
@@ -43,7 +45,7 @@ def apply_cluster_settings(tasks: list[PipelineTask] | None = None) -> list[Pipe
 
 def configure_task(task: PipelineTask) -> PipelineTask:
     """One step's settings; the step is known by its component name (ingest, weak-label, ...)."""
-    step = task.component_spec.name.replace("_", "-")
+    step = task_name(task.component_spec.name)
     cpu_request, cpu_limit, memory_request, memory_limit = STEP_RESOURCES.get(step, DEFAULT_RESOURCES)
     task.set_cpu_request(cpu_request).set_cpu_limit(cpu_limit)
     task.set_memory_request(memory_request).set_memory_limit(memory_limit)

@@ -25,22 +25,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, read_decision
-from labelgate.steps import FAILURE_FILE
+from labelgate.run import (
+    FAILURE_FILE,
+    GATES,
+    STEPS,
+    GateDecision,
+    RunSummary,
+    Step,
+    StepFailure,
+    decide_outcome,
+    format_summary,
+    read_record,
+    step_rows,
+)
 
-STEPS = ("ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
-         "model-gate", "push")
-GATES = ("data-gate", "model-gate")
-# Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
-BLOCKING_ERRORS = {"DataError", "ModelError"}
 # Friendly names at the top of runs/<run-id>/ for the outputs people open first: (task, artifact) -> link.
 SHORTCUTS = {
-    ("evaluate", "report"): "report.html",
-    ("weak-label", "lf_analysis_html"): "lf_analysis.html",
-    ("weak-label", "lf_analysis"): "lf_analysis.md",
-    ("validate", "report_html"): "validation.html",
-    ("validate", "report"): "validation.md",
-    ("train", "model"): "model",
+    (Step.EVALUATE, "report"): "report.html",
+    (Step.WEAK_LABEL, "lf_analysis_html"): "lf_analysis.html",
+    (Step.WEAK_LABEL, "lf_analysis"): "lf_analysis.md",
+    (Step.VALIDATE, "report_html"): "validation.html",
+    (Step.VALIDATE, "report"): "validation.md",
+    (Step.TRAIN, "model"): "model",
 }
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -60,24 +66,6 @@ class StepRecord:
     runs: int = 0
     first_start: float | None = field(default=None, repr=False)
     running: list[float] = field(default_factory=list, repr=False)
-
-
-@dataclass
-class RunSummary:
-    """What `labelgate run` reports, also written to ``<run>/summary.json``."""
-
-    run_id: str
-    run_dir: str
-    exit_code: int
-    outcome: str
-    steps: list[dict[str, Any]]
-    gates: dict[str, dict[str, Any]]
-    failure: dict[str, Any] | None
-    metrics: dict[str, Any]
-    pushed: dict[str, Any] | None
-    outputs: dict[str, str]
-    arguments: dict[str, Any]
-    seconds: float
 
 
 class _StepWatcher(logging.Filter):
@@ -210,40 +198,30 @@ def _watching(watcher: _StepWatcher) -> Iterator[None]:
 
 def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: dict[str, Any],
               seconds: float) -> RunSummary:
-    """Read the step outputs under ``run_dir`` and decide the outcome and exit code."""
+    """Read the step records and outputs under ``run_dir`` and decide the outcome (``labelgate.run``)."""
     task_root = _task_root(run_dir)
-    steps = [watcher.steps.get(name, StepRecord(name)) for name in STEPS]
-    steps += [s for n, s in watcher.steps.items() if n not in STEPS]
-    gates = {}
+    gates: dict[str, GateDecision] = {}
     for gate in GATES:
         decision = task_root / gate / "decision" if task_root else None
         if decision and decision.exists():
-            gates[gate] = read_decision(decision)
-    failure = _first_failure(task_root, [s.name for s in steps])
-    metrics = _artifact_metadata(task_root, "evaluate", "metrics")
+            record = read_record(decision)
+            if isinstance(record, GateDecision):
+                gates[gate] = record
+    statuses = {name: (step.status, step.seconds, step.runs) for name, step in watcher.steps.items()}
+    failure = _first_failure(task_root, [*watcher.steps])
+    metrics = _artifact_metadata(task_root, Step.EVALUATE, "metrics")
     pushed = _pushed(task_root)
     if pushed is not None:
         pushed = {"model_name": arguments.get("model_name"), "registry_uri": arguments.get("registry_uri"), **pushed}
-    outputs = link_outputs(run_dir, task_root)
-
-    blocked = [g for g in gates.values() if not g.get("passed")]
-    if pushed and watcher.steps.get("push", StepRecord("push")).status == "ok":
-        exit_code, outcome = EXIT_OK, f"pushed {arguments.get('model_name', 'model')} version {pushed.get('version')}"
-    elif failure and failure.get("error") in BLOCKING_ERRORS:
-        exit_code, outcome = EXIT_BLOCKED, f"blocked: {failure['step']} rejected the input"
-    elif failure or any(s.status == "FAILED" for s in steps):
-        exit_code, outcome = EXIT_ERROR, "error: a step failed"
-    elif blocked:
-        exit_code, outcome = EXIT_BLOCKED, f"blocked by {blocked[0]['gate']}"
-    else:
-        exit_code, outcome = EXIT_ERROR, "error: the pipeline ended without pushing and without a gate decision"
-    for step in steps:
-        if step.status == "not run":
-            step.status = "skipped" if blocked else "not run"
+    push_ok = pushed is not None and statuses.get(Step.PUSH, ("",))[0] == "ok"
+    outcome = decide_outcome(
+        pushed=push_ok, push_label=f"{arguments.get('model_name', 'model')} version {(pushed or {}).get('version')}",
+        failure=failure, step_failed=any(status == "FAILED" for status, _, _ in statuses.values()), gates=gates)
     return RunSummary(
-        run_id=run_id, run_dir=str(run_dir), exit_code=exit_code, outcome=outcome,
-        steps=[{"name": s.name, "status": s.status, "seconds": s.seconds, "runs": s.runs} for s in steps],
-        gates=gates, failure=failure, metrics=metrics, pushed=pushed, outputs=outputs, arguments=arguments,
+        run_id=run_id, location=str(run_dir), exit_code=outcome.exit_code, outcome=outcome.text,
+        steps=step_rows(statuses, blocked=any(not g.passed for g in gates.values())),
+        gates={name: asdict(g) for name, g in gates.items()}, failure=asdict(failure) if failure else None,
+        metrics=metrics, pushed=pushed, outputs=link_outputs(run_dir, task_root), arguments=arguments,
         seconds=round(seconds, 1),
     )
 
@@ -254,15 +232,17 @@ def _task_root(run_dir: Path) -> Path | None:
     return candidates[-1] if candidates else None
 
 
-def _first_failure(task_root: Path | None, order: list[str]) -> dict[str, Any] | None:
+def _first_failure(task_root: Path | None, seen: list[str]) -> StepFailure | None:
     """The failure record of the earliest step (in pipeline order) that wrote one; a step inside a
     ``ParallelFor`` writes it under ``for-loop-*-iteration-*/<step>/``."""
     if task_root is None:
         return None
     found = {path.parent.name: path for path in sorted(task_root.rglob(FAILURE_FILE))}
-    for name in [*order, *sorted(found)]:
+    for name in [*STEPS, *seen, *sorted(found)]:
         if name in found:
-            return json.loads(found[name].read_text())
+            record = read_record(found[name])
+            if isinstance(record, StepFailure):
+                return record
     return None
 
 
@@ -278,11 +258,11 @@ def _artifact_metadata(task_root: Path | None, task: str, artifact: str) -> dict
 
 
 def _pushed(task_root: Path | None) -> dict[str, Any] | None:
-    output = _executor_output(task_root, "push")
+    output = _executor_output(task_root, Step.PUSH)
     if not output:
         return None
     params = output.get("parameterValues", {})
-    details = _artifact_metadata(task_root, "push", "pushed")
+    details = _artifact_metadata(task_root, Step.PUSH, "pushed")
     version = params.get("version", params.get("Output"))
     return {**details, **({"version": version} if version is not None else {})}
 
@@ -296,50 +276,6 @@ def _display(path: str | Path) -> str:
         return str(path)
 
 
-def format_summary(summary: RunSummary) -> str:
-    """The end-of-run report: steps, gates, key metrics, where the model went, and the outcome."""
-    lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}", "", "Steps:"]
-    for step in summary.steps:
-        took = f"{step['seconds']:.1f}s" if step["seconds"] is not None else ""
-        parallel = f"  ({step['runs']} parallel tasks)" if step.get("runs", 0) > 1 else ""
-        lines.append(f"  {step['name']:<11} {step['status']:<8} {took:>7}{parallel}")
-    if summary.gates:
-        lines += ["", "Gates:"]
-        for name, gate in summary.gates.items():
-            lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
-    if summary.failure:
-        lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
-    lines += _metric_lines(summary.metrics)
-    if summary.pushed:
-        lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
-        lines.append("  serve it with: make serve    (models: labelgate models list)")
-    if summary.outputs:
-        lines += ["", "Open:"] + [f"  {_display(path)}" for path in summary.outputs.values()]
-    lines += ["", f"Outputs: {_display(summary.run_dir)}  (log: pipeline.log, summary: summary.json)",
-              f"Exit code: {summary.exit_code}"]
-    return "\n".join(lines)
-
-
-def _metric_lines(metrics: dict[str, Any]) -> list[str]:
-    """Test metrics as a table, challenger beside champion where the evaluate step measured both."""
-    numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and k != "blessed"}
-    if not numbers:
-        return []
-    tests = sorted(k for k in numbers if k.startswith("test_"))
-    with_champion = any(f"champion_{k}" in numbers for k in tests)
-    rest = sorted(k for k in numbers if k not in tests and not k.startswith("champion_test_"))
-    width = max(len(name) for name in [*(k.removeprefix("test_") for k in tests), *rest]) + 2
-
-    def cell(key: str) -> str:
-        value = numbers.get(key)
-        if value is None:
-            return f"{'-':>11}"
-        return f"{value:>11.0f}" if key.endswith("rows") else f"{value:>11.4f}"
-
-    header = f"{'Test metrics:':<{width + 2}}{'challenger':>11}{'champion':>11}" if with_champion else "Test metrics:"
-    lines = ["", header]
-    for key in tests:
-        champion = cell(f"champion_{key}") if with_champion else ""
-        lines.append(f"  {key.removeprefix('test_'):<{width}}{cell(key)}{champion}")
-    lines += [f"  {key:<{width}}{numbers[key]:>+11.4f}" for key in rest]
-    return lines
+def format_local_summary(summary: RunSummary) -> str:
+    """`labelgate run`'s end-of-run printout (``labelgate.run.format_summary``, paths shortened)."""
+    return format_summary(summary, display=_display)

@@ -67,6 +67,7 @@ def pipeline(
         config_path=config_path,
         registry_uri=registry_uri,
         model_name=model_name,
+        pipeline_run=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
     )
     data_ok = data_gate(passed=validated.outputs["passed"], reason=validated.outputs["reason"])
 
@@ -84,6 +85,7 @@ def pipeline(
             min_test_f1=min_test_f1,
             champion_tolerance=champion_tolerance,
             seed=seed,
+            pipeline_run=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
         )
         blessed = model_gate(blessed=evaluated.outputs["blessed"], reason=evaluated.outputs["reason"])
 
@@ -94,6 +96,7 @@ def pipeline(
                 blessing=evaluated.outputs["blessing"],
                 registry_uri=registry_uri,
                 model_name=model_name,
+                pipeline_run=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
                 inference_service=inference_service,
                 namespace=namespace,
                 canary_traffic_percent=canary_traffic_percent,

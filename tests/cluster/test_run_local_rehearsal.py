@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from labelgate.run import GateDecision, record_json
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
@@ -27,10 +29,12 @@ case "$*" in
     exec "$FAKE_PYTHON" "$FAKE_PF" "$svc" "${ports%%:*}" model-blocked ;;
   *"apply -k build/kind-overlay"*) exec "$REAL_KUBECTL" kustomize build/kind-overlay > "$FAKE_DIR/overlay.yaml" ;;
   "logs "*)
-    case "$*" in *-model-gate-pod*) echo "labelgate[model-gate]: BLOCKED: test F1 0.70 < 0.85" ;; esac ;;
+    case "$*" in *-model-gate-pod*) echo '%s' ;; esac ;;
 esac
 exit 0
 """
+# The model gate's pod log: the record line the real step prints.
+KUBECTL %= record_json(GateDecision("model-gate", False, "test F1 0.70 < 0.85"))
 LOGGER = """#!/bin/sh
 echo "{name} $*" >> "$FAKE_DIR/calls.log"
 exit 0

@@ -11,6 +11,8 @@ import pytest
 from labelgate.cli import main
 from labelgate.cluster import submit as sub
 from labelgate.cluster.kfp_api import ClusterError, KfpApi
+from labelgate.errors import DataError
+from labelgate.run import decide, step_failures
 
 
 def _upload_and_run(server, package, **parameters):
@@ -96,12 +98,15 @@ def test_wait_and_summarise_each_outcome(kfp_server, small_package, outcome, exi
         assert any(line.split()[1] == "ingest" for line in lines)
 
 
-def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, small_package):
+def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, small_package, tmp_path, capsys):
     kfp_server.state.outcome = "model-blocked"
     api, _, run = _upload_and_run(kfp_server, small_package)
     done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
                             echo=lambda line: None)
-    logs = {f"{run.run_id}-model-gate-pod": "x\nlabelgate[model-gate]: BLOCKED: test F1 0.71 < 0.85\n"}
+    # The pod logs hold what the real steps print: the gate's record line (and its prose line).
+    capsys.readouterr()
+    decide(gate="model-gate", passed=False, reason="test F1 0.71 < 0.85", out_path=str(tmp_path / "decision"))
+    logs = {f"{run.run_id}-model-gate-pod": "x\n" + capsys.readouterr().out}
     summary = sub.summarise_run(done, run_url="u", arguments={}, read_log=lambda pod: logs.get(pod, ""))
     assert summary.gates["model-gate"] == {"gate": "model-gate", "passed": False, "reason": "test F1 0.71 < 0.85"}
 
@@ -109,7 +114,9 @@ def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, small_packag
     _, _, run = _upload_and_run(kfp_server, small_package)
     done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
                             echo=lambda line: None)
-    log = "labelgate: ingest failed: DataError: comments.csv lacks column CONTENT\n"
+    with pytest.raises(SystemExit), step_failures("ingest", str(tmp_path / "ingest" / "data")):
+        raise DataError("comments.csv lacks column CONTENT")
+    log = capsys.readouterr().out
     summary = sub.summarise_run(done, run_url="u", arguments={}, read_log=lambda pod: log)
     assert summary.exit_code == 3  # bad input blocks, as in `labelgate run`
     assert summary.failure == {"step": "ingest", "error": "DataError", "message": "comments.csv lacks column CONTENT"}

@@ -31,7 +31,8 @@ def _call(tmp_path, paths, **overrides):
                   lf_analysis=dsl.Markdown(uri=str(tmp_path / "lf.md")),
                   validation_report=dsl.Markdown(uri=str(tmp_path / "val.md")),
                   config_path=paths["config"], registry_uri=f"sqlite:///{tmp_path}/registry/mlflow.db", model_name="toy",
-                  min_test_accuracy=0.6, min_test_f1=0.6, champion_tolerance=-0.02, seed=0, **outputs)
+                  min_test_accuracy=0.6, min_test_f1=0.6, champion_tolerance=-0.02, seed=0, pipeline_run="run-1",
+                  **outputs)
     return evaluate.python_func(**{**kwargs, **overrides}), outputs
 
 

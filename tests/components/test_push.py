@@ -37,7 +37,7 @@ def artifacts(tmp_path: Path, model_dirs: list[Path]) -> dict[str, dsl.Artifact]
 def test_push_component_registers_and_promotes(tmp_path: Path, artifacts: dict[str, dsl.Artifact],
                                                tiny_texts: list[str]) -> None:
     registry_uri = f"sqlite:///{tmp_path}/mlruns/mlflow.db"
-    outputs = push.python_func(registry_uri=registry_uri, model_name="spam", **artifacts)
+    outputs = push.python_func(registry_uri=registry_uri, model_name="spam", pipeline_run="run-1", **artifacts)
     assert outputs.version == "1"
     summary = Path(artifacts["pushed"].path).read_text()
     assert "# Pushed `spam` version 1" in summary and "infra-validation: server ready" in summary
@@ -45,7 +45,7 @@ def test_push_component_registers_and_promotes(tmp_path: Path, artifacts: dict[s
     np.testing.assert_allclose(served, load_predictor(artifacts["model"].path).predict_proba(tiny_texts), atol=1e-7)
     assert json.loads(champion_file(registry_uri, "spam", "profile.json").read_text()) == {"rows": 8}
     (version,) = list_versions(registry_uri, "spam")
-    assert version.tags["labelgate.pipeline_run"] == str(tmp_path / "runs" / "r1" / "labelgate-training-20260101")
+    assert version.tags["labelgate.pipeline_run"] == "run-1"
     assert version.tags["labelgate.model_uri"] == artifacts["model"].uri
     assert version.tags["labelgate.data_fingerprint"] == "4f33"
     assert version.tags["labelgate.data_uri"] == "../shared/data/youtube-spam"
@@ -55,7 +55,8 @@ def test_push_component_registers_and_promotes(tmp_path: Path, artifacts: dict[s
 def test_push_component_refuses_an_unblessed_model(tmp_path: Path, artifacts: dict[str, dsl.Artifact]) -> None:
     Path(artifacts["blessing"].path).write_text(json.dumps({"blessed": False, "reason": "f1 0.4 < 0.85"}))
     with pytest.raises(SystemExit) as exit_info:
-        push.python_func(registry_uri=f"sqlite:///{tmp_path}/mlruns/mlflow.db", model_name="spam", **artifacts)
+        push.python_func(registry_uri=f"sqlite:///{tmp_path}/mlruns/mlflow.db", model_name="spam",
+                         pipeline_run="run-1", **artifacts)
     assert exit_info.value.code == 1
     failure = json.loads((Path(artifacts["pushed"].path).parent / "failure.json").read_text())
     assert failure["step"] == "push" and failure["error"] == "RegistryError"

@@ -40,7 +40,8 @@ def _run(tmp_path, frame, example_config):
         data=data, label_matrix=label_matrix, probs=probs,
         suite_path=str(example_config.parent / "expectations.json"),
         constraints_path=str(example_config.parent / "constraints.txt"), config_path=str(example_config),
-        registry_uri=f"sqlite:///{tmp_path}/registry/mlflow.db", model_name="m", **outputs)
+        registry_uri=f"sqlite:///{tmp_path}/registry/mlflow.db", model_name="m", pipeline_run="run-1",
+        **outputs)
     return result, outputs
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labelgate.gates import EXIT_BLOCKED, EXIT_OK
+from labelgate.run import EXIT_BLOCKED, EXIT_OK
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from labelgate.gates import EXIT_BLOCKED, EXIT_OK
+from labelgate.run import EXIT_BLOCKED, EXIT_OK
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

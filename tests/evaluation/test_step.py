@@ -99,20 +99,6 @@ def test_an_empty_test_split_is_a_model_error(toy, tmp_path, monkeypatch):
     assert not (tmp_path / "blessing").exists()
 
 
-def test_without_a_registry_module_there_is_no_champion(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_registry(name, *args, **kwargs):
-        if name == "labelgate.registry":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_registry)
-    assert evaluation_step.find_champion("sqlite:///x.db", "toy") is None
-
-
 def test_worse_labels_from_half_the_lfs_train_a_weaker_model(tmp_path):
     # The weak-supervision premise the gate protects: dropping LFs lowers coverage and the trained model.
     full = write_toy_inputs(tmp_path / "full", n_test=200)

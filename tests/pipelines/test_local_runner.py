@@ -7,14 +7,14 @@ from kfp import dsl
 from kfp.dsl import Dataset, Input, Markdown, Output
 
 from labelgate.components.data_gate import data_gate
-from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
-from labelgate.pipelines.local import format_summary, run_local
+from labelgate.pipelines.local import format_local_summary, run_local
+from labelgate.run import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 
 
 @dsl.component(base_image="python:3.11", install_kfp_package=False)
 def ingest(mode: str, data: Output[Dataset]):
     from labelgate.errors import DataError
-    from labelgate.steps import progress, step_failures
+    from labelgate.run import progress, step_failures
 
     with step_failures("ingest", data.path):
         if mode == "bad-input":
@@ -54,7 +54,7 @@ def test_outcome_and_exit_code(tmp_path, arguments, exit_code, outcome):
     lines = []
     summary = run_local(arguments=arguments, runs_dir=tmp_path, run_id="r1", echo=lines.append,
                         pipeline_func=tiny)
-    assert summary.exit_code == exit_code, format_summary(summary)
+    assert summary.exit_code == exit_code, format_local_summary(summary)
     assert outcome in summary.outcome
     steps = {s["name"]: s["status"] for s in summary.steps}
     saved = json.loads((tmp_path / "r1" / "summary.json").read_text())
@@ -71,6 +71,6 @@ def test_outcome_and_exit_code(tmp_path, arguments, exit_code, outcome):
         assert summary.pushed == {"registry_uri": "sqlite:///x.db", "version": "7", "model_name": None}
     if arguments["mode"] == "bad-input":
         assert summary.failure["message"] == "raw.csv: missing column(s) ['CONTENT']"
-        assert "Failed in ingest: DataError" in format_summary(summary)
+        assert "Failed in ingest: DataError" in format_local_summary(summary)
     if arguments["mode"] == "crash":
         assert steps["ingest"] == "FAILED" and summary.failure is None

@@ -1,4 +1,4 @@
-"""Tracking: steps of one pipeline run land in one MLflow run, found through their artifact URIs."""
+"""Tracking: steps of one pipeline run land in one MLflow run, found by the pipeline run's id."""
 
 from __future__ import annotations
 
@@ -12,20 +12,8 @@ from labelgate.registry.tracking import (
     flatten,
     log_step,
     numeric_items,
-    pipeline_run_key,
     track_step,
 )
-
-
-@pytest.mark.parametrize(("uri", "key"), [
-    ("/w/runs/abc/labelgate-training-2026/train/model", "/w/runs/abc/labelgate-training-2026"),
-    ("/w/runs/abc/labelgate-training-2026/weak-label/probs", "/w/runs/abc/labelgate-training-2026"),
-    ("minio://mlpipeline/v2/artifacts/labelgate-training/0b5c-41/evaluate/7f2e/blessing",
-     "minio://mlpipeline/v2/artifacts/labelgate-training/0b5c-41"),
-    ("gs://bucket/root/labelgate-training-123/train-2/model", "gs://bucket/root/labelgate-training-123"),
-])
-def test_pipeline_run_key_is_the_uri_before_the_task(uri: str, key: str) -> None:
-    assert pipeline_run_key(uri) == key
 
 
 def test_flatten_and_numeric_items_keep_finite_numbers_only() -> None:
@@ -53,7 +41,7 @@ def test_steps_of_one_pipeline_run_share_an_mlflow_run(registry_uri: str, tmp_pa
     run = client.get_run(first)
     assert run.data.params == {"weak_label.lfs": "10", "weak_label.label_model.epochs": "100"}
     assert run.data.metrics == {"weak_label/coverage": 0.93, "evaluate/test.accuracy": 0.9, "evaluate/test.f1": 0.88}
-    assert run.info.run_name == "p" and run.data.tags["labelgate.pipeline_run"] == "runs/1/p"
+    assert run.info.run_name == "runs/1/p" and run.data.tags["labelgate.pipeline_run"] == "runs/1/p"
     listed = {a.path for a in client.list_artifacts(first, "weak_label")}
     assert listed == {"weak_label/lf_analysis.md", "weak_label/plots"}
     # rerunning a step with another parameter value keeps the first (MLflow params are immutable)
@@ -61,30 +49,23 @@ def test_steps_of_one_pipeline_run_share_an_mlflow_run(registry_uri: str, tmp_pa
     assert client.get_run(first).data.params["weak_label.lfs"] == "10"
 
 
-def test_track_step_logs_kfp_artifacts_but_never_datasets(registry_uri: str, tmp_path: Path) -> None:
-    from kfp import dsl
+def test_track_step_logs_metadata_and_reports_with_their_plots(registry_uri: str, tmp_path: Path) -> None:
+    evaluate, weak_label = tmp_path / "evaluate", tmp_path / "weak-label"
+    (evaluate / "report_files").mkdir(parents=True)
+    (evaluate / "report").write_text("<html></html>")
+    (evaluate / "report_files" / "roc_curve.png").write_bytes(b"\x89PNG")
+    weak_label.mkdir()
+    (weak_label / "lf_analysis").write_text("# LFs")
+    (weak_label / "lf_coverage.png").write_bytes(b"\x89PNG")
 
-    run = tmp_path / "runs" / "x" / "labelgate-training-1"
-    metrics = dsl.Metrics(uri=str(run / "evaluate" / "metrics"))
-    metrics.log_metric("test_accuracy", 0.91)
-    report = dsl.HTML(uri=str(run / "evaluate" / "report"))
-    Path(report.path).parent.mkdir(parents=True)
-    Path(report.path).write_text("<html></html>")
-    (run / "evaluate" / "report_files").mkdir()
-    (run / "evaluate" / "report_files" / "roc_curve.png").write_bytes(b"\x89PNG")
-    lf_analysis = dsl.Markdown(uri=str(run / "weak-label" / "lf_analysis"), metadata={"lfs": 10, "mode": "auto"})
-    Path(lf_analysis.path).parent.mkdir(parents=True)
-    Path(lf_analysis.path).write_text("# LFs")
-    (run / "weak-label" / "lf_coverage.png").write_bytes(b"\x89PNG")
-    data = dsl.Dataset(uri=str(run / "ingest" / "data"), metadata={"rows": 1956, "fingerprint": "abc"})
-    Path(data.path).parent.mkdir(parents=True)
-    Path(data.path).write_bytes(b"PAR1" * 100)
-
-    run_id = track_step(registry_uri=registry_uri, model_name="spam", step="evaluate",
-                        artifacts=[metrics, report, lf_analysis, data], params={"min_test_f1": 0.85})
+    run_id = track_step(registry_uri=registry_uri, model_name="spam", run_key="7f2e-41", step="evaluate",
+                        params={"min_test_f1": 0.85}, metrics={"test_accuracy": 0.91},
+                        metadata={"lf_analysis": {"lfs": 10, "mode": "auto"}, "data": {"rows": 1956, "fingerprint": "abc"}},
+                        reports={"report.html": evaluate / "report", "lf_analysis.md": weak_label / "lf_analysis",
+                                 "missing.md": tmp_path / "nowhere"})
     client = open_client(registry_uri)
     logged = client.get_run(run_id)
-    assert logged.data.tags["labelgate.pipeline_run"] == str(run)
+    assert logged.data.tags["labelgate.pipeline_run"] == "7f2e-41"
     assert logged.info.status == "FINISHED"
     assert logged.data.metrics == {"evaluate/test_accuracy": 0.91, "evaluate/lf_analysis.lfs": 10.0,
                                    "evaluate/data.rows": 1956.0}
@@ -96,10 +77,8 @@ def test_track_step_logs_kfp_artifacts_but_never_datasets(registry_uri: str, tmp
 
 
 def test_track_step_failure_does_not_stop_the_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from kfp import dsl
-
-    metrics = dsl.Metrics(uri=str(tmp_path / "validate" / "metrics"))
     (tmp_path / "not-a-dir").write_text("")
     broken = f"sqlite:///{tmp_path}/not-a-dir/mlflow.db"
-    assert track_step(registry_uri=broken, model_name="spam", step="validate", artifacts=[metrics]) is None
+    assert track_step(registry_uri=broken, model_name="spam", run_key="r", step="validate",
+                      metrics={"rows": 3}) is None
     assert "warning: MLflow tracking failed" in capsys.readouterr().out

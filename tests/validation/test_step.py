@@ -114,7 +114,6 @@ def test_drift_against_the_champion_profile_blocks(inputs, tmp_path, monkeypatch
     champion.parent.mkdir()
     champion.write_text(open(args["profile_path"]).read())
     monkeypatch.undo()
-    import labelgate.registry
 
     calls = []
 
@@ -122,7 +121,7 @@ def test_drift_against_the_champion_profile_blocks(inputs, tmp_path, monkeypatch
         calls.append((registry_uri, model_name, name))
         return champion
 
-    monkeypatch.setattr(labelgate.registry, "champion_file", fake_champion_file, raising=False)
+    monkeypatch.setattr(step_module, "champion_file", fake_champion_file)
     frame["CONTENT"] = frame["CONTENT"].str.replace("subscribe", "follow", regex=False)
     frame.to_parquet(args["data_path"], index=False)
     votes, _, probs = weak_labels(frame)

@@ -8,7 +8,7 @@ import importlib
 import sys
 
 from labelgate.errors import LabelgateError
-from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
+from labelgate.run import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
 
 # One line per command module; each adds its subcommands and sets ``handler`` on them.
 COMMAND_MODULES: tuple[str, ...] = (

@@ -64,11 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from labelgate.pipelines.local import format_summary, run_local
+    from labelgate.pipelines.local import format_local_summary, run_local
 
     arguments = {dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()}
     summary = run_local(arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
-    print(format_summary(summary), flush=True)
+    print(format_local_summary(summary), flush=True)
     return summary.exit_code
 
 

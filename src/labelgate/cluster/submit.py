@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,18 @@ from typing import Any
 import yaml
 
 from labelgate.cluster.kfp_api import TERMINAL_STATES, ClusterError, KfpApi
-from labelgate.gates import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK
-from labelgate.pipelines.local import BLOCKING_ERRORS, GATES, STEPS, RunSummary, format_summary
+from labelgate.run import (
+    EXIT_OK,
+    GATES,
+    STEPS,
+    GateDecision,
+    RunSummary,
+    StepFailure,
+    decide_outcome,
+    format_summary,
+    records_in_log,
+    step_rows,
+)
 
 # KFP IR parameter types -> how a command-line string becomes that value.
 _PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {
@@ -29,8 +39,6 @@ _PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {
 }
 _STATE_WORDS = {"SUCCEEDED": "ok", "FAILED": "FAILED", "SKIPPED": "skipped", "CANCELED": "canceled",
                 "CANCELING": "canceled", "RUNNING": "running", "PENDING": "pending"}
-_GATE_LINE = re.compile(r"labelgate\[(?P<gate>[\w-]+)\]: (?P<verdict>PASSED|BLOCKED): (?P<reason>.*)")
-_FAILURE_LINE = re.compile(r"labelgate: (?P<step>[\w-]+) failed: (?P<error>\w+): (?P<message>.*)")
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,#LW-]+$")
 
 
@@ -154,70 +162,48 @@ def wait_for_run(api: KfpApi, run_id: str, *, timeout_seconds: float, poll_secon
 
 def summarise_run(run: Any, *, run_url: str, arguments: dict[str, Any],
                   read_log: Callable[[str], str] | None = None) -> RunSummary:
-    """Turn a finished KFP run into `labelgate run`'s summary. Gate reasons and step failures come from the
-    steps' pod logs when ``read_log`` (pod name -> log text) is given; the REST API does not carry them."""
+    """Turn a finished KFP run into `labelgate run`'s summary. Gate decisions and step failures are the
+    records the steps printed as JSON lines (``labelgate.run``), read from their pod logs when ``read_log``
+    (pod name -> log text) is given; the REST API does not carry them."""
     tasks = {t.display_name: t for t in _tasks(run)}
-    steps = []
-    for name in STEPS:
-        task = tasks.get(name)
-        status = _STATE_WORDS.get(_state(task), _state(task).lower()) if task else "not run"
-        steps.append({"name": name, "status": status, "seconds": _seconds(task) if task else None})
-    status_of = {s["name"]: s["status"] for s in steps}
-    logs = {name: _safe_log(read_log, tasks[name]) for name in STEPS if name in tasks and read_log}
+    statuses = {name: (_STATE_WORDS.get(_state(task), _state(task).lower()), _seconds(task), 1)
+                for name, task in tasks.items() if name in STEPS}
+    records = {name: records_in_log(_safe_log(read_log, tasks[name])) for name in statuses if read_log}
 
-    gates: dict[str, dict[str, Any]] = {}
-    for gate, guarded in zip(GATES, ("train", "push"), strict=True):
-        if status_of.get(gate) != "ok":
+    gates: dict[str, GateDecision] = {}
+    for gate, guarded in GATES.items():
+        if statuses.get(gate, ("",))[0] != "ok":
             continue
-        found = _GATE_LINE.search(logs.get(gate, ""))
-        passed = found["verdict"] == "PASSED" if found else status_of.get(guarded) not in ("skipped", "not run")
-        reason = found["reason"] if found else f"see the {gate} step's decision artifact at {run_url}"
-        gates[gate] = {"gate": gate, "passed": passed, "reason": reason}
+        found = [r for r in records.get(gate, []) if isinstance(r, GateDecision)]
+        gates[gate] = found[-1] if found else GateDecision(
+            gate=gate, passed=statuses.get(guarded, ("not run",))[0] not in ("skipped", "not run"),
+            reason=f"see the {gate} step's decision artifact at {run_url}")
 
     failure = None
-    failed = [s["name"] for s in steps if s["status"] == "FAILED"]
+    failed = [name for name in STEPS if statuses.get(name, ("",))[0] == "FAILED"]
     if failed:
-        found = _FAILURE_LINE.search(logs.get(failed[0], ""))
-        message = _task_error(tasks[failed[0]]) or f"see the step's log at {run_url}"
-        failure = ({"step": found["step"], "error": found["error"], "message": found["message"]} if found
-                   else {"step": failed[0], "error": "StepFailed", "message": message})
-    blocked = [g for g in gates.values() if not g["passed"]]
+        found = [r for r in records.get(failed[0], []) if isinstance(r, StepFailure)]
+        failure = found[-1] if found else StepFailure(
+            step=failed[0], error="StepFailed",
+            message=_task_error(tasks[failed[0]]) or f"see the step's log at {run_url}")
     state = _state(run)
-    if status_of.get("push") == "ok":
-        exit_code, outcome = EXIT_OK, f"pushed {arguments.get('model_name', 'the model')}"
-    elif failure and failure["error"] in BLOCKING_ERRORS:
-        exit_code, outcome = EXIT_BLOCKED, f"blocked: {failure['step']} rejected the input"
-    elif failure or state != "SUCCEEDED":
-        exit_code, outcome = EXIT_ERROR, f"error: the run ended {state}" + (f" in {failed[0]}" if failed else "")
-    elif blocked:
-        exit_code, outcome = EXIT_BLOCKED, f"blocked by {blocked[0]['gate']}"
-    else:
-        exit_code, outcome = EXIT_ERROR, "error: the run succeeded without pushing and without a gate decision"
-    for step in steps:
-        if step["status"] == "not run" and blocked:
-            step["status"] = "skipped"
+    outcome = decide_outcome(
+        pushed=statuses.get("push", ("",))[0] == "ok", push_label=arguments.get("model_name", "the model"),
+        failure=failure, step_failed=bool(failed), gates=gates, ended=None if state == "SUCCEEDED" else state)
     created, finished = getattr(run, "created_at", None), getattr(run, "finished_at", None)
     seconds = (finished - created).total_seconds() if created and finished else 0.0
-    return _run_summary(
-        run_id=run.run_id, run_dir=run_url, exit_code=exit_code, outcome=outcome, steps=steps, gates=gates,
-        failure=failure, metrics={}, pushed={"model": arguments.get("model_name", ""), "run": run_url}
-        if exit_code == EXIT_OK else None, outputs={"run": run_url}, arguments=arguments,
-        seconds=round(max(seconds, 0.0), 1),
+    return RunSummary(
+        run_id=run.run_id, location=run_url, exit_code=outcome.exit_code, outcome=outcome.text,
+        steps=step_rows(statuses, blocked=any(not g.passed for g in gates.values())),
+        gates={name: asdict(g) for name, g in gates.items()}, failure=asdict(failure) if failure else None,
+        pushed={"model": arguments.get("model_name", ""), "run": run_url} if outcome.exit_code == EXIT_OK else None,
+        outputs={"run": run_url}, arguments=arguments, seconds=round(max(seconds, 0.0), 1), on_cluster=True,
     )
-
-
-def _run_summary(**values: Any) -> RunSummary:
-    """A RunSummary from what a cluster run can tell; fields it cannot fill stay empty."""
-    for spec in fields(RunSummary):
-        if spec.name not in values:
-            values[spec.name] = {} if "dict" in str(spec.type) else None
-    return RunSummary(**{k: v for k, v in values.items() if k in {f.name for f in fields(RunSummary)}})
 
 
 def format_cluster_summary(summary: RunSummary) -> str:
     """`labelgate run`'s printout, with the run's page in place of the local output folder."""
-    lines = format_summary(summary).splitlines()
-    return "\n".join(f"Run: {summary.run_dir}" if line.startswith("Outputs: ") else line for line in lines)
+    return format_summary(summary)
 
 
 def _tasks(run: Any) -> list[Any]:

@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, roc_curve
 
 from labelgate.config import load_config
+from labelgate.contract import SOURCE, SPLIT, Split, gold_rows, read_table
 from labelgate.errors import ConfigError, ModelError
 from labelgate.evaluation.gate import BootstrapResult, decide, paired_bootstrap
 from labelgate.evaluation.metrics import (
@@ -28,9 +29,9 @@ from labelgate.evaluation.metrics import (
 )
 from labelgate.evaluation.settings import EvaluationSettings
 from labelgate.ingest.settings import DataSettings
-from labelgate.steps import progress
+from labelgate.registry import champion_model_dir
+from labelgate.run import Step, progress
 from labelgate.training.predictor import Predictor, load_predictor
-from labelgate.training.step import gold_rows, read_table
 
 
 @dataclass
@@ -62,11 +63,7 @@ class EvaluationOutcome:
 
 
 def find_champion(registry_uri: str, model_name: str) -> Path | None:
-    """The champion's model directory from the registry, or None (no champion, or no registry module)."""
-    try:
-        from labelgate.registry import champion_model_dir
-    except ImportError:
-        return None
+    """The champion's model directory from the registry, or None when there is no champion."""
     found = champion_model_dir(registry_uri, model_name)
     return Path(found) if found is not None else None
 
@@ -143,17 +140,18 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
         raise ConfigError(f"config evaluation.positive_class {settings.positive_class!r} is not one of {classes}")
     positive = classes.index(settings.positive_class)
     frame = read_table(data_path, "data")
-    texts, labels = gold_rows(frame, data, "test")
-    test = frame[frame["split"] == "test"]
+    texts, labels = gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
+                              n_classes=data.cardinality, split=Split.TEST)
+    test = frame[frame[SPLIT] == Split.TEST]
     lengths = test[data.text_column].fillna("").str.len().to_numpy()
-    groups = {"source": (test["source"].astype(str).to_numpy(), None),
+    groups = {SOURCE: (test[SOURCE].astype(str).to_numpy(), None),
               "length": (length_bucket_names(lengths, settings.length_buckets),
                          length_bucket_order(settings.length_buckets))}
 
     challenger_model = load_predictor(model_dir)
     challenger = evaluate_predictor(name="challenger", predictor=challenger_model, texts=texts, labels=labels,
                                     groups=groups, classes=classes, positive=positive, settings=settings)
-    progress("evaluate", f"test accuracy {challenger.scores.accuracy:.4f}, F1 {challenger.scores.f1:.4f} "
+    progress(Step.EVALUATE, f"test accuracy {challenger.scores.accuracy:.4f}, F1 {challenger.scores.f1:.4f} "
                          f"on {len(texts)} rows")
     champion_dir = find_champion(registry_uri, model_name)
     champion, comparison = None, None
@@ -165,11 +163,11 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
             labels=labels, challenger=challenger.probs.argmax(axis=1), champion=champion.probs.argmax(axis=1),
             metric=settings.primary_metric, n_classes=len(classes), positive=positive,
             resamples=settings.bootstrap_resamples, confidence=settings.confidence, seed=seed)
-        progress("evaluate", f"champion test accuracy {champion.scores.accuracy:.4f}; {comparison.metric} "
+        progress(Step.EVALUATE, f"champion test accuracy {champion.scores.accuracy:.4f}; {comparison.metric} "
                              f"difference CI [{comparison.lower:+.4f}, {comparison.upper:+.4f}]")
     decision = decide(scores=challenger.scores, min_accuracy=min_test_accuracy, min_f1=min_test_f1,
                       tolerance=champion_tolerance, comparison=comparison)
-    progress("evaluate", decision.reason)
+    progress(Step.EVALUATE, decision.reason)
 
     config_text = Path(config_path).read_text(encoding="utf-8")
     full_lineage = {
@@ -213,5 +211,5 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
     write_report(outcome=outcome, report_path=Path(report_path), model_info=challenger_model.info,
                  history_path=Path(model_dir) / "history.json", lf_analysis=_read_text(lf_analysis_path),
                  validation_report=_read_text(validation_report_path), config_text=config_text)
-    progress("evaluate", f"run report: {report_path}")
+    progress(Step.EVALUATE, f"run report: {report_path}")
     return outcome

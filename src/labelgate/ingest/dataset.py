@@ -9,14 +9,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from labelgate.contract import DEV, SOURCE, SPLIT, SPLITS, Split
 from labelgate.errors import DataError
 from labelgate.ingest.readers import RawFile, list_data_files, read_file
 from labelgate.ingest.settings import DataSettings, SplitSettings
-
-SOURCE = "source"
-SPLIT = "split"
-DEV = "dev"
-SPLITS = ("train", "valid", "test")
 
 
 @dataclass(frozen=True)
@@ -29,7 +25,7 @@ class IngestResult:
 
     def split_counts(self) -> dict[str, int]:
         counts = {name: int((self.frame[SPLIT] == name).sum()) for name in SPLITS}
-        counts["dev"] = int(self.frame[DEV].sum())
+        counts[DEV] = int(self.frame[DEV].sum())
         return counts
 
 
@@ -105,12 +101,12 @@ def split(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings) -> p
         random_state=settings.seed, stratify=held[data.label_column].to_numpy(),
     )
     frame[SPLIT] = "unused"
-    frame.loc[~holdout, SPLIT] = "train"
-    frame.loc[valid_idx, SPLIT] = "valid"
-    frame.loc[test_idx, SPLIT] = "test"
+    frame.loc[~holdout, SPLIT] = Split.TRAIN.value
+    frame.loc[valid_idx, SPLIT] = Split.VALID.value
+    frame.loc[test_idx, SPLIT] = Split.TEST.value
     frame = frame[frame[SPLIT] != "unused"].copy()
 
-    train_idx = frame.index[frame[SPLIT] == "train"]
+    train_idx = frame.index[frame[SPLIT] == Split.TRAIN]
     rng = np.random.default_rng(settings.seed)
     labeled = [i for i in train_idx if pd.notna(frame.at[i, data.label_column])]
     dev_size = min(settings.dev_size, len(labeled))
@@ -118,7 +114,7 @@ def split(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings) -> p
     frame[DEV] = False
     frame.loc[dev_idx, DEV] = True
     # Gold labels on train rows are hidden from labeling: only the dev sample keeps them.
-    frame.loc[(frame[SPLIT] == "train") & ~frame[DEV], data.label_column] = pd.NA
+    frame.loc[(frame[SPLIT] == Split.TRAIN) & ~frame[DEV], data.label_column] = pd.NA
     return frame.reset_index(drop=True)
 
 

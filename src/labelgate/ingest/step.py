@@ -8,7 +8,7 @@ from typing import Any
 from labelgate.config import load_config
 from labelgate.ingest.dataset import ingest
 from labelgate.ingest.settings import DataSettings, SplitSettings
-from labelgate.steps import progress
+from labelgate.run import Step, progress
 
 
 def run_ingest(*, data_uri: str, config_path: str, out_path: str) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def run_ingest(*, data_uri: str, config_path: str, out_path: str) -> dict[str, A
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     result.frame.to_parquet(out_path, index=False)
     counts = result.split_counts()
-    progress("ingest", f"{len(result.frame)} rows from {len(result.files)} files; splits {counts}")
+    progress(Step.INGEST, f"{len(result.frame)} rows from {len(result.files)} files; splits {counts}")
     return {
         "fingerprint": result.fingerprint,
         "files": result.files,

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 
 from labelgate.config import load_config
+from labelgate.contract import DEV, SPLIT, Split, probs_table
 from labelgate.errors import LabelingError
-from labelgate.ingest.dataset import DEV, SPLIT
 from labelgate.ingest.settings import DataSettings
 from labelgate.labeling.analysis import lf_summary, plot_coverage_accuracy, to_html, to_markdown, totals
 from labelgate.labeling.applier import AppliedLabels, LFApplier, merge_label_matrices, shard_bounds
 from labelgate.labeling.loader import lf_source_sha256, load_lfs
 from labelgate.labeling.matrix import check_label_matrix, save_label_matrix
 from labelgate.labeling.settings import LabelingSettings
-from labelgate.steps import progress
+from labelgate.run import Step, progress
 
 PLOT_NAME = "lf_coverage_accuracy.png"
 
@@ -47,7 +47,7 @@ def run_apply_shard(*, data_path: str, lf_module: str, config_path: str, shard: 
 
     applier, _ = _applier(lf_module, config_path)
     start, stop = shard_bounds(pq.ParquetFile(data_path).metadata.num_rows, n_shards, shard)
-    progress("apply_lfs", f"shard {shard + 1}/{n_shards}: {len(applier.lfs)} LFs on rows {start}:{stop}")
+    progress(Step.APPLY_LFS, f"shard {shard + 1}/{n_shards}: {len(applier.lfs)} LFs on rows {start}:{stop}")
     # Votes are range-checked as they are applied; coverage is judged on the merged matrix.
     applied = applier.apply_parquet(data_path, start=start, stop=stop)
     save_label_matrix(out_path, applied.matrix)
@@ -100,10 +100,10 @@ def run_weak_label(
     k = data.cardinality
     if shard_paths is not None:
         applied = merge_shards(shard_paths, shard_metadata or [{} for _ in shard_paths])
-        progress("weak_label", f"merged {len(shard_paths)} label-matrix shard(s) of {len(applied.lf_names)} LFs")
+        progress(Step.WEAK_LABEL, f"merged {len(shard_paths)} label-matrix shard(s) of {len(applied.lf_names)} LFs")
     else:
         applier, _ = _applier(lf_module, config_path)
-        progress("weak_label", f"applying {len(applier.lfs)} LFs from {lf_module}")
+        progress(Step.WEAK_LABEL, f"applying {len(applier.lfs)} LFs from {lf_module}")
         applied = applier.apply_parquet(data_path)
     lfs = applied.lf_names
     L = check_label_matrix(applied.matrix, cardinality=k)
@@ -111,7 +111,7 @@ def run_weak_label(
     if len(frame) != len(L):
         raise LabelingError(f"the label matrix has {len(L)} rows but {data_path} has {len(frame)}")
     gold = frame[data.label_column].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
-    train = (frame[SPLIT] == "train").to_numpy()
+    train = (frame[SPLIT] == Split.TRAIN).to_numpy()
     dev = frame[DEV].fillna(False).to_numpy(dtype=bool) & (gold >= 0)
     if not (L[train] != -1).any():
         raise LabelingError("no LF votes on any train row: the label model has nothing to learn from")
@@ -123,15 +123,12 @@ def run_weak_label(
     select = dev.any() and settings.select_on_dev
     model.fit(L[train], L_dev=L[dev] if select else None, Y_dev=gold[dev] if dev.any() else None,
               class_balance=settings.class_balance)
-    progress("weak_label", f"label model: {model.selected_method} (dev accuracy by candidate: {model.dev_scores})")
+    progress(Step.WEAK_LABEL, f"label model: {model.selected_method} (dev accuracy by candidate: {model.dev_scores})")
     probs = model.predict_proba(L)
     covered = (L != -1).any(axis=1)
 
     save_label_matrix(label_matrix_path, L)
-    table = pd.DataFrame({"row": np.arange(len(L), dtype=np.int64)})
-    for c in range(k):
-        table[f"prob_{c}"] = probs[:, c]
-    table["covered"] = covered
+    table = probs_table(probs, covered)
     Path(probs_path).parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(probs_path, index=False)
     model.save(label_model_path)
@@ -168,7 +165,7 @@ def run_weak_label(
         metrics["label_model_dev_accuracy"] = dev_acc
         for name, value in model.dev_scores.items():
             metrics[f"dev_accuracy_{name}"] = float(value)
-    progress("weak_label", f"coverage {overall['coverage']:.3f} on train; dev accuracy {dev_acc:.3f}")
+    progress(Step.WEAK_LABEL, f"coverage {overall['coverage']:.3f} on train; dev accuracy {dev_acc:.3f}")
     return {
         "label_matrix": {"lf_names": applied.lf_names, "shape": list(L.shape), "dtype": "int8"},
         "probs": {"classes": list(data.classes), "covered": int(covered.sum()), "rows": len(L),

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from hashlib import sha256
 from pathlib import Path
 
+from labelgate.contract import PROFILE_FILE
 from labelgate.errors import RegistryError
 
 MODEL_SUBDIR = "model"
-PROFILE_FILE = "profile.json"
 BLESSING_FILE = "blessing.json"
 MANIFEST_FILE = "manifest.json"
 

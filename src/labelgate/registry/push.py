@@ -30,7 +30,7 @@ from labelgate.registry.store import (
     open_client,
     promote,
 )
-from labelgate.steps import progress
+from labelgate.run import Step, progress
 
 INFRA_FILE = "infra_validation.json"
 DEFAULT_LOADER = "labelgate.training:load_predictor"
@@ -107,9 +107,9 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
     blessing = read_blessing(blessing_path)
     texts = list(infra_check.SMOKE_TEXTS)
     if infra_validate:
-        progress("push", "infra-validation: starting the model server on the candidate")
+        progress(Step.PUSH, "infra-validation: starting the model server on the candidate")
         infra = infra_check.infra_validate(model_dir=model_dir, model_name=model_name, loader=loader).to_dict()
-        progress("push", f"infra-validation passed: ready in {infra['startup_s']} s, "
+        progress(Step.PUSH, f"infra-validation passed: ready in {infra['startup_s']} s, "
                          f"max |served - offline| {infra['max_abs_diff']:.1e}")
     else:
         infra = {"passed": False, "skipped": True}
@@ -131,7 +131,7 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
             params=lineage, metrics={"train": dict(model_metrics or {}), "evaluate": blessing, "infra": infra},
             files={BLESSING_FILE: Path(blessing_path), INFRA_FILE: staging / INFRA_FILE},
         )
-        progress("push", f"uploading the model bundle to MLflow run {run_id}")
+        progress(Step.PUSH, f"uploading the model bundle to MLflow run {run_id}")
         client.log_artifacts(run_id, str(bundle), BUNDLE_ARTIFACT_PATH)
         source = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{BUNDLE_ARTIFACT_PATH}"
         try:
@@ -148,7 +148,7 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
         reason = str(blessing.get("reason", ""))[:5000]
         mv = client.create_model_version(model_name, source, run_id=run_id, tags=tags, description=reason)
         version = str(mv.version)
-        progress("push", f"registered {model_name} version {version}; verifying the stored copy")
+        progress(Step.PUSH, f"registered {model_name} version {version}; verifying the stored copy")
         verify_version(registry_uri=registry_uri, model_name=model_name, version=version,
                        expected=expected, texts=texts, loader=loader)
         client.set_model_version_tag(model_name, version, STATUS_TAG, "verified")
@@ -158,7 +158,7 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
         tracking.log_step(registry_uri=registry_uri, experiment=model_name, run_key=run_key, step="push",
                           tags={"labelgate.pushed_version": version})
         tracking.finish_run(registry_uri=registry_uri, run_id=run_id)
-        progress("push", f"champion: {model_name} version {version} (was {previous or 'none'})")
+        progress(Step.PUSH, f"champion: {model_name} version {version} (was {previous or 'none'})")
         return PushResult(version=version, previous=previous, run_id=run_id, source=source, infra=infra)
     except Exception as exc:
         try:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from labelgate.registry.push import push_model
-from labelgate.registry.tracking import numeric_items, pipeline_run_key
-from labelgate.steps import progress
+from labelgate.registry.tracking import numeric_items
+from labelgate.run import Step, progress
 
 
 def _data_lineage(blessing_path: str, model_metadata: Mapping[str, Any]) -> dict[str, str]:
@@ -51,19 +51,19 @@ def kserve_deployer(*, registry_uri: str, model_name: str, inference_service: st
         action, _ = deploy(api_client=api_client or api_client_from_environment(), target=target,
                            version=version, storage_uri=source)
         canary = f" with {target.canary_traffic_percent}% canary traffic" if 0 < target.canary_traffic_percent < 100 else ""
-        progress("push", f"InferenceService {target.namespace}/{target.name} {action}: version {version}{canary}")
+        progress(Step.PUSH, f"InferenceService {target.namespace}/{target.name} {action}: version {version}{canary}")
 
     return hook
 
 
 def run_push(*, model_dir: str, model_uri: str, model_metadata: Mapping[str, Any] | None, profile_path: str,
              profile_uri: str, blessing_path: str, blessing_uri: str, registry_uri: str, model_name: str,
-             out_path: str, inference_service: str = "", namespace: str = "", canary_traffic_percent: int = 0,
+             run_key: str, out_path: str, inference_service: str = "", namespace: str = "", canary_traffic_percent: int = 0,
              serving_image: str = "", api_client: Any | None = None) -> str:
     """Push the trained model (see :func:`labelgate.registry.push.push_model`), write the Markdown
     summary to ``out_path``; returns the new version. With ``inference_service`` set (on a cluster),
-    that KServe InferenceService is pointed at the version before the champion alias moves."""
-    run_key = pipeline_run_key(model_uri)
+    that KServe InferenceService is pointed at the version before the champion alias moves. ``run_key``
+    is the pipeline run's id, which names its MLflow run."""
     metadata = dict(model_metadata or {})
     lineage = {
         "labelgate.model_uri": model_uri,

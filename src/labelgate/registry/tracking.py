@@ -1,12 +1,10 @@
 """MLflow tracking of pipeline runs: each step may log its parameters, metrics and files into the one
 MLflow run that stands for its pipeline run.
 
-A step knows its pipeline run only through its artifacts' URIs, which KFP builds as
-``<pipeline root>/<pipeline run>/<task>/...`` (locally ``runs/<id>/<pipeline>-<time>/<task>/<output>``, on a
-cluster ``.../<pipeline>/<run uuid>/<task>/<execution>/<output>``); :func:`pipeline_run_key` takes the
-part before the task. The MLflow run carries that key as a tag, so steps running in separate processes
-(or pods) find the same run, in an experiment named after the registered model. It works with any
-tracking URI: the local SQLite store, or an MLflow server on a cluster.
+A step is handed its pipeline run's id (the pipeline passes KFP's ``dsl.PIPELINE_JOB_ID_PLACEHOLDER``,
+which kfp.local and a cluster both resolve). The MLflow run carries that id as a tag, so steps running in
+separate processes (or pods) find the same run, in an experiment named after the registered model. It
+works with any tracking URI: the local SQLite store, or an MLflow server on a cluster.
 """
 
 from __future__ import annotations
@@ -16,27 +14,15 @@ import math
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from labelgate.registry.store import ensure_experiment, open_client
-from labelgate.steps import progress
+from labelgate.run import progress
 
-PIPELINE_TASKS = ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
 RUN_KEY_TAG = "labelgate.pipeline_run"
-_TASK_SEGMENT = re.compile("^(" + "|".join(re.escape(t) for t in PIPELINE_TASKS) + r")(-\d+)?$")
 _MAX_PARAM_CHARS = 6000
-
-
-def pipeline_run_key(artifact_uri: str) -> str:
-    """The pipeline run an artifact belongs to: its URI up to (not including) the producing task."""
-    uri = str(artifact_uri).rstrip("/")
-    parts = uri.split("/")
-    for i in range(len(parts) - 1, 0, -1):
-        if _TASK_SEGMENT.match(parts[i]):
-            return "/".join(parts[:i])
-    return "/".join(parts[:-2]) if len(parts) > 3 else uri
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -81,7 +67,7 @@ def find_or_create_run(*, registry_uri: str, experiment: str, run_key: str, run_
     found = client.search_runs([experiment_id], filter_string=f"tags.`{RUN_KEY_TAG}` = '{escaped}'", max_results=1)
     if found:
         return found[0].info.run_id
-    name = run_name or run_key.rstrip("/").rsplit("/", 1)[-1]
+    name = run_name or run_key
     run = client.create_run(experiment_id, run_name=name, tags={RUN_KEY_TAG: run_key, "mlflow.source.name": "labelgate"})
     return run.info.run_id
 
@@ -127,53 +113,43 @@ def finish_run(*, registry_uri: str, run_id: str, status: str = "FINISHED") -> N
     open_client(registry_uri).set_terminated(run_id, status=status)
 
 
-_METRICS_SCHEMAS = ("system.Metrics",)
-_DATA_SCHEMAS = ("system.Dataset", "system.Model")
 _MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_SUFFIXES = {"system.HTML": ".html", "system.Markdown": ".md", "system.Artifact": ".json"}
 
 
-def _artifact_record(artifact: Any) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Path]]:
-    """(name, params, metrics, files) of a KFP artifact (duck-typed: name, uri, path, metadata, schema_title)."""
-    name = str(getattr(artifact, "name", "") or Path(str(artifact.uri)).name)
-    schema = str(getattr(artifact, "schema_title", ""))
-    metadata = dict(getattr(artifact, "metadata", None) or {})
-    if schema in _METRICS_SCHEMAS:
-        return name, {}, numeric_items(metadata), []
-    flat = flatten({name: metadata})
-    numbers = numeric_items({name: metadata})
-    params = {k: v for k, v in flat.items() if k not in numbers}
-    files: dict[str, Path] = {}
-    path = Path(str(getattr(artifact, "path", "")))
-    if schema not in _DATA_SCHEMAS and path.is_file() and path.stat().st_size <= _MAX_UPLOAD_BYTES:
-        files[path.name + _SUFFIXES.get(schema, "") if not path.suffix else path.name] = path
-        sidecar = path.parent / f"{path.name}_files"  # HTML reports keep their plots beside them
-        if sidecar.is_dir():
-            files[sidecar.name] = sidecar
-        for png in sorted(path.parent.glob("*.png")):
-            if png.stat().st_size <= _MAX_UPLOAD_BYTES:
-                files[png.name] = png
-    return name, params, numbers, files
+def report_files(name: str, path: str | Path) -> dict[str, Path]:
+    """A report file to upload as ``name``, with what it keeps beside it: the ``<file>_files`` folder of an
+    HTML report's plots and the PNG plots in its folder. Missing or oversized files are left out."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > _MAX_UPLOAD_BYTES:
+        return {}
+    files = {name: path}
+    sidecar = path.parent / f"{path.name}_files"
+    if sidecar.is_dir():
+        files[sidecar.name] = sidecar
+    for png in sorted(path.parent.glob("*.png")):
+        if png.stat().st_size <= _MAX_UPLOAD_BYTES:
+            files[png.name] = png
+    return files
 
 
-def track_step(*, registry_uri: str, model_name: str, step: str, artifacts: Sequence[Any],
-               params: Mapping[str, Any] | None = None) -> str | None:
-    """Log a pipeline step into its pipeline run's MLflow run, from its KFP artifacts: Metrics artifacts
-    as metrics, other artifacts' metadata as params/metrics, their files (reports, plots beside them;
-    never datasets or models) as MLflow artifacts. Best-effort: a tracking failure is printed, and the
-    step goes on. Returns the MLflow run id (None on failure)."""
-    if not artifacts:
-        return None
+def track_step(*, registry_uri: str, model_name: str, run_key: str, step: str,
+               params: Mapping[str, Any] | None = None, metrics: Mapping[str, Any] | None = None,
+               metadata: Mapping[str, Mapping[str, Any]] | None = None,
+               reports: Mapping[str, str | Path] | None = None) -> str | None:
+    """Log a pipeline step into its pipeline run's MLflow run: ``params`` as params, ``metrics`` as metrics,
+    each artifact's ``metadata`` (name -> mapping) with numbers as metrics and the rest as params, and
+    ``reports`` (upload name -> file; never datasets or models) with the plots beside them. Best-effort: a
+    tracking failure is printed, and the step goes on. Returns the MLflow run id (None on failure)."""
     try:
         all_params: dict[str, Any] = dict(flatten(dict(params or {})))
-        all_metrics: dict[str, float] = {}
+        all_metrics: dict[str, float] = numeric_items(dict(metrics or {}))
+        for name, values in (metadata or {}).items():
+            numbers = numeric_items({name: dict(values)})
+            all_metrics.update(numbers)
+            all_params.update({k: v for k, v in flatten({name: dict(values)}).items() if k not in numbers})
         files: dict[str, Path] = {}
-        for artifact in artifacts:
-            _, a_params, a_metrics, a_files = _artifact_record(artifact)
-            all_params.update(a_params)
-            all_metrics.update(a_metrics)
-            files.update(a_files)
-        run_key = pipeline_run_key(str(artifacts[0].uri))
+        for name, path in (reports or {}).items():
+            files.update(report_files(name, path))
         run_id = log_step(registry_uri=registry_uri, experiment=model_name, run_key=run_key, step=step,
                           params=all_params, metrics=all_metrics, files=files)
         finish_run(registry_uri=registry_uri, run_id=run_id)

@@ -11,34 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelgate import contract
 from labelgate.config import load_config
-from labelgate.errors import DataError, ModelError
+from labelgate.contract import COVERED, DEV, SPLIT, Split, aligned_probs, prob_column, read_table
 from labelgate.ingest.settings import DataSettings
-from labelgate.steps import progress
+from labelgate.run import Step, progress
 from labelgate.training.settings import TrainingSettings
-
-PROB_PREFIX = "prob_"
-
-
-def read_table(path: str | Path, what: str) -> pd.DataFrame:
-    """Read a Parquet artifact, turning a missing or unreadable file into a DataError naming it."""
-    try:
-        return pd.read_parquet(path)
-    except (FileNotFoundError, OSError, ValueError) as exc:
-        raise DataError(f"cannot read the {what} table at {path}: {exc}") from exc
-
-
-def prob_columns(probs: pd.DataFrame, n_classes: int) -> list[str]:
-    """The ``prob_0..prob_{k-1}`` columns, checked against the config's classes."""
-    names = [f"{PROB_PREFIX}{i}" for i in range(n_classes)]
-    missing = [c for c in names + ["row", "covered"] if c not in probs.columns]
-    if missing:
-        raise ModelError(f"the probs table lacks column(s) {missing}; it has {list(probs.columns)}")
-    extra = [c for c in probs.columns if c.startswith(PROB_PREFIX) and c not in names]
-    if extra:
-        raise ModelError(f"the probs table has {len(names) + len(extra)} class columns but the config "
-                         f"names {n_classes} classes")
-    return names
 
 
 def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
@@ -46,18 +24,13 @@ def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, 
     """Texts, soft labels and weights of the train-split rows to learn from: rows that at least one LF
     covered and whose top probability reaches ``min_confidence``, plus (``dev_weight`` > 0) the dev rows
     with their gold labels one-hot and that weight."""
-    columns = prob_columns(probs, data.cardinality)
-    rows = probs["row"].to_numpy()
-    if len(probs) != len(frame) or (len(rows) and (rows.min() < 0 or rows.max() >= len(frame))):
-        raise ModelError(f"the probs table has {len(probs)} rows (row ids up to {rows.max() if len(rows) else '-'}) "
-                         f"but the data has {len(frame)}: they come from different runs")
-    aligned = probs.set_index("row").sort_index()
-    values = aligned[columns].to_numpy(dtype=np.float64)
-    train = frame["split"].to_numpy() == "train"
-    keep = train & aligned["covered"].to_numpy(dtype=bool)
+    aligned = aligned_probs(probs, len(frame), data.cardinality)
+    values = aligned[[prob_column(c) for c in range(data.cardinality)]].to_numpy(dtype=np.float64)
+    train = frame[SPLIT].to_numpy() == Split.TRAIN
+    keep = train & aligned[COVERED].to_numpy(dtype=bool)
     if min_confidence > 0:
         keep &= ~(np.nan_to_num(values, nan=1.0).max(axis=1) < min_confidence)
-    dev = train & frame["dev"].fillna(False).to_numpy(dtype=bool) & frame[data.label_column].notna().to_numpy()
+    dev = train & frame[DEV].fillna(False).to_numpy(dtype=bool) & frame[data.label_column].notna().to_numpy()
     if dev_weight > 0:
         keep &= ~dev  # dev rows enter once, with their gold label
     targets, weights = values[keep], np.ones(int(keep.sum()))
@@ -68,20 +41,6 @@ def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, 
         targets = np.vstack([targets, np.eye(data.cardinality)[gold]])
         weights = np.concatenate([weights, np.full(len(gold), dev_weight)])
     return texts, targets, weights
-
-
-def gold_rows(frame: pd.DataFrame, data: DataSettings, split: str) -> tuple[list[str], np.ndarray]:
-    """Texts and gold labels of one split (valid or test); every row must carry its label."""
-    part = frame[frame["split"] == split]
-    if part.empty:
-        raise ModelError(f"the {split} split is empty; it needs gold-labeled rows")
-    labels = part[data.label_column]
-    if labels.isna().any():
-        raise ModelError(f"{int(labels.isna().sum())} row(s) of the {split} split lack a gold label")
-    values = labels.to_numpy(dtype=np.int64)
-    if values.min() < 0 or values.max() >= data.cardinality:
-        raise ModelError(f"{split} labels must be 0..{data.cardinality - 1}; found {sorted(set(values.tolist()))}")
-    return part[data.text_column].fillna("").astype(str).tolist(), values
 
 
 def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, model_dir: str,
@@ -97,16 +56,17 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     probs = read_table(probs_path, "probs")
     texts, targets, weights = training_rows(frame, probs, data, min_confidence=settings.min_confidence,
                                             dev_weight=settings.dev_weight)
-    valid_texts, valid_labels = gold_rows(frame, data, "valid")
-    n_train = int((frame["split"] == "train").sum())
-    progress("train", f"{len(texts)} rows to learn from ({n_train} train rows; min confidence "
+    valid_texts, valid_labels = contract.gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
+                                                     n_classes=data.cardinality, split=Split.VALID)
+    n_train = int((frame[SPLIT] == Split.TRAIN).sum())
+    progress(Step.TRAIN, f"{len(texts)} rows to learn from ({n_train} train rows; min confidence "
                       f"{settings.min_confidence}, dev weight {settings.dev_weight}); {settings.family}, seed {seed}")
 
     def report(epoch: dict[str, float]) -> None:
         # Every 10th epoch on the terminal; each one is in history.json and the report's training curves.
         if epoch["epoch"] != 1 and epoch["epoch"] % 10:
             return
-        progress("train", f"epoch {epoch['epoch']}: train loss {epoch['train_loss']:.4f}, valid log loss "
+        progress(Step.TRAIN, f"epoch {epoch['epoch']}: train loss {epoch['train_loss']:.4f}, valid log loss "
                           f"{epoch['valid_log_loss']:.4f}, valid accuracy {epoch['valid_accuracy']:.3f}")
 
     result = train_classifier(train_texts=texts, train_targets=targets, valid_texts=valid_texts,
@@ -119,7 +79,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     })
     result.predictor.save(model_dir)
     (Path(model_dir) / "history.json").write_text(json.dumps(result.history, indent=2))
-    progress("train", f"best epoch {result.best_epoch}/{result.epochs_run}: valid accuracy "
+    progress(Step.TRAIN, f"best epoch {result.best_epoch}/{result.epochs_run}: valid accuracy "
                       f"{result.valid_accuracy:.3f} on {result.device}")
     return {
         "valid_accuracy": result.valid_accuracy, "valid_log_loss": result.valid_log_loss,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 
+from labelgate.contract import COVERED, class_columns
 from labelgate.errors import DataError
 from labelgate.validation.findings import Finding
 from labelgate.validation.settings import ValidationSettings
@@ -107,12 +108,12 @@ def lf_coverage(label_matrix: np.ndarray, lf_names: list[str] | None, rows: int)
 
 def class_balance(probs: pd.DataFrame) -> list[float]:
     """The label model's predicted class balance: mean probability per class over covered rows."""
-    columns = sorted((c for c in probs.columns if str(c).startswith("prob_")), key=lambda c: int(c[5:]))
+    columns = class_columns(probs)
     if not columns:
         raise DataError(f"the label-model probabilities have no prob_<k> columns; columns: {list(probs.columns)}")
     values = probs[columns]
-    if "covered" in probs.columns:
-        values = values[probs["covered"].astype(bool).to_numpy()]
+    if COVERED in probs.columns:
+        values = values[probs[COVERED].astype(bool).to_numpy()]
     if values.empty:
         return [0.0] * len(columns)
     return [float(v) for v in values.mean(axis=0).to_numpy()]

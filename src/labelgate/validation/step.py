@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from labelgate.config import load_config
-from labelgate.errors import DataError
-from labelgate.steps import progress
+from labelgate.contract import PROFILE_FILE, aligned_probs, read_table
+from labelgate.registry import champion_file
+from labelgate.run import Step, progress
 from labelgate.validation.constraints import load_constraints
 from labelgate.validation.drift import PROFILE_VERSION
 from labelgate.validation.expectations import data_docs_html, read_suite
@@ -28,42 +29,29 @@ from labelgate.validation.plots import drift_png
 from labelgate.validation.report import render_html, render_markdown
 from labelgate.validation.settings import ValidationSettings
 
-PROFILE_NAME = "profile.json"
-
 
 def champion_profile(registry_uri: str, model_name: str) -> tuple[dict[str, Any] | None, str | None]:
     """The champion's stored profile, or ``None`` with a note saying why drift is skipped."""
-    try:
-        from labelgate.registry import champion_file
-    except ImportError:
-        return None, "drift skipped: this labelgate has no registry.champion_file to fetch the champion's profile"
-    path = champion_file(registry_uri, model_name, PROFILE_NAME)
+    path = champion_file(registry_uri, model_name, PROFILE_FILE)
     if path is None:
         return None, None
     try:
         profile = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return None, f"drift skipped: the champion's {PROFILE_NAME} is unreadable ({exc})"
+        return None, f"drift skipped: the champion's {PROFILE_FILE} is unreadable ({exc})"
     if not isinstance(profile, dict) or "numeric" not in profile:
-        return None, f"drift skipped: the champion's {PROFILE_NAME} is not a labelgate profile"
+        return None, f"drift skipped: the champion's {PROFILE_FILE} is not a labelgate profile"
     if profile.get("version") != PROFILE_VERSION:
-        return None, (f"drift skipped: the champion's {PROFILE_NAME} has format version {profile.get('version')}, "
+        return None, (f"drift skipped: the champion's {PROFILE_FILE} has format version {profile.get('version')}, "
                       f"this labelgate writes {PROFILE_VERSION}")
     return profile, None
 
 
 def _load_inputs(data_path: str, label_matrix_path: str | None, probs_path: str | None,
                  ) -> tuple[pd.DataFrame, np.ndarray | None, pd.DataFrame | None]:
-    frame = pd.read_parquet(data_path)
+    frame = read_table(data_path, "data")
     matrix = np.load(label_matrix_path, allow_pickle=False) if label_matrix_path else None
-    probs = pd.read_parquet(probs_path) if probs_path else None
-    if probs is not None:
-        if len(probs) != len(frame):
-            raise DataError(f"the label-model probabilities have {len(probs)} rows but the data has {len(frame)}")
-        if "row" in probs.columns:  # the contract keys probabilities by row position: put them in data order
-            probs = probs.sort_values("row", kind="stable").reset_index(drop=True)
-            if not np.array_equal(probs["row"].to_numpy(), np.arange(len(frame))):
-                raise DataError("the label-model probabilities' 'row' column is not a permutation of the data rows")
+    probs = aligned_probs(read_table(probs_path, "probs"), len(frame)) if probs_path else None
     return frame, matrix, probs
 
 
@@ -86,7 +74,7 @@ def run_validate(*, data_path: str, label_matrix_path: str | None, lf_names: lis
             result.notes.append(f"a report could not be rendered: {type(exc).__name__}: {exc}")
     except Exception as exc:  # fail closed: every failure blocks, with a readable reason
         message = f"{type(exc).__name__}: {exc}"
-        progress("validate", f"validation crashed: {message}")
+        progress(Step.VALIDATE, f"validation crashed: {message}")
         detail = traceback.format_exc(limit=3)
         result = GateResult(passed=False, reason=f"validation crashed: {message}",
                             findings=[Finding("crash", "validation step", "critical", False, message)],
@@ -99,7 +87,7 @@ def run_validate(*, data_path: str, label_matrix_path: str | None, lf_names: lis
     _write(report_html_path, render_html(passed=result.passed, reason=result.reason, findings=result.findings,
                                          notes=result.notes, data_docs=docs, drift_png=picture))
     _write(profile_path, json.dumps(result.profile, indent=1))
-    progress("validate", ("PASSED " if result.passed else "BLOCKED ") + result.reason)
+    progress(Step.VALIDATE, ("PASSED " if result.passed else "BLOCKED ") + result.reason)
     return result.passed, result.reason, metrics
 
 
@@ -110,7 +98,7 @@ def _validate(*, data_path: str, label_matrix_path: str | None, lf_names: list[s
     suite = read_suite(suite_path)
     constraints = load_constraints(constraints_path) if constraints_path else []
     frame, matrix, probs = _load_inputs(data_path, label_matrix_path, probs_path)
-    progress("validate", f"{len(frame)} rows; {len(suite['expectations'])} expectations, "
+    progress(Step.VALIDATE, f"{len(frame)} rows; {len(suite['expectations'])} expectations, "
                          f"{len(constraints)} constraints")
     reference, note = champion_profile(registry_uri, model_name)
     result = validate_data(frame=frame, label_matrix=matrix, lf_names=lf_names, probs=probs, suite=suite,

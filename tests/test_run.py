@@ -1,0 +1,102 @@
+"""The run model: records steps write and the orchestrators read, and the one outcome rule."""
+
+import json
+
+import pytest
+
+from labelgate.errors import ConfigError, DataError, LabelingError, ModelError, RegistryError, ServingError
+from labelgate.run import (
+    EXIT_BLOCKED,
+    EXIT_ERROR,
+    EXIT_OK,
+    FAILURE_FILE,
+    GateDecision,
+    StepFailure,
+    decide,
+    decide_outcome,
+    parse_record,
+    read_record,
+    record_json,
+    records_in_log,
+    step_failures,
+)
+
+
+def test_decision_is_recorded_printed_and_returned(tmp_path, capsys):
+    path = tmp_path / "gate" / "decision"
+    assert decide(gate="data-gate", passed=False, reason="2 critical expectations failed", out_path=str(path)) is False
+    assert read_record(path) == GateDecision("data-gate", False, "2 critical expectations failed")
+    out = capsys.readouterr().out
+    assert "labelgate[data-gate]: BLOCKED: 2 critical expectations failed" in out
+    # The same record goes to the log as one JSON line (all a cluster keeps of a step).
+    assert records_in_log(out) == [GateDecision("data-gate", False, "2 critical expectations failed")]
+
+
+def test_blank_reason_is_filled_in(tmp_path):
+    path = tmp_path / "decision"
+    decide(gate="model-gate", passed=False, reason="  ", out_path=str(path))
+    assert "without a reason" in json.loads(path.read_text())["reason"]
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps({"gate": "x"}),
+    json.dumps({"labelgate_record": "gate", "gate": "x", "passed": True}),
+    json.dumps({"labelgate_record": "gate", "gate": "x", "passed": "yes", "reason": "r"}),
+    json.dumps({"labelgate_record": "verdict", "gate": "x"}),
+    "not json",
+])
+def test_incomplete_or_foreign_records_are_rejected(text):
+    with pytest.raises(ValueError, match="record"):
+        parse_record(text)
+
+
+def test_records_in_log_survive_prefixes_and_noise():
+    failure = StepFailure("ingest", "DataError", "raw.csv: missing column(s) ['CONTENT']")
+    log = "\n".join(["starting", "2026-12-01T10:00:00Z " + record_json(failure), '{"labelgate_record": "gate"',
+                     "labelgate: ingest failed: DataError: something else"])
+    assert records_in_log(log) == [failure]
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (DataError, EXIT_BLOCKED), (ModelError, EXIT_BLOCKED),
+    (ConfigError, EXIT_ERROR), (LabelingError, EXIT_ERROR), (RegistryError, EXIT_ERROR), (ServingError, EXIT_ERROR),
+])
+def test_step_failure_records_each_error_kind_with_its_exit_code(tmp_path, capsys, error, code):
+    out = tmp_path / "step" / "data"
+    with pytest.raises(SystemExit) as stop, step_failures("train", str(out)):
+        raise error("bad thing in column X")
+    assert stop.value.code == 1
+    record = read_record(tmp_path / "step" / FAILURE_FILE)
+    assert record == StepFailure("train", error.__name__, "bad thing in column X")
+    assert records_in_log(capsys.readouterr().out) == [record]
+    outcome = decide_outcome(pushed=False, push_label="m", failure=record, step_failed=True, gates={})
+    assert outcome.exit_code == code
+
+
+def test_a_bug_is_not_recorded_as_a_failure(tmp_path):
+    with pytest.raises(RuntimeError), step_failures("train", str(tmp_path / "x")):
+        raise RuntimeError("bug")
+    assert not (tmp_path / FAILURE_FILE).exists()
+
+
+BLOCKED = {"data-gate": GateDecision("data-gate", False, "2 expectations failed")}
+PASSED = {"data-gate": GateDecision("data-gate", True, "ok")}
+
+
+@pytest.mark.parametrize(("kwargs", "code", "text"), [
+    ({"pushed": True, "gates": PASSED}, EXIT_OK, "pushed m"),
+    ({"gates": BLOCKED}, EXIT_BLOCKED, "blocked by data-gate"),
+    ({"gates": PASSED}, EXIT_ERROR, "without a gate decision"),
+    ({"failure": StepFailure("ingest", "DataError", "x"), "step_failed": True}, EXIT_BLOCKED, "ingest rejected"),
+    # A crash outranks a blocked gate in the same run: a broken run must not pass for a data problem.
+    ({"step_failed": True, "gates": BLOCKED}, EXIT_ERROR, "a step failed"),
+    ({"failure": StepFailure("train", "ConfigError", "x"), "step_failed": True, "gates": BLOCKED}, EXIT_ERROR, "in train"),
+    ({"ended": "FAILED", "gates": BLOCKED}, EXIT_ERROR, "ended FAILED"),
+    # A blocking failure outranks a run state that is not success (a failed step fails the run).
+    ({"failure": StepFailure("ingest", "ModelError", "x"), "ended": "FAILED"}, EXIT_BLOCKED, "rejected"),
+])
+def test_outcome_rule(kwargs, code, text):
+    arguments = {"pushed": False, "push_label": "m", "failure": None, "step_failed": False, "gates": {}, **kwargs}
+    outcome = decide_outcome(**arguments)
+    assert outcome.exit_code == code
+    assert text in outcome.text
