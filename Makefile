@@ -8,8 +8,8 @@ BIN := $(VENV)/bin
 # The example data: the shared read-only copy when it exists, else `make data` downloads it.
 SHARED_DATA := ../shared/data/youtube-spam
 DATA ?= $(if $(wildcard $(SHARED_DATA)/*.csv),$(SHARED_DATA),data/youtube-spam)
-LF_MODULE ?= examples/youtube_spam/lfs.py
-CONFIG ?= examples/youtube_spam/config.yaml
+# Pipeline defaults live in src/labelgate/parameters.py; `make run` passes --data only when it differs.
+DATA_FLAG = $(if $(or $(filter command line environment,$(origin DATA)),$(filter data/youtube-spam,$(DATA))),--data $(DATA))
 RUN_ARGS ?=
 PIPELINE_YAML ?= pipeline.yaml
 
@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed ## create .venv and install labelgate with its dev tools
 
 run: install $(if $(filter data/youtube-spam,$(DATA)),data) ## run the whole pipeline locally (kfp.local) on the example data
-	$(BIN)/labelgate run --data $(DATA) --lf-module $(LF_MODULE) --config $(CONFIG) $(RUN_ARGS)
+	$(BIN)/labelgate run $(DATA_FLAG) $(RUN_ARGS)
 
 test: install ## run the test suite, the end-to-end pipeline run included
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -53,17 +53,18 @@ bench: install ## run every benchmark in bench/ (prints ratios against the ancho
 	@set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 # --- The local registry and serving (after `make run`) ------------------------------------------------
-REGISTRY_URI ?= sqlite:///mlruns/mlflow.db
-MODEL_NAME ?= youtube-spam
+# Empty: labelgate's defaults (src/labelgate/parameters.py).
+REGISTRY_URI ?=
+MODEL_NAME ?=
 SERVE_PORT ?= 8080
 UI_PORT ?= 5000
 
 serve: install ## serve the champion over KServe V1/V2 on http://127.0.0.1:8080 (SERVE_PORT); see README
-	$(BIN)/labelgate serve --registry-uri $(REGISTRY_URI) --model-name $(MODEL_NAME) --port $(SERVE_PORT)
+	$(BIN)/labelgate serve $(if $(REGISTRY_URI),--registry-uri $(REGISTRY_URI)) $(if $(MODEL_NAME),--model-name $(MODEL_NAME)) --port $(SERVE_PORT)
 
 ui: install ## MLflow UI on the local registry at http://127.0.0.1:5000 (UI_PORT): runs, metrics, versions, champion
 	@mkdir -p mlruns/artifacts
-	$(BIN)/mlflow ui --backend-store-uri $(REGISTRY_URI) --default-artifact-root $(CURDIR)/mlruns/artifacts \
+	$(BIN)/mlflow ui --backend-store-uri $(or $(REGISTRY_URI),$(shell $(BIN)/python -c 'from labelgate.parameters import DEFAULTS; print(DEFAULTS.registry_uri)')) --default-artifact-root $(CURDIR)/mlruns/artifacts \
 		--host 127.0.0.1 --port $(UI_PORT) --workers 1
 
 # --- The cluster path: images, kind, an existing KFP (README: "Running on a cluster") ----------------

@@ -17,9 +17,10 @@ from labelgate.components.push import push
 from labelgate.components.train import train
 from labelgate.components.validate import validate
 from labelgate.components.weak_label import weak_label
+from labelgate.parameters import DEFAULTS, PIPELINE_NAME
 from labelgate.pipelines.cluster import apply_cluster_settings
 
-PIPELINE_NAME = "labelgate-training"
+__all__ = ["PIPELINE_NAME", "pipeline"]
 
 
 @dsl.pipeline(
@@ -27,24 +28,24 @@ PIPELINE_NAME = "labelgate-training"
     description="Weak supervision to a served model: ingest, label, validate, train, evaluate, push.",
 )
 def pipeline(
-    data_uri: str = "../shared/data/youtube-spam",
-    lf_module: str = "examples/youtube_spam/lfs.py",
-    config_path: str = "examples/youtube_spam/config.yaml",
-    suite_path: str = "examples/youtube_spam/expectations.json",
-    constraints_path: str = "examples/youtube_spam/constraints.txt",
-    registry_uri: str = "sqlite:///mlruns/mlflow.db",
-    model_name: str = "youtube-spam",
-    seed: int = 0,
-    min_test_accuracy: float = 0.85,
-    min_test_f1: float = 0.85,
-    champion_tolerance: float = -0.02,
-    lf_shards: int = 1,
-    inference_service: str = "",
-    namespace: str = "",
-    canary_traffic_percent: int = 0,
-    serving_image: str = "",
+    data_uri: str = DEFAULTS.data_uri,
+    lf_module: str = DEFAULTS.lf_module,
+    config_path: str = DEFAULTS.config_path,
+    suite_path: str = DEFAULTS.suite_path,
+    constraints_path: str = DEFAULTS.constraints_path,
+    registry_uri: str = DEFAULTS.registry_uri,
+    model_name: str = DEFAULTS.model_name,
+    seed: int = DEFAULTS.seed,
+    min_test_accuracy: float = DEFAULTS.min_test_accuracy,
+    min_test_f1: float = DEFAULTS.min_test_f1,
+    champion_tolerance: float = DEFAULTS.champion_tolerance,
+    lf_shards: int = DEFAULTS.lf_shards,
+    inference_service: str = DEFAULTS.inference_service,
+    namespace: str = DEFAULTS.namespace,
+    canary_traffic_percent: int = DEFAULTS.canary_traffic_percent,
+    serving_image: str = DEFAULTS.serving_image,
 ):
-    """``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
+    """Defaults come from ``labelgate.parameters`` (their one home). ``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
     data; 1 on one machine, where the applier already streams in chunks). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
     patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
     version gets first, and the predictor's ``serving_image``."""

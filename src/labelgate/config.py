@@ -1,8 +1,8 @@
 """The pipeline configuration: one YAML file per pipeline, versioned with the code.
 
 Each stage reads its own section (``data``, ``split``, ``labeling``, ``validation``, ``training``,
-``evaluation``, ``serving``) and turns it into its own typed settings; this module only loads and
-checks the file.
+``evaluation``, ``serving``) and turns it into its own typed settings; ``pipeline`` sets pipeline
+parameters (``labelgate.parameters``); this module only loads and checks the file.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import yaml
 
 from labelgate.errors import ConfigError
 
-SECTIONS = ("data", "split", "labeling", "validation", "training", "evaluation", "serving")
+SECTIONS = ("pipeline", "data", "split", "labeling", "validation", "training", "evaluation", "serving")
 
 
 def load_config(uri: str | Path) -> dict[str, Any]:

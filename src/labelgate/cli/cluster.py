@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PIPELINE_NAME = "labelgate-training"
+from labelgate.parameters import PIPELINE_NAME
+
 DEFAULT_EXPERIMENT = "labelgate"
 DEFAULT_SERVICE_ACCOUNT = "labelgate-pipeline"
 
@@ -59,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trig.add_argument("--package", type=Path, default=None,
                       help="upload this compiled pipeline as a new version first (default: use the latest "
                       "version already on the cluster)")
-    trig.add_argument("--pipeline-name", default=DEFAULT_PIPELINE_NAME, help="pipeline name on the cluster")
+    trig.add_argument("--pipeline-name", default=PIPELINE_NAME, help="pipeline name on the cluster")
     trig.add_argument("--version", default=None, help="version name when --package is given")
     trig.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment the run goes to")
     trig.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -82,7 +83,7 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
 def _upload_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--package", type=Path, default=Path("pipeline.yaml"),
                         help="compiled pipeline (`labelgate compile --output ...`)")
-    parser.add_argument("--pipeline-name", default=DEFAULT_PIPELINE_NAME, help="pipeline name on the cluster")
+    parser.add_argument("--pipeline-name", default=PIPELINE_NAME, help="pipeline name on the cluster")
     parser.add_argument("--version", default=None, help="version name (default: v<UTC time>)")
     parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment the run goes to")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from labelgate.cli.pipeline import DEFAULTS
+    from labelgate.parameters import DEFAULTS
 
     lfs = subparsers.add_parser(
         "lfs",
@@ -19,20 +19,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Ingest the data, apply the LFs, fit the label model and print the LF analysis; the "
         "artifacts the weak_label step would write (label matrix, probabilities, label model, Markdown/HTML "
         "analysis, coverage-vs-accuracy plot) land in --out.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    lfs.add_argument("--data", dest="data_uri", default=DEFAULTS["data_uri"], help="data file, folder or URI")
-    lfs.add_argument("--lf-module", default=DEFAULTS["lf_module"], help="LF module (.py path or dotted name)")
-    lfs.add_argument("--config", dest="config_path", default=DEFAULTS["config_path"], help="pipeline config")
-    lfs.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="label model seed")
-    lfs.add_argument("--out", default="runs/lfs", help="where the artifacts are written")
+    # None = not given: as for `labelgate run`, the config's `pipeline` section, then the defaults decide.
+    lfs.add_argument("--data", dest="data_uri", default=None, help=f"data file, folder or URI [default: {DEFAULTS.data_uri}]")
+    lfs.add_argument("--lf-module", default=None, help=f"LF module (.py path or dotted name) [default: {DEFAULTS.lf_module}]")
+    lfs.add_argument("--config", dest="config_path", default=None, help=f"pipeline config [default: {DEFAULTS.config_path}]")
+    lfs.add_argument("--seed", type=int, default=None, help=f"label model seed [default: {DEFAULTS.seed}]")
+    lfs.add_argument("--out", default="runs/lfs", help="where the artifacts are written [default: runs/lfs]")
     lfs.set_defaults(handler=_lfs)
 
 
 def _lfs(args: argparse.Namespace) -> int:
+    from labelgate.cli.pipeline import resolved
     from labelgate.ingest.step import run_ingest
     from labelgate.labeling.step import run_weak_label
 
+    args = argparse.Namespace(**{**vars(args), **resolved({k: getattr(args, k) for k in
+                                                           ("data_uri", "lf_module", "config_path", "seed")})})
     out = Path(args.out)
     data_path = out / "data.parquet"
     run_ingest(data_uri=args.data_uri, config_path=args.config_path, out_path=str(data_path))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from labelgate.parameters import DEFAULTS
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    from labelgate.registry.store import DEFAULT_REGISTRY_URI
-
-    parser.add_argument("--registry-uri", default=DEFAULT_REGISTRY_URI, help="MLflow tracking/registry URI")
-    parser.add_argument("--model-name", default="youtube-spam", help="registered model name")
+    parser.add_argument("--registry-uri", default=DEFAULTS.registry_uri, help="MLflow tracking/registry URI")
+    parser.add_argument("--model-name", default=DEFAULTS.model_name, help="registered model name")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,20 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-DEFAULTS = {
-    "data_uri": "../shared/data/youtube-spam",
-    "lf_module": "examples/youtube_spam/lfs.py",
-    "config_path": "examples/youtube_spam/config.yaml",
-    "suite_path": "examples/youtube_spam/expectations.json",
-    "constraints_path": "examples/youtube_spam/constraints.txt",
-    "registry_uri": "sqlite:///mlruns/mlflow.db",
-    "model_name": "youtube-spam",
-    "seed": 0,
-    "min_test_accuracy": 0.85,
-    "min_test_f1": 0.85,
-    "champion_tolerance": -0.02,
-    "lf_shards": 1,
-}
+from labelgate.parameters import DEFAULTS
+
 # flag -> (pipeline parameter, type, help)
 RUN_FLAGS = {
     "--data": ("data_uri", str, "raw data: a file, folder or glob; local path or fsspec URI (s3://, gs://, ...)"),
@@ -42,13 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="run the whole pipeline on this machine (kfp.local)",
         description="Run the labelgate pipeline locally through kfp.local: ingest, weak labeling, validation, "
-        "training, evaluation and push, with the data and model gates. Outputs land in RUNS_DIR/<run-id>/.",
+        "training, evaluation and push, with the data and model gates. Outputs land in RUNS_DIR/<run-id>/. "
+        "Each parameter comes from its flag, else from the config file's `pipeline` section (paths relative to "
+        "the config file), else from its default.",
         epilog="Exit codes: 0 a model was pushed, 3 a gate blocked deployment or the input was rejected, 1 error.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for flag, (dest, kind, text) in RUN_FLAGS.items():
-        run.add_argument(flag, dest=dest, type=kind, default=DEFAULTS[dest], help=text)
-    run.add_argument("--runs-dir", default="runs", help="where run outputs are written")
+        # None = not given: the config's `pipeline` section, then labelgate.parameters decide.
+        run.add_argument(flag, dest=dest, type=kind, default=None, help=f"{text} [default: {getattr(DEFAULTS, dest)}]")
+    run.add_argument("--runs-dir", default="runs", help="where run outputs are written [default: runs]")
     run.add_argument("--run-id", default=None, help="name of this run's folder (default: time + random suffix)")
     run.set_defaults(handler=_run)
 
@@ -60,24 +50,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     compile_.add_argument("--output", default="pipeline.yaml", help="where to write the YAML")
+    compile_.add_argument("--config", dest="config_path", default=None,
+                          help="a config file whose `pipeline` section (and path) become the compiled defaults")
     compile_.set_defaults(handler=_compile)
 
 
 def _run(args: argparse.Namespace) -> int:
     from labelgate.pipelines.local import format_local_summary, run_local
 
-    arguments = {dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()}
+    values = resolved({dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()})
+    arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
     summary = run_local(arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
     print(format_local_summary(summary), flush=True)
     return summary.exit_code
 
 
+def resolved(flags: dict[str, object]) -> dict[str, object]:
+    """Every pipeline parameter: the flags given (not None) > the config file's `pipeline` section >
+    labelgate.parameters' defaults."""
+    from labelgate.config import load_config
+    from labelgate.parameters import SECTION, resolve
+
+    config_path = flags.get("config_path") or DEFAULTS.config_path
+    return resolve(flags, load_config(config_path)[SECTION], config_path)
+
+
 def _compile(args: argparse.Namespace) -> int:
     from kfp import compiler
 
+    from labelgate.config import load_config
+    from labelgate.parameters import SECTION, config_parameters
     from labelgate.pipelines.training import pipeline
 
+    defaults = None
+    if args.config_path:
+        defaults = {**config_parameters(load_config(args.config_path)[SECTION], args.config_path),
+                    "config_path": args.config_path}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    compiler.Compiler().compile(pipeline_func=pipeline, package_path=args.output)
+    compiler.Compiler().compile(pipeline_func=pipeline, package_path=args.output, pipeline_parameters=defaults)
     print(f"wrote {args.output}")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgate.errors import ConfigError
+from labelgate.parameters import DEFAULTS
 
 DEFAULT_LOADER = "labelgate.training:load_predictor"
 
@@ -25,12 +26,11 @@ def resolve_loader(spec: str) -> Callable[[Path], Any]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from labelgate.registry.store import DEFAULT_REGISTRY_URI
     from labelgate.serving.settings import DEFAULT_HOST, DEFAULT_PORT, RequestLimits
 
     limits = RequestLimits()
-    parser.add_argument("--registry-uri", default=DEFAULT_REGISTRY_URI, help="MLflow registry to take the champion from")
-    parser.add_argument("--model-name", default="youtube-spam", help="registered model name, also the endpoint name")
+    parser.add_argument("--registry-uri", default=DEFAULTS.registry_uri, help="MLflow registry to take the champion from")
+    parser.add_argument("--model-name", default=DEFAULTS.model_name, help="registered model name, also the endpoint name")
     parser.add_argument("--model-version", default=None, help="serve this registered version instead of the champion")
     parser.add_argument("--model-dir", default=None, help="serve this model directory instead of the registry")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (0.0.0.0 inside a container)")

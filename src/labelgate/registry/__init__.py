@@ -2,11 +2,10 @@
 
 from labelgate.registry.store import (
     CHAMPION_ALIAS,
-    DEFAULT_REGISTRY_URI,
     champion_file,
     champion_model_dir,
     promote,
     rollback,
 )
 
-__all__ = ["CHAMPION_ALIAS", "DEFAULT_REGISTRY_URI", "champion_file", "champion_model_dir", "promote", "rollback"]
+__all__ = ["CHAMPION_ALIAS", "champion_file", "champion_model_dir", "promote", "rollback"]

@@ -26,7 +26,6 @@ from labelgate.registry.bundle import MODEL_SUBDIR, verify_bundle
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-DEFAULT_REGISTRY_URI = "sqlite:///mlruns/mlflow.db"
 CHAMPION_ALIAS = "champion"
 BUNDLE_ARTIFACT_PATH = "labelgate_model"
 HISTORY_TAG = "labelgate.champion_history"

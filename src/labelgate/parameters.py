@@ -1,0 +1,92 @@
+"""The pipeline's parameters and their defaults: the one home of every per-run default.
+
+``labelgate.pipelines.training.pipeline`` takes its signature's defaults from :data:`DEFAULTS`, and every
+command (``labelgate run``, ``compile``, ``serve``, ``models``, the cluster commands) derives its defaults
+from here. One precedence, wherever a run is started:
+
+    command-line flag  >  the project's config file (its ``pipeline`` section)  >  the default here
+
+A compiled pipeline (``labelgate compile --config FILE``) carries the config's ``pipeline`` section as its
+parameters' defaults, so a run started from the KFP UI or by a trigger without parameters uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from labelgate.errors import ConfigError
+
+PIPELINE_NAME = "labelgate-training"
+# The config file's section that sets pipeline parameters.
+SECTION = "pipeline"
+
+
+class PipelineParameters(BaseModel):
+    """Every parameter of the training pipeline with its default (the example's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_uri: str = "../shared/data/youtube-spam"
+    lf_module: str = "examples/youtube_spam/lfs.py"
+    config_path: str = "examples/youtube_spam/config.yaml"
+    suite_path: str = "examples/youtube_spam/expectations.json"
+    constraints_path: str = "examples/youtube_spam/constraints.txt"
+    registry_uri: str = "sqlite:///mlruns/mlflow.db"
+    model_name: str = "youtube-spam"
+    seed: int = 0
+    min_test_accuracy: float = 0.85
+    min_test_f1: float = 0.85
+    champion_tolerance: float = -0.02
+    lf_shards: int = 1
+    inference_service: str = ""
+    namespace: str = ""
+    canary_traffic_percent: int = 0
+    serving_image: str = ""
+
+
+DEFAULTS = PipelineParameters()
+# Parameters that name files next to the config: relative values in its ``pipeline`` section are taken
+# relative to the config file's folder (a URI with a scheme, or a dotted module name, is left alone).
+PATH_PARAMETERS = ("data_uri", "lf_module", "suite_path", "constraints_path")
+
+
+def _relative_to(folder: Path, value: str, name: str) -> str:
+    if not value or "://" in value or Path(value).is_absolute():
+        return value
+    if name == "lf_module" and not value.endswith(".py"):
+        return value  # a dotted module name
+    return str(folder / value)
+
+
+def config_parameters(section: Mapping[str, Any], config_path: str | Path) -> dict[str, Any]:
+    """The parameters a config file's ``pipeline`` section sets, checked, with its relative paths resolved
+    against the config file's folder. Raises ConfigError naming the file and the key."""
+    if "config_path" in section:
+        raise ConfigError(f"config {config_path}: pipeline.config_path cannot be set inside the config itself")
+    try:
+        checked = PipelineParameters.model_validate(dict(section))
+    except ValidationError as exc:
+        problems = "; ".join(f"pipeline.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"config {config_path}: {problems}; known keys: {', '.join(PipelineParameters.model_fields)}"
+                          ) from None
+    folder = Path(config_path).parent
+    values = checked.model_dump(include=set(section))
+    return {name: _relative_to(folder, value, name) if name in PATH_PARAMETERS else value
+            for name, value in values.items()}
+
+
+def resolve(flags: Mapping[str, Any], config_section: Mapping[str, Any] | None = None,
+            config_path: str | Path | None = None) -> dict[str, Any]:
+    """Every pipeline parameter for a run: ``flags`` (those given, not None) over the config's ``pipeline``
+    section over :data:`DEFAULTS`."""
+    values = DEFAULTS.model_dump()
+    if config_section:
+        values.update(config_parameters(config_section, config_path or values["config_path"]))
+    values.update({name: value for name, value in flags.items() if value is not None})
+    if config_path is not None:
+        values["config_path"] = str(config_path)
+    return values
