@@ -157,16 +157,12 @@ def test_the_html_report_shows_the_drift_picture_only_with_a_champion(inputs, mo
 
 
 def test_an_unreadable_champion_profile_skips_drift_with_a_note(tmp_path, monkeypatch):
-    import labelgate.registry
-
     broken = tmp_path / "profile.json"
     broken.write_text("{not json")
-    monkeypatch.setattr(labelgate.registry, "champion_file", lambda registry_uri, model_name, name: broken,
-                        raising=False)
+    monkeypatch.setattr(step_module, "champion_file", lambda registry_uri, model_name, name: broken)
     profile, note = step_module.champion_profile("sqlite:///x.db", "m")
     assert profile is None and "unreadable" in note
-    monkeypatch.setattr(labelgate.registry, "champion_file", lambda registry_uri, model_name, name: None,
-                        raising=False)
+    monkeypatch.setattr(step_module, "champion_file", lambda registry_uri, model_name, name: None)
     assert step_module.champion_profile("sqlite:///x.db", "m") == (None, None)
 
 

@@ -17,7 +17,7 @@ from sklearn.metrics import confusion_matrix, roc_curve
 from labelgate.config import load_config
 from labelgate.contract import SOURCE, SPLIT, Split, gold_rows, read_table
 from labelgate.errors import ConfigError, ModelError
-from labelgate.evaluation.gate import BootstrapResult, decide, paired_bootstrap
+from labelgate.evaluation.blessing import BootstrapResult, bless, paired_bootstrap
 from labelgate.evaluation.metrics import (
     Scores,
     calibration_bins,
@@ -105,18 +105,6 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def parquet_lineage(path: str | Path) -> dict[str, Any]:
-    """Lineage that ingest may have stored in the Parquet schema metadata under ``labelgate``."""
-    try:
-        import pyarrow.parquet as pq
-
-        meta = pq.read_schema(path).metadata or {}
-        raw = meta.get(b"labelgate")
-        return json.loads(raw) if raw else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def _read_text(path: str | None) -> str:
     if not path:
         return ""
@@ -165,14 +153,13 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
             resamples=settings.bootstrap_resamples, confidence=settings.confidence, seed=seed)
         progress(Step.EVALUATE, f"champion test accuracy {champion.scores.accuracy:.4f}; {comparison.metric} "
                              f"difference CI [{comparison.lower:+.4f}, {comparison.upper:+.4f}]")
-    decision = decide(scores=challenger.scores, min_accuracy=min_test_accuracy, min_f1=min_test_f1,
+    decision = bless(scores=challenger.scores, min_accuracy=min_test_accuracy, min_f1=min_test_f1,
                       tolerance=champion_tolerance, comparison=comparison)
     progress(Step.EVALUATE, decision.reason)
 
     config_text = Path(config_path).read_text(encoding="utf-8")
     full_lineage = {
         **(lineage or {}),
-        "parquet": parquet_lineage(data_path),
         "model": {k: v for k, v in challenger_model.info.items() if k in ("lineage", "seed", "family")},
         "config_path": config_path, "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
         "git_commit": git_commit(),

@@ -24,10 +24,10 @@ from labelgate.validation.constraints import load_constraints
 from labelgate.validation.drift import PROFILE_VERSION
 from labelgate.validation.expectations import data_docs_html, read_suite
 from labelgate.validation.findings import Finding
-from labelgate.validation.gate import GateResult, validate_data
 from labelgate.validation.plots import drift_png
 from labelgate.validation.report import render_html, render_markdown
 from labelgate.validation.settings import ValidationSettings
+from labelgate.validation.verdict import GateResult, validate_data
 
 
 def champion_profile(registry_uri: str, model_name: str) -> tuple[dict[str, Any] | None, str | None]:

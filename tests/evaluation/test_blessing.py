@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from labelgate.evaluation.gate import decide, paired_bootstrap
+from labelgate.evaluation.blessing import bless, paired_bootstrap
 from labelgate.evaluation.metrics import Scores
 
 RNG = np.random.default_rng(0)
@@ -45,18 +45,18 @@ def _scores(accuracy, f1):
 
 
 def test_first_model_is_decided_by_the_thresholds_alone():
-    assert decide(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=0.0, comparison=None).blessed
-    low = decide(scores=_scores(0.93, 0.85), min_accuracy=0.9, min_f1=0.9, tolerance=0.0, comparison=None)
+    assert bless(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=0.0, comparison=None).blessed
+    low = bless(scores=_scores(0.93, 0.85), min_accuracy=0.9, min_f1=0.9, tolerance=0.0, comparison=None)
     assert not low.blessed and "F1 0.8500 is below the minimum 0.9000" in low.reason
 
 
 def test_a_worse_challenger_is_not_blessed_and_an_equal_one_is():
     worse = _boot(_preds(0.25, 1), _preds(0.05, 2))
-    decision = decide(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=-0.01, comparison=worse)
+    decision = bless(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=-0.01, comparison=worse)
     assert not decision.blessed and not decision.checks["champion"]
     assert "below the tolerance -0.0100" in decision.reason and "worse than the champion" in decision.reason
     same = _preds(0.1, 5)
-    equal = decide(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=0.0,
+    equal = bless(scores=_scores(0.93, 0.92), min_accuracy=0.9, min_f1=0.9, tolerance=0.0,
                    comparison=_boot(same, same))
     assert equal.blessed and "at or above the tolerance" in equal.reason
 

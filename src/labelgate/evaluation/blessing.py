@@ -68,7 +68,7 @@ def paired_bootstrap(*, labels: np.ndarray, challenger: np.ndarray, champion: np
 
 
 @dataclass(frozen=True)
-class GateDecision:
+class Blessing:
     """Whether the challenger is blessed, why, and the checks behind it."""
 
     blessed: bool
@@ -76,8 +76,8 @@ class GateDecision:
     checks: dict[str, bool]
 
 
-def decide(*, scores: Scores, min_accuracy: float, min_f1: float, tolerance: float,
-           comparison: BootstrapResult | None) -> GateDecision:
+def bless(*, scores: Scores, min_accuracy: float, min_f1: float, tolerance: float,
+          comparison: BootstrapResult | None) -> Blessing:
     """Blessed when test accuracy and F1 reach their minimums and, if there is a champion, the lower
     bound of the bootstrapped difference (challenger - champion) is at or above ``tolerance``."""
     checks = {"accuracy": scores.accuracy >= min_accuracy, "f1": scores.f1 >= min_f1}
@@ -90,8 +90,8 @@ def decide(*, scores: Scores, min_accuracy: float, min_f1: float, tolerance: flo
                 f"F1 {scores.f1:.4f} >= {min_f1:.4f}")
     if comparison is None:
         if failed:
-            return GateDecision(False, "not blessed: " + "; ".join(failed), checks)
-        return GateDecision(True, f"blessed: {absolute}; no champion yet, so the thresholds decide", checks)
+            return Blessing(False, "not blessed: " + "; ".join(failed), checks)
+        return Blessing(True, f"blessed: {absolute}; no champion yet, so the thresholds decide", checks)
     checks["champion"] = comparison.lower >= tolerance
     interval = (f"{comparison.metric} difference challenger - champion {comparison.observed:+.4f}, "
                 f"{comparison.confidence:.0%} CI [{comparison.lower:+.4f}, {comparison.upper:+.4f}] "
@@ -100,6 +100,6 @@ def decide(*, scores: Scores, min_accuracy: float, min_f1: float, tolerance: flo
         failed.append(f"{interval}: the lower bound is below the tolerance {tolerance:+.4f}, so it may be "
                       "worse than the champion")
     if failed:
-        return GateDecision(False, "not blessed: " + "; ".join(failed), checks)
-    return GateDecision(True, f"blessed: {absolute}; {interval}: the lower bound is at or above the "
+        return Blessing(False, "not blessed: " + "; ".join(failed), checks)
+    return Blessing(True, f"blessed: {absolute}; {interval}: the lower bound is at or above the "
                               f"tolerance {tolerance:+.4f}", checks)
