@@ -180,11 +180,8 @@ def test_probabilities_in_any_row_order_are_accepted_but_foreign_rows_block(inpu
 
 
 def test_a_profile_of_another_format_version_skips_drift(tmp_path, monkeypatch):
-    import labelgate.registry
-
     old = tmp_path / "profile.json"
     old.write_text(json.dumps({"version": 0, "numeric": {}}))
-    monkeypatch.setattr(labelgate.registry, "champion_file", lambda registry_uri, model_name, name: old,
-                        raising=False)
+    monkeypatch.setattr(step_module, "champion_file", lambda registry_uri, model_name, name: old)
     profile, note = step_module.champion_profile("sqlite:///x.db", "m")
     assert profile is None and "format version 0" in note
