@@ -12,7 +12,6 @@ for one text and a batch against the anchor's ``predict_proba``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import tempfile
 import time
 import warnings
@@ -107,7 +106,7 @@ def main() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     results = {}
     for device in devices:
-        run_settings = dataclasses.replace(settings, device=device)
+        run_settings = settings.model_copy(update={"device": device})
         runs = []
         for seed in range(args.seeds):
             started = time.perf_counter()

@@ -1,25 +1,41 @@
 """The pipeline configuration: one YAML file per pipeline, versioned with the code.
 
 Each stage reads its own section (``data``, ``split``, ``labeling``, ``validation``, ``training``,
-``evaluation``, ``serving``) and turns it into its own typed settings; ``pipeline`` sets pipeline
-parameters (``labelgate.parameters``); this module only loads and checks the file.
+``evaluation``, ``serving``) into a :class:`SectionSettings` model that declares each key once, with its
+type and default; ``pipeline`` sets pipeline parameters (``labelgate.parameters``). This module loads the
+file and turns pydantic's validation errors into one :class:`ConfigError` that names the file, the
+``section.key``, what was found and what is allowed.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
+import annotated_types
 import fsspec
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from labelgate.errors import ConfigError
 
 SECTIONS = ("pipeline", "data", "split", "labeling", "validation", "training", "evaluation", "serving")
 
 
-def load_config(uri: str | Path) -> dict[str, Any]:
-    """Read the YAML config at ``uri`` (a path or fsspec URI) and check its top-level sections."""
+class ConfigSection(dict[str, Any]):
+    """One section's keys as read from a config file; ``source`` remembers the file so that errors
+    about the section can name it."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None, *, source: str | None = None) -> None:
+        super().__init__(values or {})
+        self.source = source
+
+
+def load_config(uri: str | Path) -> dict[str, ConfigSection]:
+    """Read the YAML config at ``uri`` (a path or fsspec URI) and check its top-level sections; every
+    known section is present in the result (empty when the file leaves it out)."""
     try:
         with fsspec.open(str(uri), "r", encoding="utf-8") as fh:
             raw = yaml.safe_load(fh)
@@ -33,24 +49,97 @@ def load_config(uri: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {uri} must hold a mapping of sections, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
-        raise ConfigError(f"config file {uri}: unknown section(s) {unknown}; known: {list(SECTIONS)}")
+        hints = "".join(_did_you_mean(str(name), SECTIONS) for name in unknown)
+        raise ConfigError(f"config file {uri}: unknown section(s) {unknown}{hints}; known: {list(SECTIONS)}")
     for name, value in raw.items():
         if value is not None and not isinstance(value, dict):
             raise ConfigError(f"config file {uri}: section '{name}' must be a mapping")
-    return {name: dict(raw.get(name) or {}) for name in SECTIONS}
+    return {name: ConfigSection(raw.get(name), source=str(uri)) for name in SECTIONS}
 
 
-def take(section: dict[str, Any], key: str, default: Any, kind: type | tuple[type, ...], where: str) -> Any:
-    """Return ``section[key]`` (or ``default``), checking its type so a typo fails loudly."""
-    value = section.get(key, default)
-    if value is not None and not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"config {where}.{key} must be {names}, got {value!r}")
-    return value
+class SectionSettings(BaseModel):
+    """Base of each stage's settings: one config section, each key declared once as a typed field with
+    its default. Unknown keys are errors (a typo fails loudly), values are frozen, and types are strict
+    (``"5"`` is not an int; an int is accepted where a float is expected)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    section: ClassVar[str]
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> Self:
+        """Build the settings from the section's keys, raising a :class:`ConfigError` that names the
+        config file (when ``section`` came from :func:`load_config`), the key and what is allowed."""
+        try:
+            return cls.model_validate(dict(section))
+        except ValidationError as exc:
+            raise config_error(exc, model=cls, section=cls.section,
+                               source=getattr(section, "source", None)) from None
 
 
-def check_keys(section: dict[str, Any], known: set[str], where: str) -> None:
-    """Reject keys a section does not know, naming the closest ones a user may have meant."""
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise ConfigError(f"config section '{where}' has unknown key(s) {unknown}; known: {sorted(known)}")
+_EXPECTED = {
+    "int_type": "an integer", "int_parsing": "an integer", "float_type": "a number",
+    "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "a string", "tuple_type": "a list", "list_type": "a list", "dict_type": "a mapping",
+}
+_BOUNDS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+
+
+def config_error(exc: ValidationError, *, model: type[BaseModel], section: str,
+                 source: str | None = None) -> ConfigError:
+    """Turn pydantic's errors for one section into a ConfigError: one line per problem, each naming the
+    file (when known), ``section.key``, the allowed values or type, and the value found."""
+    head = f"config {source}: " if source else "config "
+    lines = [head + _describe(error, model, section) for error in exc.errors()]
+    return ConfigError("\n".join(lines))
+
+
+def _describe(error: Mapping[str, Any], model: type[BaseModel], section: str) -> str:
+    loc = error["loc"]
+    kind = error["type"]
+    key = str(loc[0]) if loc else ""
+    path = section + (f".{key}" if key else "") + "".join(f"[{part}]" for part in loc[1:])
+    found = f"; got {error['input']!r}" if loc else ""
+    if kind == "extra_forbidden":
+        known = sorted(model.model_fields)
+        return (f"unknown key {path} in section '{section}'{_did_you_mean(key, known)}; "
+                f"known: {', '.join(known)}")
+    if kind == "literal_error":
+        return f"{path} must be one of {error['ctx']['expected'].replace(' or ', ', ')}{found}"
+    if kind == "value_error":  # a rule written in a validator: its message says what is allowed
+        return f"{path}{' ' if key else ': '}{str(error['ctx']['error'])}{found}"
+    if kind in ("too_short", "too_long"):
+        size = error["ctx"].get("min_length" if kind == "too_short" else "max_length")
+        return f"{path} must hold {'at least' if kind == 'too_short' else 'at most'} {size} item(s){found}"
+    if kind in _BOUNDS and key in model.model_fields:
+        return f"{path} must be {_interval(model, key, error.get('ctx', {}))}{found}"
+    if kind in _EXPECTED:
+        return f"{path} must be {_EXPECTED[kind]}{found}"
+    message = str(error["msg"]).replace("Input should be", "must be")
+    return f"{path} {message[0].lower()}{message[1:]}{found}"
+
+
+def _interval(model: type[BaseModel], key: str, ctx: Mapping[str, Any]) -> str:
+    """The allowed range of a bounded field, e.g. ``in [0, 1]`` or ``>= 2``: its Field constraints, or the
+    violated bound alone when the constraint sits inside a union (``int >= 1 or null``)."""
+    bounds: dict[str, Any] = {}
+    for meta in model.model_fields[key].metadata:
+        for name in ("ge", "gt", "le", "lt"):
+            if isinstance(meta, getattr(annotated_types, name.capitalize())):
+                bounds[name] = getattr(meta, name)
+    bounds = bounds or {name: value for name, value in ctx.items() if name in ("ge", "gt", "le", "lt")}
+    low = [f"{'[' if n == 'ge' else '('}{_num(v)}" for n, v in bounds.items() if n in ("ge", "gt")]
+    high = [f"{_num(v)}{']' if n == 'le' else ')'}" for n, v in bounds.items() if n in ("le", "lt")]
+    if low and high:
+        return f"in {low[0]}, {high[0]}"
+    if low:
+        return f"{'>=' if low[0][0] == '[' else '>'} {low[0][1:]}"
+    return f"{'<=' if high[0][-1] == ']' else '<'} {high[0][:-1]}"
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _did_you_mean(word: str, known: Any) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

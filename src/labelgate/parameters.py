@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
+from labelgate.config import ConfigSection, SectionSettings
 from labelgate.errors import ConfigError
 
 PIPELINE_NAME = "labelgate-training"
@@ -25,10 +24,10 @@ PIPELINE_NAME = "labelgate-training"
 SECTION = "pipeline"
 
 
-class PipelineParameters(BaseModel):
+class PipelineParameters(SectionSettings):
     """Every parameter of the training pipeline with its default (the example's)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: ClassVar[str] = SECTION
 
     data_uri: str = "../shared/data/youtube-spam"
     lf_module: str = "examples/youtube_spam/lfs.py"
@@ -67,12 +66,7 @@ def config_parameters(section: Mapping[str, Any], config_path: str | Path) -> di
     against the config file's folder. Raises ConfigError naming the file and the key."""
     if "config_path" in section:
         raise ConfigError(f"config {config_path}: pipeline.config_path cannot be set inside the config itself")
-    try:
-        checked = PipelineParameters.model_validate(dict(section))
-    except ValidationError as exc:
-        problems = "; ".join(f"pipeline.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"config {config_path}: {problems}; known keys: {', '.join(PipelineParameters.model_fields)}"
-                          ) from None
+    checked = PipelineParameters.from_section(ConfigSection(section, source=str(config_path)))
     folder = Path(config_path).parent
     values = checked.model_dump(include=set(section))
     return {name: _relative_to(folder, value, name) if name in PATH_PARAMETERS else value

@@ -16,5 +16,5 @@ def test_bad_settings_are_config_errors():
         LabelingSettings.from_section({"label_model": "snorkel"})
     with pytest.raises(ConfigError, match="unknown key"):
         LabelingSettings.from_section({"labelmodel": "auto"})
-    with pytest.raises(ConfigError, match="n_jobs must be int"):
+    with pytest.raises(ConfigError, match="labeling.n_jobs must be an integer"):
         LabelingSettings.from_section({"n_jobs": "2"})

@@ -20,7 +20,7 @@ def test_empty_section_gives_defaults():
     [
         ({"max_js_distanse": 0.1}, "unknown key"),
         ({"max_js_distance": 2.0}, r"must be in \[0, 1\]"),
-        ({"max_linf_distance": "high"}, "must be int or float"),
+        ({"max_linf_distance": "high"}, "must be a number"),
         ({"drift_severity": "fatal"}, "must be one of"),
         ({"bins": 1}, "bins must be >= 2"),
     ],

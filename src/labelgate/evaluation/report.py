@@ -4,12 +4,14 @@ in ``<report>_files/`` beside it, with a copy of the page as ``index.html`` for 
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from labelgate.plots import figure, inline_png, save_png
+from labelgate.rendering import markdown_html, render
 
 if TYPE_CHECKING:
     from labelgate.evaluation.step import EvaluationOutcome, ModelEvaluation
@@ -22,37 +24,26 @@ def assets_dir(report_path: Path) -> Path:
     return report_path.parent / f"{report_path.name}_files"
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _models(outcome: EvaluationOutcome) -> list[ModelEvaluation]:
     return [m for m in (outcome.challenger, outcome.champion) if m is not None]
 
 
 def plot_confusion(outcome: EvaluationOutcome, path: Path) -> Path:
-    plt = _pyplot()
     models = _models(outcome)
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.8), squeeze=False)
-    for ax, model in zip(axes[0], models, strict=True):
-        matrix = np.asarray(model.confusion)
-        ax.imshow(matrix, cmap="Blues")
-        for (i, j), value in np.ndenumerate(matrix):
-            ax.text(j, i, str(value), ha="center", va="center",
-                    color="white" if value > matrix.max() / 2 else "black", fontsize=12)
-        ax.set_xticks(range(len(outcome.classes)), outcome.classes)
-        ax.set_yticks(range(len(outcome.classes)), outcome.classes)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("gold")
-        ax.set_title(f"{model.name} (accuracy {model.scores.accuracy:.3f})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(1, len(models), figsize=(4.2 * len(models), 3.8), squeeze=False) as (fig, axes):
+        for ax, model in zip(axes[0], models, strict=True):
+            matrix = np.asarray(model.confusion)
+            ax.imshow(matrix, cmap="Blues")
+            for (i, j), value in np.ndenumerate(matrix):
+                ax.text(j, i, str(value), ha="center", va="center",
+                        color="white" if value > matrix.max() / 2 else "black", fontsize=12)
+            ax.set_xticks(range(len(outcome.classes)), outcome.classes)
+            ax.set_yticks(range(len(outcome.classes)), outcome.classes)
+            ax.set_xlabel("predicted")
+            ax.set_ylabel("gold")
+            ax.set_title(f"{model.name} (accuracy {model.scores.accuracy:.3f})")
+        fig.tight_layout()
+        save_png(fig, path)
     return path
 
 
@@ -60,65 +51,59 @@ def plot_roc(outcome: EvaluationOutcome, path: Path) -> Path | None:
     models = [m for m in _models(outcome) if m.roc is not None]
     if not models:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    for model in models:
-        ax.plot(model.roc["fpr"], model.roc["tpr"], color=COLORS[model.name],
-                label=f"{model.name} (AUC {model.scores.roc_auc:.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.set_title(f"ROC, positive class '{outcome.blessing['positive_class']}'")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(figsize=(4.6, 4.2)) as (fig, ax):
+        for model in models:
+            ax.plot(model.roc["fpr"], model.roc["tpr"], color=COLORS[model.name],
+                    label=f"{model.name} (AUC {model.scores.roc_auc:.3f})")
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.set_title(f"ROC, positive class '{outcome.blessing['positive_class']}'")
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        save_png(fig, path)
     return path
 
 
 def plot_calibration(outcome: EvaluationOutcome, path: Path) -> Path:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect")
-    for model in _models(outcome):
-        bins = [b for b in model.calibration if b["count"]]
-        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
-                color=COLORS[model.name], label=f"{model.name} (ECE {model.scores.calibration_error:.3f})")
-        for b in bins:  # how many test rows each point stands for
-            ax.annotate(f"n={b['count']}", (b["confidence"], b["accuracy"]), textcoords="offset points",
-                        xytext=(4, -11), fontsize=7, color=COLORS[model.name])
-    ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("confidence (max probability)")
-    ax.set_ylabel("accuracy")
-    ax.set_title("calibration (test rows binned by confidence)")
-    ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(figsize=(4.6, 4.2)) as (fig, ax):
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect")
+        for model in _models(outcome):
+            bins = [b for b in model.calibration if b["count"]]
+            ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
+                    color=COLORS[model.name], label=f"{model.name} (ECE {model.scores.calibration_error:.3f})")
+            for b in bins:  # how many test rows each point stands for
+                ax.annotate(f"n={b['count']}", (b["confidence"], b["accuracy"]), textcoords="offset points",
+                            xytext=(4, -11), fontsize=7, color=COLORS[model.name])
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("confidence (max probability)")
+        ax.set_ylabel("accuracy")
+        ax.set_title("calibration (test rows binned by confidence)")
+        ax.legend(loc="upper left")
+        fig.tight_layout()
+        save_png(fig, path)
     return path
 
 
 def plot_slices(outcome: EvaluationOutcome, path: Path) -> Path:
-    plt = _pyplot()
     models = _models(outcome)
     labels = [f"{s['slice']}: {s['name']}\n(n={s['n']})" for s in outcome.challenger.slices]
     y = np.arange(len(labels))
     height = 0.8 / len(models)
-    fig, ax = plt.subplots(figsize=(7, 0.55 * len(labels) + 1.4))
-    for i, model in enumerate(models):
-        values = [s["accuracy"] for s in model.slices]
-        bars = ax.barh(y + i * height, values, height=height, color=COLORS[model.name], label=model.name)
-        ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
-    ax.set_yticks(y + height * (len(models) - 1) / 2, labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.12)
-    ax.set_xlabel("test accuracy")
-    ax.set_title("accuracy per slice (source file, text length in characters)", fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(figsize=(7, 0.55 * len(labels) + 1.4)) as (fig, ax):
+        for i, model in enumerate(models):
+            values = [s["accuracy"] for s in model.slices]
+            bars = ax.barh(y + i * height, values, height=height, color=COLORS[model.name], label=model.name)
+            ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
+        ax.set_yticks(y + height * (len(models) - 1) / 2, labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.12)
+        ax.set_xlabel("test accuracy")
+        ax.set_title("accuracy per slice (source file, text length in characters)", fontsize=10)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+        fig.tight_layout()
+        save_png(fig, path)
     return path
 
 
@@ -126,116 +111,48 @@ def plot_bootstrap(outcome: EvaluationOutcome, path: Path) -> Path | None:
     result = outcome.bootstrap
     if result is None:
         return None
-    plt = _pyplot()
     tolerance = outcome.blessing["thresholds"]["champion_tolerance"]
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    bins: int | np.ndarray = 41
-    if result.metric == "accuracy":  # differences are multiples of 1/n: one bar per possible value
-        step = 1.0 / outcome.blessing["test_rows"]
-        bins = np.arange(result.differences.min() - step / 2, result.differences.max() + step, step)
-    ax.hist(result.differences, bins=bins, color="#9ecae1", edgecolor="white")
-    for x, style, label in ((result.lower, "--", f"CI lower {result.lower:+.3f}"),
-                            (result.upper, "--", f"CI upper {result.upper:+.3f}"),
-                            (tolerance, "-", f"tolerance {tolerance:+.3f}")):
-        ax.axvline(x, linestyle=style, color="#d62728" if style == "-" else "#08519c", label=label)
-    ax.set_xlabel(f"{result.metric}(challenger) - {result.metric}(champion)")
-    ax.set_ylabel("resamples")
-    ax.set_title(f"paired bootstrap, {result.resamples} resamples")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(figsize=(6, 3.4)) as (fig, ax):
+        bins: int | np.ndarray = 41
+        if result.metric == "accuracy":  # differences are multiples of 1/n: one bar per possible value
+            step = 1.0 / outcome.blessing["test_rows"]
+            bins = np.arange(result.differences.min() - step / 2, result.differences.max() + step, step)
+        ax.hist(result.differences, bins=bins, color="#9ecae1", edgecolor="white")
+        for x, style, label in ((result.lower, "--", f"CI lower {result.lower:+.3f}"),
+                                (result.upper, "--", f"CI upper {result.upper:+.3f}"),
+                                (tolerance, "-", f"tolerance {tolerance:+.3f}")):
+            ax.axvline(x, linestyle=style, color="#d62728" if style == "-" else "#08519c", label=label)
+        ax.set_xlabel(f"{result.metric}(challenger) - {result.metric}(champion)")
+        ax.set_ylabel("resamples")
+        ax.set_title(f"paired bootstrap, {result.resamples} resamples")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        save_png(fig, path)
     return path
 
 
 def plot_training(history: list[dict[str, float]], best_epoch: int | None, path: Path) -> Path | None:
     if not history:
         return None
-    plt = _pyplot()
     epochs = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    ax.plot(epochs, [h["train_loss"] for h in history], marker=".", label="train soft cross-entropy")
-    ax.plot(epochs, [h["valid_log_loss"] for h in history], marker=".", label="valid log loss (gold)")
-    ax2 = ax.twinx()
-    ax2.plot(epochs, [h["valid_accuracy"] for h in history], color="#2ca02c", marker=".", label="valid accuracy")
-    ax2.set_ylabel("valid accuracy")
-    if best_epoch:
-        ax.axvline(best_epoch, color="grey", linestyle=":", label=f"kept epoch {best_epoch}")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title("training (early stopping on the valid split)")
-    lines = ax.get_legend_handles_labels()
-    lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="center right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(figsize=(6, 3.4)) as (fig, ax):
+        ax.plot(epochs, [h["train_loss"] for h in history], marker=".", label="train soft cross-entropy")
+        ax.plot(epochs, [h["valid_log_loss"] for h in history], marker=".", label="valid log loss (gold)")
+        ax2 = ax.twinx()
+        ax2.plot(epochs, [h["valid_accuracy"] for h in history], color="#2ca02c", marker=".", label="valid accuracy")
+        ax2.set_ylabel("valid accuracy")
+        if best_epoch:
+            ax.axvline(best_epoch, color="grey", linestyle=":", label=f"kept epoch {best_epoch}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.set_title("training (early stopping on the valid split)")
+        lines = ax.get_legend_handles_labels()
+        lines2 = ax2.get_legend_handles_labels()
+        ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="center right")
+        fig.tight_layout()
+        save_png(fig, path)
     return path
 
-
-def _markdown(text: str) -> str:
-    import markdown
-
-    return markdown.markdown(text, extensions=["tables", "fenced_code"]) if text.strip() else ""
-
-
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>labelgate run report: {{ model_name }}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: .6em 0; font-size: .92em; }
-td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.decision { padding: .8em 1em; border-radius: 6px; font-size: 1.05em; }
-.blessed { background: #e6f4ea; border: 1px solid #34a853; } .blocked { background: #fce8e6; border: 1px solid #d93025; }
-.plots img { max-width: 100%; margin: .4em 0; border: 1px solid #eee; }
-pre { background: #f7f7f7; padding: .6em; overflow-x: auto; font-size: .85em; }
-details { margin: .6em 0; }
-</style></head><body>
-<h1>labelgate run report: {{ model_name }}</h1>
-<div class="decision {{ 'blessed' if blessed else 'blocked' }}">
-<strong>Model gate: {{ 'BLESSED' if blessed else 'NOT BLESSED' }}</strong><br>{{ reason }}</div>
-<table><tr><th>check</th><th>passed</th></tr>
-{% for name, ok in checks.items() %}<tr><td>{{ name }}</td><td>{{ 'yes' if ok else 'no' }}</td></tr>{% endfor %}
-<tr><td colspan="2">thresholds: min test accuracy {{ thresholds.min_test_accuracy }}, min test F1
-{{ thresholds.min_test_f1 }}, champion tolerance {{ thresholds.champion_tolerance }}; primary metric
-{{ primary_metric }}</td></tr></table>
-
-<h2>Test metrics ({{ test_rows }} gold rows)</h2>
-<table><tr><th>metric</th>{% for m in models %}<th>{{ m.name }}</th>{% endfor %}</tr>
-{% for key in metric_keys %}<tr><td>{{ key }}</td>{% for m in models %}<td class="num">{{ fmt(m.scores.as_dict()[key]) }}</td>{% endfor %}</tr>
-{% endfor %}</table>
-{% if bootstrap %}<p>Paired bootstrap of {{ bootstrap.metric }} (challenger - champion): observed
-{{ "%+.4f"|format(bootstrap.observed) }}, {{ "%.0f"|format(bootstrap.confidence * 100) }}% interval
-[{{ "%+.4f"|format(bootstrap.lower) }}, {{ "%+.4f"|format(bootstrap.upper) }}] over {{ bootstrap.resamples }} resamples.</p>{% endif %}
-
-<h2>Plots</h2><div class="plots">
-{% for plot in plots %}<figure><img src="data:image/png;base64,{{ plot.data }}" alt="{{ plot.title }}">
-<figcaption>{{ plot.title }} (<a href="{{ plot.link }}">{{ plot.file }}</a>)</figcaption></figure>{% endfor %}</div>
-
-<h2>Slices</h2>
-<table><tr><th>slice</th><th>name</th><th>n</th><th>positive rate</th>{% for m in models %}<th>{{ m.name }} accuracy</th><th>{{ m.name }} F1</th>{% endfor %}</tr>
-{% for row in slice_rows %}<tr><td>{{ row.slice }}</td><td>{{ row.name }}</td><td class="num">{{ row.n }}</td><td class="num">{{ fmt(row.positive_rate) }}</td>
-{% for s in row.models %}<td class="num">{{ fmt(s.accuracy) }}</td><td class="num">{{ fmt(s.f1) }}</td>{% endfor %}</tr>{% endfor %}</table>
-
-<h2>Training</h2>
-<table>{% for key, value in training.items() %}<tr><th>{{ key }}</th><td>{{ value }}</td></tr>{% endfor %}</table>
-
-<h2>Labeling functions</h2>
-{% if lf_analysis %}{{ lf_analysis }}{% else %}<p>No LF analysis was passed to this step.</p>{% endif %}
-
-<h2>Data validation</h2>
-{% if validation_report %}{{ validation_report }}{% else %}<p>No validation report was passed to this step.</p>{% endif %}
-
-<h2>Lineage</h2>
-<table>{% for key, value in lineage_summary %}<tr><th>{{ key }}</th><td><code>{{ value }}</code></td></tr>{% endfor %}</table>
-<details><summary>Everything the inputs recorded</summary>
-<table>{% for key, value in lineage_rows %}<tr><th>{{ key }}</th><td><code>{{ value }}</code></td></tr>{% endfor %}</table></details>
-<details><summary>Pipeline config ({{ config_sha }})</summary><pre>{{ config_text }}</pre></details>
-<details><summary>Blessing (every number behind the decision)</summary><pre>{{ blessing_json }}</pre></details>
-</body></html>
-"""
 
 METRIC_KEYS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "calibration_error")
 
@@ -278,9 +195,6 @@ def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
 def write_report(*, outcome: EvaluationOutcome, report_path: Path, model_info: dict[str, Any],
                  history_path: Path, lf_analysis: str, validation_report: str, config_text: str) -> Path:
     """Render the plots and the HTML page; return the path of ``index.html`` beside the artifact."""
-    from jinja2 import Environment
-    from markupsafe import Markup
-
     assets = assets_dir(report_path)
     assets.mkdir(parents=True, exist_ok=True)
     history = json.loads(history_path.read_text()) if history_path.is_file() else []
@@ -293,21 +207,21 @@ def write_report(*, outcome: EvaluationOutcome, report_path: Path, model_info: d
         ("Training curves", plot_training(history, model_info.get("best_epoch"), assets / "training.png")),
     ]
     plots = [{"title": title, "file": path.name, "link": f"{assets.name}/{path.name}",
-              "data": base64.b64encode(path.read_bytes()).decode()} for title, path in made if path]
+              "data": inline_png(path.read_bytes())} for title, path in made if path]
     models = _models(outcome)
     slice_rows = [{**row, "models": [m.slices[i] for m in models]} for i, row in enumerate(outcome.challenger.slices)]
     training = {k: v for k, v in model_info.items() if k not in ("lineage",)}
     lineage_rows: list[tuple[str, str]] = []
     _flatten("", outcome.blessing["lineage"], lineage_rows)
-    env = Environment(autoescape=True)
-    html = env.from_string(TEMPLATE).render(
+    html = render(
+        "evaluation_report.html",
         model_name=outcome.blessing["model_name"], blessed=outcome.blessed, reason=outcome.reason,
         checks=outcome.blessing["checks"], thresholds=outcome.blessing["thresholds"],
         primary_metric=outcome.blessing["primary_metric"], test_rows=outcome.blessing["test_rows"],
         models=models, metric_keys=METRIC_KEYS, fmt=_fmt, bootstrap=outcome.bootstrap, plots=plots,
         slice_rows=slice_rows, training={k: json.dumps(v, default=str) if isinstance(v, dict | list) else v
                                          for k, v in sorted(training.items())},
-        lf_analysis=Markup(_markdown(lf_analysis)), validation_report=Markup(_markdown(validation_report)),
+        lf_analysis=markdown_html(lf_analysis), validation_report=markdown_html(validation_report),
         lineage_rows=lineage_rows, lineage_summary=lineage_summary(lineage_rows), config_text=config_text,
         config_sha=outcome.blessing["lineage"].get("config_sha256", "")[:12],
         blessing_json=json.dumps(outcome.blessing, indent=2, default=str),

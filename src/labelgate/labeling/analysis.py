@@ -7,14 +7,14 @@ so the KFP UI shows it) and a coverage-vs-accuracy PNG.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from labelgate.plots import figure, inline_png, png_bytes
+from labelgate.rendering import render
 
 ABSTAIN = -1
 
@@ -100,20 +100,9 @@ def to_markdown(table: pd.DataFrame, header: dict[str, str]) -> str:
 
 def to_html(table: pd.DataFrame, header: dict[str, str], plot_png: bytes | None = None) -> str:
     """A self-contained HTML report (the plot is inlined) for the KFP UI and the local run directory."""
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
-        for row in table.itertuples(index=False)
-    )
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    facts = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in header.items())
-    img = ""
-    if plot_png:
-        img = f'<img alt="coverage vs accuracy per LF" src="data:image/png;base64,{base64.b64encode(plot_png).decode()}">'
-    style = ("body{font-family:sans-serif}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child{text-align:left}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>LF analysis</title><style>{style}</style>"
-            f"</head><body><h1>LF analysis</h1><ul>{facts}</ul><table><tr>{head}</tr>{rows}</table>{img}"
-            "</body></html>")
+    return render("lf_analysis.html", facts=header, columns=[str(c) for c in table.columns],
+                  rows=[[_fmt(v) for v in row] for row in table.itertuples(index=False)],
+                  plot=inline_png(plot_png) if plot_png else None)
 
 
 def plot_coverage_accuracy(
@@ -121,40 +110,32 @@ def plot_coverage_accuracy(
 ) -> bytes:
     """Scatter of each LF's coverage against its accuracy (empirical on dev labels, else learned).
     Returns the PNG bytes and writes them to ``path`` when given."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     column = "emp_accuracy" if "emp_accuracy" in table else "learned_accuracy"
-    fig, ax = plt.subplots(figsize=(7, 5), dpi=100)
-    if column in table:
-        acc = table[column].astype(float).to_numpy()
-        cov = table["coverage"].to_numpy()
-        shown = ~np.isnan(acc)
-        # Colour by the class an LF votes (grey when it votes several).
-        poles = [p[0] if len(p) == 1 else -1 for p in table["polarity"]]
-        colours = [f"C{p % 10}" if p >= 0 else "grey" for p in poles]
-        ax.scatter(cov[shown], acc[shown], c=[c for c, keep in zip(colours, shown, strict=True) if keep])
-        for pole in sorted(set(poles)):
-            ax.scatter([], [], c=f"C{pole % 10}" if pole >= 0 else "grey",
-                       label=("votes " + (classes[pole] if classes else f"class {pole}")) if pole >= 0
-                       else "votes several classes")
-        ax.legend(loc="lower right", fontsize=8)
-        for i, (name, x, y) in enumerate(zip(table["lf"][shown], cov[shown], acc[shown], strict=True)):
-            # Staggered label offsets keep LFs with equal accuracy (often 1.0 on a small dev set) readable.
-            ax.annotate(str(name), (x, y), fontsize=8, xytext=(4, 4 - 10 * (i % 3)), textcoords="offset points")
-        ax.set_ylabel("empirical accuracy on dev labels" if column == "emp_accuracy" else "learned accuracy")
-    ax.set_xlabel("coverage (share of rows the LF votes on)")
-    ax.set_ylim(-0.02, 1.05)
-    ax.set_xlim(left=0)
-    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-    ax.set_title("Labeling functions: coverage vs accuracy")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    png = buffer.getvalue()
+    with figure(figsize=(7, 5)) as (fig, ax):
+        if column in table:
+            acc = table[column].astype(float).to_numpy()
+            cov = table["coverage"].to_numpy()
+            shown = ~np.isnan(acc)
+            # Colour by the class an LF votes (grey when it votes several).
+            poles = [p[0] if len(p) == 1 else -1 for p in table["polarity"]]
+            colours = [f"C{p % 10}" if p >= 0 else "grey" for p in poles]
+            ax.scatter(cov[shown], acc[shown], c=[c for c, keep in zip(colours, shown, strict=True) if keep])
+            for pole in sorted(set(poles)):
+                ax.scatter([], [], c=f"C{pole % 10}" if pole >= 0 else "grey",
+                           label=("votes " + (classes[pole] if classes else f"class {pole}")) if pole >= 0
+                           else "votes several classes")
+            ax.legend(loc="lower right", fontsize=8)
+            for i, (name, x, y) in enumerate(zip(table["lf"][shown], cov[shown], acc[shown], strict=True)):
+                # Staggered label offsets keep LFs with equal accuracy (often 1.0 on a small dev set) readable.
+                ax.annotate(str(name), (x, y), fontsize=8, xytext=(4, 4 - 10 * (i % 3)), textcoords="offset points")
+            ax.set_ylabel("empirical accuracy on dev labels" if column == "emp_accuracy" else "learned accuracy")
+        ax.set_xlabel("coverage (share of rows the LF votes on)")
+        ax.set_ylim(-0.02, 1.05)
+        ax.set_xlim(left=0)
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        ax.set_title("Labeling functions: coverage vs accuracy")
+        fig.tight_layout()
+        png = png_bytes(fig, dpi=100)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(png)

@@ -4,7 +4,6 @@ a model directory (weights + preprocessing) and training metrics out."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +72,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
                               valid_labels=valid_labels, classes=data.classes, settings=settings,
                               seed=seed, train_weights=weights, on_epoch=report)
     result.predictor.info.update({
-        "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()},
+        "settings": settings.model_dump(mode="json"),
         "seed": seed, "train_rows": len(texts), "valid_accuracy": result.valid_accuracy,
         "valid_log_loss": result.valid_log_loss, "lineage": lineage or {},
     })

@@ -3,9 +3,10 @@ HTML page that puts the same summary above Great Expectations' Data Docs for the
 
 from __future__ import annotations
 
-import base64
-import html
+from markupsafe import Markup
 
+from labelgate.plots import inline_png
+from labelgate.rendering import render
 from labelgate.validation.findings import Finding
 
 
@@ -50,29 +51,12 @@ def render_html(*, passed: bool, reason: str, findings: list[Finding], notes: li
                 data_docs: str | None, drift_png: bytes | None = None) -> str:
     """A summary block (with the drift picture, when there is a champion to compare with) followed by the
     GX Data Docs page (or only the summary when there is none)."""
-    colour = "#1a7f37" if passed else "#cf222e"
-    parts = [f'<div style="font-family:sans-serif;margin:1em;padding:1em;border:2px solid {colour}">',
-             f'<h1 style="color:{colour}">Data validation: {"PASSED" if passed else "BLOCKED"}</h1>',
-             f"<p>{html.escape(reason)}</p>"]
-    if notes:
-        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
-    other = [f for f in findings if f.source != "expectation"]
-    if other:
-        parts.append("<table border='1' cellpadding='4' style='border-collapse:collapse'>"
-                     "<tr><th>check</th><th>severity</th><th>result</th><th>detail</th></tr>")
-        for f in other:
-            detail = f.detail + (f" e.g. {', '.join(f.examples)}" if f.examples else "")
-            parts.append(f"<tr><td>{html.escape(f.name)}</td><td>{f.severity}</td>"
-                         f"<td>{'pass' if f.passed else '<b>FAIL</b>'}</td><td>{html.escape(detail)}</td></tr>")
-        parts.append("</table>")
-    if drift_png:
-        encoded = base64.b64encode(drift_png).decode("ascii")
-        parts.append(f'<h3>Drift: champion vs this run</h3><img alt="drift" src="data:image/png;base64,{encoded}">')
-    parts.append("</div>")
-    summary = "\n".join(parts)
+    summary = render("validation_summary.html", passed=passed, reason=reason, notes=notes,
+                     colour="#1a7f37" if passed else "#cf222e",
+                     findings=[f for f in findings if f.source != "expectation"],
+                     drift_png=inline_png(drift_png) if drift_png else None)
     if not data_docs:
-        return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>labelgate validation</title></head>" \
-               f"<body>{summary}</body></html>"
+        return render("validation_page.html", summary=Markup(summary))
     marker = data_docs.find("<body")
     if marker == -1:
         return summary + data_docs
