@@ -123,18 +123,15 @@ def new_run_id() -> str:
 
 def run_local(
     *,
+    pipeline_func: Callable[..., Any],
     arguments: dict[str, Any],
     runs_dir: str | Path = "runs",
     run_id: str | None = None,
     echo: Callable[[str], None] | None = None,
-    pipeline_func: Callable[..., Any] | None = None,
 ) -> RunSummary:
-    """Run ``labelgate.pipelines.training.pipeline(**arguments)`` with kfp.local; return its summary.
-    ``pipeline_func`` replaces the pipeline only in tests of this runner."""
+    """Run ``pipeline_func(**arguments)`` (`labelgate run` hands it ``labelgate.pipelines.training.pipeline``)
+    with kfp.local; return its summary."""
     from kfp import local
-
-    if pipeline_func is None:
-        from labelgate.pipelines.training import pipeline as pipeline_func
 
     echo = echo or _printer(sys.stdout)
     run_id = run_id or new_run_id()

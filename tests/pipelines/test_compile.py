@@ -5,6 +5,7 @@ from kfp import compiler
 from kfp.components import load_component_from_file
 
 from labelgate.cli import main
+from labelgate.parameters import DEFAULTS
 from labelgate.pipelines.training import PIPELINE_NAME, pipeline
 
 STEPS = {"ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
@@ -63,7 +64,6 @@ def test_components_use_the_project_image_and_install_nothing(tmp_path, monkeypa
 def test_run_executes_the_same_pipeline_function(tmp_path, monkeypatch):
     """`labelgate run` (what `make run` calls) runs labelgate.pipelines.training.pipeline, nothing else."""
     import labelgate.pipelines.training as training
-    from labelgate.pipelines import local
 
     called = {}
 
@@ -71,6 +71,6 @@ def test_run_executes_the_same_pipeline_function(tmp_path, monkeypatch):
         called.update(arguments)
 
     monkeypatch.setattr(training, "pipeline", fake_pipeline)
-    summary = local.run_local(arguments={"seed": 5}, runs_dir=tmp_path, echo=lambda line: None)
-    assert called == {"seed": 5}
-    assert summary.exit_code == 1  # nothing ran, so nothing was pushed and no gate decided
+    code = main(["run", "--runs-dir", str(tmp_path), "--seed", "5"])
+    assert called["seed"] == 5 and called["model_name"] == DEFAULTS.model_name
+    assert code == 1  # nothing ran, so nothing was pushed and no gate decided

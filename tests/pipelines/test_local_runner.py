@@ -52,8 +52,7 @@ def tiny(mode: str = "ok", passed: bool = True):
 )
 def test_outcome_and_exit_code(tmp_path, arguments, exit_code, outcome):
     lines = []
-    summary = run_local(arguments=arguments, runs_dir=tmp_path, run_id="r1", echo=lines.append,
-                        pipeline_func=tiny)
+    summary = run_local(pipeline_func=tiny, arguments=arguments, runs_dir=tmp_path, run_id="r1", echo=lines.append)
     assert summary.exit_code == exit_code, format_local_summary(summary)
     assert outcome in summary.outcome
     steps = {s["name"]: s["status"] for s in summary.steps}

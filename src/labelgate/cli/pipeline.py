@@ -57,10 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from labelgate.pipelines.local import format_local_summary, run_local
+    from labelgate.pipelines.training import pipeline
 
     values = resolved({dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()})
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
-    summary = run_local(arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
+    summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
     print(format_local_summary(summary), flush=True)
     return summary.exit_code
 
