@@ -57,16 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       "that outlives the machine running the trigger, e.g. beside the data in the bucket")
     trig.add_argument("--dry-run", action="store_true", help="list the new files; submit and record nothing")
     _connection_args(trig)
-    trig.add_argument("--package", type=Path, default=None,
-                      help="upload this compiled pipeline as a new version first (default: use the latest "
-                      "version already on the cluster)")
-    trig.add_argument("--pipeline-name", default=PIPELINE_NAME, help="pipeline name on the cluster")
-    trig.add_argument("--version", default=None, help="version name when --package is given")
-    trig.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment the run goes to")
-    trig.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                      help="extra pipeline parameter (repeatable)")
-    trig.add_argument("--service-account", default=DEFAULT_SERVICE_ACCOUNT,
-                      help="Kubernetes service account of the run's pods ('' for KFP's default)")
+    _upload_args(trig, package=None,
+                 package_help="upload this compiled pipeline as a new version first (default: use the latest "
+                 "version already on the cluster)")
     trig.set_defaults(handler=_trigger)
 
 
@@ -80,9 +73,9 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
 
 
-def _upload_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--package", type=Path, default=Path("pipeline.yaml"),
-                        help="compiled pipeline (`labelgate compile --output ...`)")
+def _upload_args(parser: argparse.ArgumentParser, package: Path | None = Path("pipeline.yaml"),
+                 package_help: str = "compiled pipeline (`labelgate compile --output ...`)") -> None:
+    parser.add_argument("--package", type=Path, default=package, help=package_help)
     parser.add_argument("--pipeline-name", default=PIPELINE_NAME, help="pipeline name on the cluster")
     parser.add_argument("--version", default=None, help="version name (default: v<UTC time>)")
     parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment the run goes to")

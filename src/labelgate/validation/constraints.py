@@ -129,10 +129,11 @@ def load_constraints(path: str | Path) -> list[DenialConstraint]:
     return parse_constraints(text, str(path))
 
 
-def _split_top_level(line: str) -> list[str]:
-    """Split on ``&`` outside quotes and parentheses."""
+def _split_outside(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside quotes and parentheses (``&`` between predicates, ``,`` between
+    operands), stripping each part."""
     parts, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(line):
+    for i, ch in enumerate(text):
         if quote:
             if ch == quote:
                 quote = ""
@@ -142,16 +143,16 @@ def _split_top_level(line: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "&" and depth == 0:
-            parts.append(line[start:i])
+        elif ch == separator and depth == 0:
+            parts.append(text[start:i])
             start = i + 1
-    parts.append(line[start:])
+    parts.append(text[start:])
     return [p.strip() for p in parts]
 
 
 def _parse_line(line: str, number: int, source: str) -> DenialConstraint:
     where = f"{source} line {number}"
-    parts = _split_top_level(line)
+    parts = _split_outside(line, "&")
     tuples = []
     while parts and parts[0] in ("t1", "t2"):
         tuples.append(parts.pop(0))
@@ -164,7 +165,7 @@ def _parse_line(line: str, number: int, source: str) -> DenialConstraint:
         match = _PREDICATE.match(part)
         if not match:
             raise ConfigError(f"{where}: {part!r} is not a predicate OP(a,b) with OP one of {list(OPERATORS)}")
-        args = _split_args(match.group(2))
+        args = _split_outside(match.group(2), ",")
         if len(args) != 2:
             raise ConfigError(f"{where}: {part!r} needs exactly two operands")
         left, right = (_operand(a, where, tuples) for a in args)
@@ -177,21 +178,6 @@ def _parse_line(line: str, number: int, source: str) -> DenialConstraint:
         else:
             predicates.append(Predicate(match.group(1), left, right))
     return DenialConstraint(text=line, line=number, tuples=tuple(tuples), predicates=tuple(predicates))
-
-
-def _split_args(inner: str) -> list[str]:
-    args, quote, start = [], "", 0
-    for i, ch in enumerate(inner):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == ",":
-            args.append(inner[start:i])
-            start = i + 1
-    args.append(inner[start:])
-    return [a.strip() for a in args]
 
 
 def _operand(text: str, where: str, tuples: list[str]) -> Operand:
