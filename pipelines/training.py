@@ -1,8 +1,9 @@
 """The labelgate training pipeline: raw data to a pushed model, with two gates.
 
-ingest -> weak_label -> validate -> data_gate -> If(passed): train -> evaluate -> model_gate
--> If(blessed): push. The same function runs locally (`labelgate run`, kfp.local) and on a cluster
-(`labelgate compile` / `make submit`).
+ingest -> plan_shards -> ParallelFor(apply_lfs) -> weak_label -> validate -> data_gate -> If(passed):
+train -> evaluate -> model_gate -> If(blessed): push. The same function runs locally (`labelgate run`,
+kfp.local) and on a cluster (`labelgate compile` / `make submit`); its step names are
+``labelgate.run.Step`` and its parameters' defaults ``labelgate.parameters``.
 """
 
 from kfp import dsl
