@@ -38,7 +38,7 @@ run: install $(if $(filter data/youtube-spam,$(DATA)),data) ## run the whole pip
 	$(BIN)/labelgate run $(DATA_FLAG) $(RUN_ARGS)
 
 test: install ## run the test suite, the end-to-end pipeline run included
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rs $(PYTEST_ARGS)
 
 lint: install ## ruff over the code
 	$(BIN)/ruff check src components pipelines tests bench

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ci_needs import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN = ("kind", "kubectl", "docker")
@@ -19,8 +20,7 @@ HIDDEN = ("kind", "kubectl", "docker")
 @pytest.fixture(scope="module")
 def path_without_cluster_tools(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A PATH with every usual command except kind, kubectl and docker."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
+    needs(shutil.which("make") is not None, "make is not installed")
     farm = tmp_path_factory.mktemp("bin")
     for folder in ("/usr/local/bin", "/usr/bin", "/bin"):
         if not os.path.isdir(folder):

@@ -12,6 +12,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from ci_needs import needs
 from k8s_schemas import validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +23,7 @@ CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResou
 @pytest.fixture(scope="module", params=sorted(OVERLAYS))
 def rendered(request: pytest.FixtureRequest) -> tuple[str, list[dict]]:
     kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl not on PATH: it renders the kustomize overlays")
+    needs(kubectl is not None, "kubectl not on PATH: it renders the kustomize overlays")
     done = subprocess.run([kubectl, "kustomize", str(ROOT / "manifests" / request.param)], capture_output=True,
                           text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr

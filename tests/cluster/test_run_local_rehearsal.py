@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ci_needs import needs
 
 from labelgate.run import GateDecision, record_json
 
@@ -50,9 +51,8 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_make_run_local_rehearsal(tmp_path):
     real_kubectl = shutil.which("kubectl")
-    if real_kubectl is None or shutil.which("make") is None:
-        pytest.skip("needs make and kubectl (to render the generated overlay)")
-    pytest.importorskip("moto.server")
+    needs(real_kubectl is not None and shutil.which("make") is not None,
+          "needs make and kubectl (to render the generated overlay)")
     fakes = tmp_path / "bin"
     fakes.mkdir()
     (fakes / "kubectl").write_text(KUBECTL)

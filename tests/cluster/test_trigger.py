@@ -83,8 +83,9 @@ def test_a_broken_state_file_is_an_error_not_a_reset(tmp_path):
 def test_s3_data_and_state_through_the_data_secret_variables(tmp_path, monkeypatch):
     """Data and state in an S3 bucket (moto on loopback), reached only through the variables the pipeline's
     `labelgate-data` secret provides (AWS_ENDPOINT_URL and keys), as the ingest step does on a cluster."""
-    moto_server = pytest.importorskip("moto.server")
-    s3fs = pytest.importorskip("s3fs")
+    import moto.server as moto_server
+    import s3fs
+
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
