@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from labelgate.champion import DEFAULT_MODEL_NAME, DEFAULT_REGISTRY_URI
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    from labelgate.registry.store import DEFAULT_REGISTRY_URI
-
     parser.add_argument("--registry-uri", default=DEFAULT_REGISTRY_URI, help="MLflow tracking/registry URI")
-    parser.add_argument("--model-name", default="youtube-spam", help="registered model name")
+    parser.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="registered model name")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

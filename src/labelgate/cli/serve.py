@@ -25,7 +25,7 @@ def resolve_loader(spec: str) -> Callable[[Path], Any]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from labelgate.registry.store import DEFAULT_REGISTRY_URI
+    from labelgate.champion import DEFAULT_REGISTRY_URI
     from labelgate.serving.settings import DEFAULT_HOST, DEFAULT_PORT, RequestLimits
 
     limits = RequestLimits()

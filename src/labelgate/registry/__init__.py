@@ -1,12 +1,6 @@
 """labelgate.registry: MLflow tracking and model registry (bundles, the ``champion`` alias, rollback)."""
 
-from labelgate.registry.store import (
-    CHAMPION_ALIAS,
-    DEFAULT_REGISTRY_URI,
-    champion_file,
-    champion_model_dir,
-    promote,
-    rollback,
-)
+from labelgate.champion import CHAMPION_ALIAS, DEFAULT_REGISTRY_URI
+from labelgate.registry.store import champion_file, champion_model_dir, promote, rollback
 
 __all__ = ["CHAMPION_ALIAS", "DEFAULT_REGISTRY_URI", "champion_file", "champion_model_dir", "promote", "rollback"]

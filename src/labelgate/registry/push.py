@@ -17,19 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from labelgate.errors import RegistryError
-from labelgate.registry import tracking
-from labelgate.registry.bundle import BLESSING_FILE, MODEL_SUBDIR, build_bundle
-from labelgate.registry.store import (
-    BUNDLE_ARTIFACT_PATH,
+from labelgate.champion import (
+    BLESSING_FILE,
     MANIFEST_TAG,
-    STATUS_TAG,
+    MODEL_SUBDIR,
     champion_version,
     download_version,
-    ensure_experiment,
     open_client,
-    promote,
 )
+from labelgate.errors import RegistryError
+from labelgate.registry import tracking
+from labelgate.registry.bundle import build_bundle
+from labelgate.registry.store import BUNDLE_ARTIFACT_PATH, STATUS_TAG, ensure_experiment, promote
 from labelgate.steps import progress
 
 INFRA_FILE = "infra_validation.json"

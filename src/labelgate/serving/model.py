@@ -24,6 +24,8 @@ import numpy as np
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 
+from labelgate.champion import registered_model_dir
+from labelgate.errors import RegistryError
 from labelgate.serving.settings import RequestLimits
 
 PredictorLoader = Callable[[Path], Any]
@@ -42,21 +44,9 @@ class ModelSource:
         """The local model directory to load and a version label for responses."""
         if self.model_dir is not None:
             return Path(self.model_dir), "local"
-        from labelgate.errors import RegistryError
-        from labelgate.registry.bundle import MODEL_SUBDIR
-        from labelgate.registry.store import champion_version, download_version, open_client
-
         if not self.registry_uri or not self.registered_name:
             raise RegistryError("serving needs either a model directory or a registry URI and model name")
-        if self.version is not None:
-            return download_version(self.registry_uri, self.registered_name, self.version) / MODEL_SUBDIR, self.version
-        version = champion_version(open_client(self.registry_uri), self.registered_name)
-        if version is None:
-            raise RegistryError(
-                f"model {self.registered_name!r} has no champion in {self.registry_uri}; push a model first "
-                "(`make run`) or promote a version (`labelgate models promote VERSION`)"
-            )
-        return download_version(self.registry_uri, self.registered_name, version) / MODEL_SUBDIR, version
+        return registered_model_dir(self.registry_uri, self.registered_name, self.version)
 
 
 @dataclass
