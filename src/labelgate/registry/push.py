@@ -29,10 +29,10 @@ from labelgate.errors import RegistryError
 from labelgate.registry import tracking
 from labelgate.registry.bundle import build_bundle
 from labelgate.registry.store import BUNDLE_ARTIFACT_PATH, STATUS_TAG, ensure_experiment, promote
+from labelgate.serving.loader import DEFAULT_LOADER, ModelSource, load_model
 from labelgate.steps import progress
 
 INFRA_FILE = "infra_validation.json"
-DEFAULT_LOADER = "labelgate.training:load_predictor"
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,8 @@ def read_blessing(path: str | Path) -> dict[str, Any]:
 
 
 def _offline(model_dir: Path, loader: str, texts: Sequence[str]) -> np.ndarray:
-    from labelgate.cli.serve import resolve_loader
-
-    return np.asarray(resolve_loader(loader)(model_dir).predict_proba(list(texts)), dtype=np.float64)
+    predictor = load_model(ModelSource(model_dir=model_dir), loader).predictor
+    return np.asarray(predictor.predict_proba(list(texts)), dtype=np.float64)
 
 
 def verify_version(*, registry_uri: str, model_name: str, version: str, expected: np.ndarray,

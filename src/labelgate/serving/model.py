@@ -1,4 +1,5 @@
-"""The KServe model that answers text-classification requests with the registry's champion.
+"""The KServe model that answers text-classification requests (with the registry's champion, or a model
+directory; see :mod:`labelgate.serving.loader`).
 
 V1 (``/v1/models/<name>:predict``): ``{"instances": ["a text", {"text": "another"}]}`` ->
 ``{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}, ...]}``.
@@ -14,9 +15,8 @@ import collections
 import json
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import kserve
@@ -24,29 +24,8 @@ import numpy as np
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 
-from labelgate.champion import registered_model_dir
-from labelgate.errors import RegistryError
+from labelgate.serving.loader import ModelSource, PredictorLoader, load_model
 from labelgate.serving.settings import RequestLimits
-
-PredictorLoader = Callable[[Path], Any]
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Where the served model comes from: a model directory, a pinned registered version, or the champion."""
-
-    model_dir: Path | None = None
-    registry_uri: str | None = None
-    registered_name: str | None = None
-    version: str | None = None  # a pinned registered version instead of the champion
-
-    def resolve(self) -> tuple[Path, str]:
-        """The local model directory to load and a version label for responses."""
-        if self.model_dir is not None:
-            return Path(self.model_dir), "local"
-        if not self.registry_uri or not self.registered_name:
-            raise RegistryError("serving needs either a model directory or a registry URI and model name")
-        return registered_model_dir(self.registry_uri, self.registered_name, self.version)
 
 
 @dataclass
@@ -163,12 +142,8 @@ class TextClassifierModel(kserve.Model):
 
     def load(self) -> bool:
         with self._lock:
-            model_dir, version = self.source.resolve()
-            predictor = self.loader(model_dir)
-            classes = [str(c) for c in predictor.classes]
-            if len(classes) < 2:
-                raise InferenceError(f"the predictor at {model_dir} has {len(classes)} classes; need at least 2")
-            self._state = (predictor, classes, version)
+            loaded = load_model(self.source, self.loader)
+            self._state = (loaded.predictor, loaded.classes, loaded.version)
             self.ready = True
         return self.ready
 
