@@ -29,6 +29,7 @@ from labelgate.errors import RegistryError
 from labelgate.registry import tracking
 from labelgate.registry.bundle import build_bundle
 from labelgate.registry.store import BUNDLE_ARTIFACT_PATH, STATUS_TAG, ensure_experiment, promote
+from labelgate.serving import infra as infra_check
 from labelgate.serving.loader import DEFAULT_LOADER, ModelSource, load_model
 from labelgate.steps import progress
 
@@ -99,8 +100,6 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
     """Validate, register, verify and promote ``model_dir`` as the new champion of ``model_name``.
     ``before_promote(version, source)`` runs after verification, before the alias moves (e.g. pointing
     a KServe InferenceService at the version); if it fails, the alias stays where it was."""
-    from labelgate.serving import infra as infra_check
-
     model_dir = Path(model_dir)
     blessing = read_blessing(blessing_path)
     texts = list(infra_check.SMOKE_TEXTS)
