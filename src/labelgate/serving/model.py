@@ -16,7 +16,7 @@ import json
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import kserve
@@ -33,7 +33,6 @@ class _Batch:
     protocol: str
     texts: list[str]
     request_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> list[str]:
