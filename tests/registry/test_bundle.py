@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from labelgate.champion import verify_bundle
 from labelgate.errors import RegistryError
-from labelgate.registry.bundle import build_bundle, verify_bundle
+from labelgate.registry.bundle import build_bundle
 
 
 def _bundle(tmp_path: Path) -> Path:

@@ -11,7 +11,8 @@ import pytest
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest
 
-from labelgate.serving.model import ModelSource, TextClassifierModel, parse_v1, parse_v2
+from labelgate.serving.loader import ModelSource
+from labelgate.serving.model import TextClassifierModel, parse_v1, parse_v2
 from labelgate.serving.settings import RequestLimits
 from labelgate.training import load_predictor
 

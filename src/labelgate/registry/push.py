@@ -17,23 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from labelgate.errors import RegistryError
-from labelgate.registry import tracking
-from labelgate.registry.bundle import BLESSING_FILE, MODEL_SUBDIR, build_bundle
-from labelgate.registry.store import (
-    BUNDLE_ARTIFACT_PATH,
+from labelgate.champion import (
+    BLESSING_FILE,
     MANIFEST_TAG,
-    STATUS_TAG,
+    MODEL_SUBDIR,
     champion_version,
     download_version,
-    ensure_experiment,
     open_client,
-    promote,
 )
+from labelgate.errors import RegistryError
+from labelgate.registry import tracking
+from labelgate.registry.bundle import build_bundle
+from labelgate.registry.store import BUNDLE_ARTIFACT_PATH, STATUS_TAG, ensure_experiment, promote
 from labelgate.run import Step, progress
+from labelgate.serving import infra as infra_check
+from labelgate.serving.loader import DEFAULT_LOADER, ModelSource, load_model
 
 INFRA_FILE = "infra_validation.json"
-DEFAULT_LOADER = "labelgate.training:load_predictor"
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,8 @@ def read_blessing(path: str | Path) -> dict[str, Any]:
 
 
 def _offline(model_dir: Path, loader: str, texts: Sequence[str]) -> np.ndarray:
-    from labelgate.cli.serve import resolve_loader
-
-    return np.asarray(resolve_loader(loader)(model_dir).predict_proba(list(texts)), dtype=np.float64)
+    predictor = load_model(ModelSource(model_dir=model_dir), loader).predictor
+    return np.asarray(predictor.predict_proba(list(texts)), dtype=np.float64)
 
 
 def verify_version(*, registry_uri: str, model_name: str, version: str, expected: np.ndarray,
@@ -101,8 +100,6 @@ def push_model(*, model_dir: str | Path, profile_path: str | Path | None, blessi
     """Validate, register, verify and promote ``model_dir`` as the new champion of ``model_name``.
     ``before_promote(version, source)`` runs after verification, before the alias moves (e.g. pointing
     a KServe InferenceService at the version); if it fails, the alias stays where it was."""
-    from labelgate.serving import infra as infra_check
-
     model_dir = Path(model_dir)
     blessing = read_blessing(blessing_path)
     texts = list(infra_check.SMOKE_TEXTS)

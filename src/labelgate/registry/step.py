@@ -10,6 +10,12 @@ from typing import Any
 from labelgate.registry.push import push_model
 from labelgate.registry.tracking import numeric_items
 from labelgate.run import Step, progress
+from labelgate.serving.inference_service import (
+    ServiceTarget,
+    api_client_from_environment,
+    default_namespace,
+    deploy,
+)
 
 
 def _data_lineage(blessing_path: str, model_metadata: Mapping[str, Any]) -> dict[str, str]:
@@ -35,13 +41,6 @@ def kserve_deployer(*, registry_uri: str, model_name: str, inference_service: st
                     canary_traffic_percent: int, serving_image: str,
                     api_client: Any | None = None) -> Callable[[str, str], None]:
     """A ``before_promote`` hook creating or patching the KServe InferenceService for a version."""
-    from labelgate.serving.inference_service import (
-        ServiceTarget,
-        api_client_from_environment,
-        default_namespace,
-        deploy,
-    )
-
     fields = {"image": serving_image} if serving_image else {}
     target = ServiceTarget(name=inference_service, namespace=namespace or default_namespace(),
                            registry_uri=registry_uri, model_name=model_name,

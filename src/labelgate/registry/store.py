@@ -1,36 +1,35 @@
-"""The model registry is MLflow's: this module opens it, resolves the ``champion`` alias, and moves it.
+"""The write side of the model registry (MLflow's): experiments, the ``champion`` alias moved forward
+(``promote``) and back (``rollback``), the version listing, and champion files for the pipeline's steps.
 
-Registry URIs are MLflow tracking URIs. A local ``sqlite:///<dir>/<file>.db`` store keeps its artifacts
-beside the database, in ``<dir>/artifacts``, so the whole registry is one folder and needs no server.
-Every registered version holds one *bundle* (see :mod:`labelgate.registry.bundle`); the alias is the
-single source of truth for what is served, and a tag on the registered model keeps the alias history
-that ``rollback`` walks back.
+Opening the registry, reading the alias and downloading a verified copy of a version live in
+:mod:`labelgate.champion` (serving needs them too). Every registered version holds one *bundle* (see
+:mod:`labelgate.registry.bundle`); the alias is the single source of truth for what is served, and a tag
+on the registered model keeps the alias history that ``rollback`` walks back.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import tempfile
-import urllib.parse
 from dataclasses import dataclass
-from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labelgate.champion import (
+    CHAMPION_ALIAS,
+    MODEL_SUBDIR,
+    champion_version,
+    download_version,
+    local_artifact_root,
+    open_client,
+)
 from labelgate.errors import RegistryError
-from labelgate.registry.bundle import MODEL_SUBDIR, verify_bundle
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-CHAMPION_ALIAS = "champion"
 BUNDLE_ARTIFACT_PATH = "labelgate_model"
 HISTORY_TAG = "labelgate.champion_history"
 STATUS_TAG = "labelgate.status"
-MANIFEST_TAG = "labelgate.manifest_sha256"
 
 
 @dataclass(frozen=True)
@@ -44,30 +43,6 @@ class VersionInfo:
     source: str
     run_id: str | None
     tags: dict[str, str]
-
-
-def local_artifact_root(registry_uri: str) -> Path | None:
-    """The artifact folder of a local SQLite registry (``<db dir>/artifacts``); None for other URIs."""
-    parsed = urllib.parse.urlparse(registry_uri)
-    if parsed.scheme != "sqlite":
-        return None
-    db_path = registry_uri[len("sqlite:///") :]
-    if not db_path or db_path == ":memory:":
-        raise RegistryError(f"registry URI {registry_uri!r}: a SQLite registry needs a file path")
-    return Path(db_path).resolve().parent / "artifacts"
-
-
-def open_client(registry_uri: str) -> MlflowClient:
-    """An MlflowClient for tracking and registry at ``registry_uri``; creates a local store's folders."""
-    from mlflow import MlflowClient
-
-    root = local_artifact_root(registry_uri)
-    if root is not None:
-        root.mkdir(parents=True, exist_ok=True)
-    try:
-        return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
-    except Exception as exc:  # MLflow raises many types for an unusable URI
-        raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}") from exc
 
 
 def ensure_experiment(client: MlflowClient, registry_uri: str, name: str) -> str:
@@ -84,90 +59,6 @@ def ensure_experiment(client: MlflowClient, registry_uri: str, name: str) -> str
         if experiment is None:
             raise
         return experiment.experiment_id
-
-
-def _is_missing(exc: Exception) -> bool:
-    return getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
-
-
-def champion_version(client: MlflowClient, model_name: str) -> str | None:
-    """The version the ``champion`` alias points at, or None when there is no champion (or model) yet."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        registered = client.get_registered_model(model_name)
-    except MlflowException as exc:
-        if _is_missing(exc):
-            return None
-        raise RegistryError(f"cannot read the champion of model {model_name!r}: {exc}") from exc
-    version = (registered.aliases or {}).get(CHAMPION_ALIAS)
-    return None if version is None else str(version)
-
-
-def _cache_dir(registry_uri: str, model_name: str, version: str) -> Path:
-    root = local_artifact_root(registry_uri)
-    key = sha256(str(root or registry_uri).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / "labelgate-registry" / key / model_name / version
-
-
-def download_version(registry_uri: str, model_name: str, version: str, *, refresh: bool = False) -> Path:
-    """A verified local copy of the bundle of ``model_name`` version ``version`` (cached per version)."""
-    import mlflow.artifacts
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    client = open_client(registry_uri)
-    try:
-        mv = client.get_model_version(model_name, str(version))
-    except Exception as exc:
-        raise RegistryError(f"model {model_name!r} has no version {version!r} in {registry_uri}") from exc
-    target = _cache_dir(registry_uri, model_name, str(version))
-    expected = mv.tags.get(MANIFEST_TAG)
-    if target.exists() and not refresh:
-        try:
-            if verify_bundle(target) == expected:
-                return target
-        except RegistryError:
-            pass
-        shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
-    try:
-        source = client.get_model_version_download_uri(model_name, str(version))
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(staging),
-                                                          tracking_uri=registry_uri))
-        manifest = verify_bundle(local)
-        if expected is None:
-            raise RegistryError(
-                f"model {model_name!r} version {version} carries no {MANIFEST_TAG} tag; it was not pushed by labelgate"
-            )
-        if expected != manifest:
-            raise RegistryError(
-                f"model {model_name!r} version {version}: the stored bundle does not match the manifest "
-                f"digest recorded when it was pushed ({manifest[:12]} != {str(expected)[:12]})"
-            )
-        _install(local, target, expected)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
-
-
-def _install(fresh: Path, target: Path, digest: str) -> None:
-    """Put a verified download at ``target`` without pulling a good copy from under another process."""
-    try:
-        if verify_bundle(target) == digest:
-            return  # the cached copy is the same bundle; leave it for whoever is reading it
-    except RegistryError:
-        pass
-    stale = target.with_name(f".{target.name}-stale-{os.getpid()}")
-    with contextlib.suppress(OSError):
-        target.rename(stale)
-    try:
-        fresh.rename(target)
-    except OSError:  # another process installed it first: use theirs if it is good
-        if verify_bundle(target) != digest:
-            raise
-    finally:
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 def champion_bundle(registry_uri: str, model_name: str) -> Path | None:

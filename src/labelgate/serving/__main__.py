@@ -3,15 +3,15 @@
 import argparse
 import sys
 
-from labelgate.cli.serve import add_arguments, handle
 from labelgate.errors import LabelgateError
+from labelgate.serving.options import add_arguments, serve
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labelgate.serving", description=__doc__)
     add_arguments(parser)
     try:
-        return handle(parser.parse_args(argv))
+        return serve(parser.parse_args(argv))
     except LabelgateError as exc:
         print(f"labelgate serve: error: {exc}", file=sys.stderr)
         return 1

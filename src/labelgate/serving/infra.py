@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from labelgate.errors import ServingError
+from labelgate.serving.loader import DEFAULT_LOADER, ModelSource, load_model
 
 SMOKE_TEXTS: tuple[str, ...] = (
     "Check out my channel for free gift cards!!! http://example.com",
@@ -156,18 +157,17 @@ def check_answers(*, base_url: str, model_name: str, texts: Sequence[str], expec
     return sent, worst
 
 
-def infra_validate(*, model_dir: str | Path, model_name: str, loader: str = "labelgate.training:load_predictor",
+def infra_validate(*, model_dir: str | Path, model_name: str, loader: str = DEFAULT_LOADER,
                    smoke_texts: Sequence[str] = SMOKE_TEXTS, startup_timeout_s: float = 120.0,
                    atol: float = 1e-5) -> InfraReport:
     """Start the server on ``model_dir`` in a subprocess and check it (see the module docstring);
-    raises ServingError naming the failed check."""
-    from labelgate.cli.serve import resolve_loader
-
+    raises ServingError naming the failed check. ``loader`` is a ``module:function`` spec because the
+    server subprocess imports it too."""
     model_dir = Path(model_dir)
     try:
-        predictor = resolve_loader(loader)(model_dir)
-        expected = np.asarray(predictor.predict_proba(list(smoke_texts)), dtype=np.float64)
-        classes = [str(c) for c in predictor.classes]
+        loaded = load_model(ModelSource(model_dir=model_dir), loader)
+        expected = np.asarray(loaded.predictor.predict_proba(list(smoke_texts)), dtype=np.float64)
+        classes = loaded.classes
     except ServingError:
         raise
     except Exception as exc:

@@ -1,4 +1,5 @@
-"""The KServe model that answers text-classification requests with the registry's champion.
+"""The KServe model that answers text-classification requests (with the registry's champion, or a model
+directory; see :mod:`labelgate.serving.loader`).
 
 V1 (``/v1/models/<name>:predict``): ``{"instances": ["a text", {"text": "another"}]}`` ->
 ``{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}, ...]}``.
@@ -14,9 +15,8 @@ import collections
 import json
 import threading
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import kserve
@@ -24,39 +24,8 @@ import numpy as np
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 
+from labelgate.serving.loader import ModelSource, PredictorLoader, load_model
 from labelgate.serving.settings import RequestLimits
-
-PredictorLoader = Callable[[Path], Any]
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Where the served model comes from: a model directory, a pinned registered version, or the champion."""
-
-    model_dir: Path | None = None
-    registry_uri: str | None = None
-    registered_name: str | None = None
-    version: str | None = None  # a pinned registered version instead of the champion
-
-    def resolve(self) -> tuple[Path, str]:
-        """The local model directory to load and a version label for responses."""
-        if self.model_dir is not None:
-            return Path(self.model_dir), "local"
-        from labelgate.errors import RegistryError
-        from labelgate.registry.bundle import MODEL_SUBDIR
-        from labelgate.registry.store import champion_version, download_version, open_client
-
-        if not self.registry_uri or not self.registered_name:
-            raise RegistryError("serving needs either a model directory or a registry URI and model name")
-        if self.version is not None:
-            return download_version(self.registry_uri, self.registered_name, self.version) / MODEL_SUBDIR, self.version
-        version = champion_version(open_client(self.registry_uri), self.registered_name)
-        if version is None:
-            raise RegistryError(
-                f"model {self.registered_name!r} has no champion in {self.registry_uri}; push a model first "
-                "(`make run`) or promote a version (`labelgate models promote VERSION`)"
-            )
-        return download_version(self.registry_uri, self.registered_name, version) / MODEL_SUBDIR, version
 
 
 @dataclass
@@ -64,7 +33,6 @@ class _Batch:
     protocol: str
     texts: list[str]
     request_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> list[str]:
@@ -173,12 +141,8 @@ class TextClassifierModel(kserve.Model):
 
     def load(self) -> bool:
         with self._lock:
-            model_dir, version = self.source.resolve()
-            predictor = self.loader(model_dir)
-            classes = [str(c) for c in predictor.classes]
-            if len(classes) < 2:
-                raise InferenceError(f"the predictor at {model_dir} has {len(classes)} classes; need at least 2")
-            self._state = (predictor, classes, version)
+            loaded = load_model(self.source, self.loader)
+            self._state = (loaded.predictor, loaded.classes, loaded.version)
             self.ready = True
         return self.ready
 

@@ -15,7 +15,8 @@ import json
 import logging
 from typing import Any
 
-from labelgate.serving.model import ModelSource, PredictorLoader, TextClassifierModel
+from labelgate.serving.loader import ModelSource, PredictorLoader
+from labelgate.serving.model import TextClassifierModel
 from labelgate.serving.settings import DEFAULT_HOST, DEFAULT_PORT, RequestLimits
 
 

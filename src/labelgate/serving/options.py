@@ -1,0 +1,55 @@
+"""The model server's command-line options and what they start, in one place for both entry points:
+`labelgate serve` (the CLI) and `python -m labelgate.serving` (how infra-validation starts the server).
+
+Importing this module stays light (no KServe), so ``labelgate --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from labelgate.parameters import DEFAULTS
+from labelgate.serving.loader import DEFAULT_LOADER, ModelSource, resolve_loader
+from labelgate.serving.settings import DEFAULT_HOST, DEFAULT_PORT, RequestLimits
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The server's options (``--loader`` is hidden: tests and infra-validation swap the predictor loader)."""
+    limits = RequestLimits()
+    parser.add_argument("--registry-uri", default=DEFAULTS.registry_uri, help="MLflow registry to take the champion from")
+    parser.add_argument("--model-name", default=DEFAULTS.model_name, help="registered model name, also the endpoint name")
+    parser.add_argument("--model-version", default=None, help="serve this registered version instead of the champion")
+    parser.add_argument("--model-dir", default=None, help="serve this model directory instead of the registry")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (0.0.0.0 inside a container)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port")
+    parser.add_argument("--max-batch", type=int, default=limits.max_batch, help="most texts per request")
+    parser.add_argument("--max-text-chars", type=int, default=limits.max_text_chars, help="longest text accepted")
+    parser.add_argument("--max-body-bytes", type=int, default=limits.max_body_bytes, help="largest request body")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--loader", default=DEFAULT_LOADER, help=argparse.SUPPRESS)
+
+
+def source_from_arguments(args: argparse.Namespace) -> ModelSource:
+    """``--model-dir`` if given, else the registry's ``--model-version`` or champion of ``--model-name``."""
+    if args.model_dir:
+        return ModelSource(model_dir=Path(args.model_dir))
+    return ModelSource(registry_uri=args.registry_uri, registered_name=args.model_name, version=args.model_version)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Load the model the options name and serve it until SIGINT/SIGTERM (blocks); returns the exit code."""
+    from labelgate.serving.server import build_model, run_server  # imports KServe: only when serving
+
+    limits = RequestLimits(
+        max_batch=args.max_batch, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes
+    )
+    model = build_model(name=args.model_name, source=source_from_arguments(args), loader=resolve_loader(args.loader),
+                        limits=limits)
+    print(
+        f"labelgate serve: model {args.model_name!r} version {model.version} ({', '.join(model.classes)}) on "
+        f"http://{args.host}:{args.port}/v1/models/{args.model_name}:predict and /v2/models/{args.model_name}/infer",
+        flush=True,
+    )
+    run_server(model=model, host=args.host, port=args.port, access_log=args.access_log)
+    return 0
