@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from ci_needs import needs
 
+# Test modules import kserve directly; load it first with a clean command line (it parses sys.argv).
+import labelgate.serving.kserve_argv  # noqa: F401, E402, I001
+
 ROOT = Path(__file__).resolve().parents[1]
 # Where the example data is: the shared read-only copy, else where `make data` puts it (the Makefile's order).
 EXAMPLE_DATA_PLACES = (ROOT.parent / "shared" / "data" / "youtube-spam", ROOT / "data" / "youtube-spam")

@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# isort: off
+import labelgate.serving.kserve_argv  # noqa: F401  (before kserve: it must not parse our sys.argv)
+# isort: on
 import kserve
 import numpy as np
 from kserve.errors import InferenceError, InvalidInput
