@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from labelgate.evaluation.blessing import bless, paired_bootstrap
+from labelgate.evaluation.blessing import BootstrapResult, bless, paired_bootstrap
 from labelgate.evaluation.metrics import Scores
 
 RNG = np.random.default_rng(0)
@@ -73,3 +73,30 @@ def test_macro_f1_bootstrap_on_three_classes_matches_sklearn_on_the_full_sample(
     expected = f1_score(labels, a, average="macro") - f1_score(labels, b, average="macro")
     assert result.observed == pytest.approx(expected)
     assert result.lower > 0  # a is clearly better
+
+
+def _interval(lower, observed, upper):
+    return BootstrapResult(metric="accuracy", observed=observed, mean=observed, lower=lower, upper=upper,
+                           confidence=0.95, resamples=1000, differences=np.array([lower, observed, upper]))
+
+
+@pytest.mark.parametrize(("accuracy", "f1", "blessed"), [
+    (0.85, 0.85, True),        # exactly at both minimums: blessed (the rule is >=)
+    (0.8499, 0.85, False),
+    (0.85, 0.8499, False),
+])
+def test_thresholds_hold_at_the_minimum_exactly(accuracy, f1, blessed):
+    decision = bless(scores=_scores(accuracy, f1), min_accuracy=0.85, min_f1=0.85, tolerance=-0.02, comparison=None)
+    assert decision.blessed is blessed
+    assert decision.checks == {"accuracy": accuracy >= 0.85, "f1": f1 >= 0.85}
+
+
+@pytest.mark.parametrize(("lower", "observed", "blessed"), [
+    (-0.02, 0.01, True),       # lower bound exactly at the tolerance: blessed
+    (-0.0201, 0.03, False),    # point estimate well above, lower bound below: the interval decides
+    (0.001, -0.05, True),      # lower bound decides, not the point estimate
+])
+def test_the_champion_check_uses_the_lower_bound_not_the_point_estimate(lower, observed, blessed):
+    decision = bless(scores=_scores(0.9, 0.9), min_accuracy=0.85, min_f1=0.85, tolerance=-0.02,
+                     comparison=_interval(lower, observed, max(lower, observed) + 0.05))
+    assert decision.blessed is blessed and decision.checks["champion"] is blessed

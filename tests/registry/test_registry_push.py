@@ -134,3 +134,25 @@ def test_promote_refuses_unknown_version(registry_uri: str, model_dirs: list[Pat
         promote(registry_uri, "spam", "7")
     client = open_client(registry_uri)
     assert client.get_model_version("spam", "1").tags[STATUS_TAG] == "verified"
+
+
+@pytest.mark.parametrize(("status", "promoted"), [
+    ("verified", True), ("registered", False), ("failed", False), (None, False), ("unknown", False),
+])
+def test_only_a_verified_version_can_be_promoted(registry_uri: str, model_dirs: list[Path], profile: Path,
+                                                 blessing: Path, status: str | None, promoted: bool) -> None:
+    _push(model_dirs[0], registry_uri, profile, blessing)
+    _push(model_dirs[1], registry_uri, profile, blessing, run="runs/r2/p")
+    client = open_client(registry_uri)
+    assert promote(registry_uri, "spam", "1") == "2"  # champion back to 1, so version 2 is a candidate
+    if status is None:
+        client.delete_model_version_tag("spam", "2", STATUS_TAG)
+    else:
+        client.set_model_version_tag("spam", "2", STATUS_TAG, status)
+    if promoted:
+        assert promote(registry_uri, "spam", "2") == "1"
+    else:
+        with pytest.raises(RegistryError, match="not verified"):
+            promote(registry_uri, "spam", "2")
+    champion = str(client.get_model_version_by_alias("spam", "champion").version)
+    assert champion == ("2" if promoted else "1")

@@ -149,3 +149,31 @@ def test_example_constraints_hold_on_a_clean_table_and_catch_a_leaked_dev_row(ex
     assert [r.violations for r in check_constraints(frame, dcs)] == [0, 0, 0, 0]
     frame.loc[2, "dev"] = True
     assert [len(r.rows) for r in check_constraints(frame, dcs)] == [0, 0, 0, 1]
+
+
+OPS = ["EQ", "IQ", "LT", "GT", "LTE", "GTE"]
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("form", ["pair", "join", "constant"])
+def test_every_operator_matches_brute_force(op, form, monkeypatch):
+    """Each operator on ties and non-ties, in each evaluation path: pair order predicates, a residual
+    after an equality join, and a one-tuple filter against a constant (values 0..3: many ties)."""
+    monkeypatch.setattr(dcmod, "PAIR_BUDGET", 11)
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"k": rng.choice(["a", "b"], 30), "n": rng.integers(0, 4, 30).astype(float),
+                          "m": rng.integers(0, 4, 30).astype(float)})
+    line = {"pair": f"t1&t2&{op}(t1.n,t2.m)&LTE(t1.m,t2.n)",
+            "join": f"t1&t2&EQ(t1.k,t2.k)&{op}(t1.n,t2.m)",
+            "constant": f't1&{op}(t1.n,"2")'}[form]
+    (dc,) = parse_constraints(line)
+    (result,) = check_constraints(frame, [dc])
+    if form == "constant":
+        compare = {"EQ": np.equal, "IQ": np.not_equal, "LT": np.less, "GT": np.greater,
+                   "LTE": np.less_equal, "GTE": np.greater_equal}[op]
+        expected_rows = set(np.flatnonzero(compare(frame["n"].to_numpy(), 2.0)).tolist())
+        assert set(result.rows.tolist()) == expected_rows
+        return
+    expected = _brute_force(frame, dc)
+    assert result.violations == len(expected)
+    assert set(result.rows.tolist()) == {r for pair in expected for r in pair}

@@ -21,6 +21,9 @@ import pandas as pd
 from labelgate.errors import ConfigError, DataError
 
 OPERATORS = ("EQ", "IQ", "LT", "GT", "LTE", "GTE")
+# a OP b  ==  b MIRRORED[OP] a
+_MIRRORED = {"LT": "GT", "GT": "LT", "LTE": "GTE", "GTE": "LTE"}
+_ORDER_FUNCTIONS = {"LT": np.less, "GT": np.greater, "LTE": np.less_equal, "GTE": np.greater_equal}
 # Pairs materialised per merge chunk; bounds memory when join groups are large.
 PAIR_BUDGET = 5_000_000
 # Constraints without an equality between t1 and t2 need all pairs; refuse beyond this many.
@@ -173,8 +176,7 @@ def _parse_line(line: str, number: int, source: str) -> DenialConstraint:
             raise ConfigError(f"{where}: {part!r} compares two constants")
         if left.constant is not None:  # keep the attribute on the left: 5 < t1.A  ==  t1.A > 5
             left, right = right, left
-            flip = {"LT": "GT", "GT": "LT", "LTE": "GTE", "GTE": "LTE"}
-            predicates.append(Predicate(flip.get(match.group(1), match.group(1)), left, right))
+            predicates.append(Predicate(_MIRRORED.get(match.group(1), match.group(1)), left, right))
         else:
             predicates.append(Predicate(match.group(1), left, right))
     return DenialConstraint(text=line, line=number, tuples=tuple(tuples), predicates=tuple(predicates))
@@ -285,10 +287,10 @@ def _compare(op: str, left: pd.Series | np.ndarray, right: pd.Series | np.ndarra
         result = lv != rv
     else:
         try:
-            result = {"LT": np.less, "GT": np.greater, "LTE": np.less_equal, "GTE": np.greater_equal}[op](lv, rv)
+            result = _ORDER_FUNCTIONS[op](lv, rv)
         except TypeError:  # mixed numbers and text: compare as text
             lv, rv = lv.astype(str), (rv.astype(str) if isinstance(rv, np.ndarray) else str(rv))
-            result = {"LT": np.less, "GT": np.greater, "LTE": np.less_equal, "GTE": np.greater_equal}[op](lv, rv)
+            result = _ORDER_FUNCTIONS[op](lv, rv)
     out[known] = np.asarray(result, dtype=bool)
     return out
 
@@ -356,8 +358,7 @@ def _check_one(columns: _Columns, dc: DenialConstraint, max_examples: int) -> Co
 def _oriented(pred: Predicate) -> Predicate:
     if pred.left.tuple == "t1":
         return pred
-    flip = {"LT": "GT", "GT": "LT", "LTE": "GTE", "GTE": "LTE"}
-    return Predicate(flip.get(pred.op, pred.op), pred.right, pred.left)
+    return Predicate(_MIRRORED.get(pred.op, pred.op), pred.right, pred.left)
 
 
 def _check_dependency(columns: _Columns, dc: DenialConstraint, rows: np.ndarray, keys: list[str],
