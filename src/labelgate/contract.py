@@ -34,7 +34,7 @@ class Split(StrEnum):
     TEST = "test"
 
 
-SPLITS: tuple[Split, ...] = tuple(Split)
+SPLITS: tuple[str, ...] = tuple(s.value for s in Split)
 
 # Columns of the label model's probabilities table.
 ROW = "row"

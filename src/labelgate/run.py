@@ -39,9 +39,9 @@ class Step(StrEnum):
     PUSH = "push"
 
 
-STEPS: tuple[Step, ...] = tuple(Step)
+STEPS: tuple[str, ...] = tuple(s.value for s in Step)
 # Each gate and the step that runs only when it passes.
-GATES: dict[Step, Step] = {Step.DATA_GATE: Step.TRAIN, Step.MODEL_GATE: Step.PUSH}
+GATES: dict[str, str] = {Step.DATA_GATE.value: Step.TRAIN.value, Step.MODEL_GATE.value: Step.PUSH.value}
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
 BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__name__})
 
