@@ -40,3 +40,23 @@ def test_detection_can_be_switched_off(dirty):
     table = encode(frame, continuous_min_distinct=50)
     settings = RepairSettings(detect_nulls=False, detect_rare=False)
     assert len(detect_errors(frame, table, [], settings, list(range(frame.shape[1])))) == 0
+
+
+def test_flags_covering_a_whole_group_are_a_pattern_not_errors():
+    # measure -> average holds except in state "ak", whose 8 rows all have their own averages: the
+    # constraint misses the state. One independent typo elsewhere stays flagged.
+    rng = np.random.default_rng(0)
+    states = np.array(["al"] * 200 + ["ak"] * 8)
+    measures = np.r_[rng.choice(["m1", "m2", "m3", "m4"], 200), ["m1", "m2", "m3", "m4"] * 2]
+    average = np.array([f"al_{m}" for m in measures], dtype=object)
+    average[200:] = [f"ak_{m}_{i}" for i, m in enumerate(measures[200:])]
+    average[5] = "al_mx"
+    import pandas as pd
+    frame = pd.DataFrame({"state": states, "measure": measures, "average": average})
+    table = encode(frame, continuous_min_distinct=50)
+    constraints = parse_constraints("t1&t2&EQ(t1.measure,t2.measure)&IQ(t1.average,t2.average)")
+    cells = _cells(detect_errors(frame, table, constraints, RepairSettings(), [2]), table)
+    assert set(cells) == {(5, "average")}
+    strict = RepairSettings(pattern_significance=1e-30)  # 8 rows are not evidence enough at this level
+    cells = _cells(detect_errors(frame, table, constraints, strict, [2]), table)
+    assert {(r, "average") for r in range(200, 208)} <= set(cells)

@@ -42,6 +42,7 @@ def detect_errors(frame: pd.DataFrame, table: EncodedTable, constraints: list[De
             found.append(pd.DataFrame({"row": rows.astype(np.int64), "col": col, "reason": reason}))
 
     wanted = set(targets)
+    # Reasons are collected one (column, reason) frame at a time, then patterns are dropped per frame.
     if constraints:
         for result in check_constraints(frame, constraints, max_examples=0):
             for attr, rows in result.suspects.items():
@@ -72,6 +73,9 @@ def detect_errors(frame: pd.DataFrame, table: EncodedTable, constraints: list[De
             allowed = dictionaries[column.name]
             outside = np.array([v is not None and str(v) not in allowed for v in column.values])
             add(np.flatnonzero(outside[codes]), col, "not in the column's dictionary")
+    found = [_drop_patterns(cells, table, settings.pattern_significance) if cells["reason"].iat[0] != "null"
+             else cells for cells in found]
+    found = [cells for cells in found if len(cells)]
     if not found:
         empty = np.array([], dtype=np.int64)
         return Detection(empty, empty, np.array([], dtype=object))
@@ -80,3 +84,31 @@ def detect_errors(frame: pd.DataFrame, table: EncodedTable, constraints: list[De
     index = grouped.index
     return Detection(index.get_level_values(0).to_numpy(np.int64), index.get_level_values(1).to_numpy(np.int64),
                      grouped.to_numpy(dtype=object))
+
+
+def _drop_patterns(cells: pd.DataFrame, table: EncodedTable, significance: float) -> pd.DataFrame:
+    """Keep cells whose flags look like independent errors. When every row sharing some other column's
+    value is flagged in this column for the same reason, and independent errors at the column's flag rate
+    would do that with probability below ``significance`` (rate ** rows), the flags follow a pattern of the
+    data (a constraint that misses a key, values unique to one group) and are dropped."""
+    col = int(cells["col"].iat[0])
+    rows = cells["row"].to_numpy()
+    flagged = np.zeros(table.n_rows, dtype=bool)
+    flagged[rows] = True
+    rate = flagged.mean()
+    if rate <= 0 or rate >= 1:
+        return cells
+    keep = np.ones(len(rows), dtype=bool)
+    for other, column in enumerate(table.columns):
+        if other == col:
+            continue
+        codes = column.codes
+        size = np.bincount(codes, minlength=column.size)
+        hits = np.bincount(codes[flagged], minlength=column.size)
+        groups = max(int((size[1:] >= 2).sum()), 1)  # tested at once: Bonferroni
+        min_rows = max(int(np.ceil(np.log(significance / groups) / np.log(rate))), 2)
+        pattern = (hits == size) & (size >= min_rows)
+        pattern[0] = False  # nulls are not a group
+        if pattern.any():
+            keep &= ~pattern[codes[rows]]
+    return cells[keep]

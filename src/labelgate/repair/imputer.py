@@ -179,6 +179,7 @@ class AttentionImputer:
             tokens, numbers, present = self._inputs(part, unknown)
             yield self.net.context(tokens, numbers, present, torch.tensor([col]))[:, 0]
 
+    @torch.no_grad()
     def log_proba(self, rows: np.ndarray, col: int, unknown: np.ndarray | None = None,
                   allow_null: bool = True) -> np.ndarray:
         """log P(code | row's other known cells) for every code of categorical column ``col``: [rows, size].
@@ -199,6 +200,7 @@ class AttentionImputer:
             at += len(h)
         return out
 
+    @torch.no_grad()
     def predict_number(self, rows: np.ndarray, col: int, unknown: np.ndarray | None = None) -> np.ndarray:
         parts = [self.net.regress(h, col).numpy() for h in self._context(rows, col, unknown)]
         values = np.concatenate(parts) if parts else np.array([])

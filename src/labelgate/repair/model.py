@@ -93,7 +93,8 @@ class RepairModel:
         if not len(held):
             return {"holdout_cells": 0}
         with torch.no_grad():
-            logits = self.net(*self._tensors(features.take(held)))
+            # Padding as a large finite number: -inf / T would make the temperature's gradient NaN.
+            logits = self.net(*self._tensors(features.take(held))).clamp(min=-1e4)
         y_held = torch.as_tensor(labels[held], dtype=torch.long)
         log_t = torch.zeros((), requires_grad=True)
         optimizer = torch.optim.Adam([log_t], lr=0.05)
@@ -102,7 +103,7 @@ class RepairModel:
             loss = nn.functional.cross_entropy(logits / log_t.exp(), y_held)
             loss.backward()
             optimizer.step()
-        self.temperature = float(log_t.exp())
+        self.temperature = float(log_t.detach().exp())
         with torch.no_grad():
             probs = torch.softmax(logits / self.temperature, dim=-1)
         return {"holdout_cells": len(held), "holdout_accuracy": float((probs.argmax(-1) == y_held).float().mean()),
@@ -114,5 +115,6 @@ class RepairModel:
         """Calibrated probabilities [n, K] over each cell's candidates."""
         if not len(features):
             return np.zeros((0, features.candidates.shape[1]))
-        logits = self.net(*self._tensors(features)) / self.temperature
-        return torch.softmax(logits, dim=-1).numpy()
+        logits = self.net(*self._tensors(features)).double() / self.temperature
+        # A learned repair is never certain: probabilities stay below 1, so threshold 1.0 means report only.
+        return torch.softmax(logits, dim=-1).clamp(max=1 - 1e-6).numpy()

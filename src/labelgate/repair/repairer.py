@@ -93,7 +93,12 @@ def _repair(frame: pd.DataFrame, constraints: list[DenialConstraint], settings: 
     detection = detect_errors(frame, table, constraints, settings, targets, dictionaries)
     timings = {"detect_seconds": time.perf_counter() - started}
     n_rows, n_cols = table.n_rows, len(table.columns)
-    unknown = detection.mask(n_rows, n_cols)
+    # Cells suspected for a reason other than being null are unknown: neither inputs nor labels while the
+    # models learn. A null alone is a value like any other (it may be structural, e.g. a score that is
+    # missing for some measures), so null cells still teach the models when null is right.
+    only_null = detection.reasons == "null"
+    unknown = Detection(detection.rows[~only_null], detection.cols[~only_null],
+                        detection.reasons[~only_null]).mask(n_rows, n_cols)
     rng = np.random.default_rng(settings.seed)
     held = rng.random(n_rows) < settings.holdout_fraction
     if held.sum() < 2 or (~held).sum() < 2:

@@ -23,7 +23,8 @@ class RepairSettings:
     # Columns to check and repair (empty: every column); columns never touched (ids, free text, splits).
     columns: tuple[str, ...] = ()
     exclude_columns: tuple[str, ...] = ()
-    # A repair is applied when its probability reaches this; below it the cell is left and flagged.
+    # A repair is applied when its probability reaches this; below it the cell is left and flagged
+    # (1.0: report only, nothing is changed).
     threshold: float = 0.8
     # Detection: nulls, denial-constraint suspects, values seen once in a column whose values repeat,
     # numbers far outside their column's distribution (robust z-score), values missing from a dictionary.
@@ -32,6 +33,9 @@ class RepairSettings:
     # A column takes part in rare-value detection when at most this share of its rows hold a value seen once.
     max_singleton_fraction: float = 0.1
     outlier_z: float = 6.0
+    # Flags that cover every row of some group of another column are a pattern of the data, not errors,
+    # when independent errors would do that with probability below this.
+    pattern_significance: float = 1e-4
     # Numeric columns with more distinct values than this are continuous (imputed by regression).
     continuous_min_distinct: int = 50
     # Candidate values scored per dirty cell, and how many each other attribute proposes.
@@ -92,7 +96,7 @@ class RepairSettings:
     def check(self) -> None:
         """Range checks, each naming the key and the values it allows."""
         where = SECTION
-        ranges = {"threshold": (0.0, 1.0), "max_singleton_fraction": (0.0, 1.0), "holdout_fraction": (0.05, 0.5)}
+        ranges = {"threshold": (0.0, 1.0), "pattern_significance": (0.0, 0.5), "max_singleton_fraction": (0.0, 1.0), "holdout_fraction": (0.05, 0.5)}
         for name, (low, high) in ranges.items():
             value = getattr(self, name)
             if not low <= value <= high:
