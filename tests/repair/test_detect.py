@@ -23,8 +23,11 @@ def test_each_reason_is_detected_and_clean_cells_are_not(dirty, constraints_text
     assert "violates constraint line 2" in cells[(10, "state")]
     assert cells[(20, "category")] == "null"
     assert "distribution" in cells[(30, "amount")]
+    # The keys of the violations are candidates too (a swapped key would look the same).
+    assert cells[(3, "zip")] == "key of a violation of constraint line 1"
+    assert cells[(10, "city")] == "key of a violation of constraint line 2"
     # Nothing else: the clean cells of this table repeat, agree with the constraints and are not null.
-    assert set(cells) == {(3, "city"), (10, "state"), (20, "category"), (30, "amount")}
+    assert set(cells) == {(3, "city"), (10, "state"), (20, "category"), (30, "amount"), (3, "zip"), (10, "city")}
 
 
 def test_rare_values_are_not_flagged_in_columns_whose_values_do_not_repeat(dirty):

@@ -52,3 +52,16 @@ def test_structural_nulls_stay_null(small_settings):
     frame = pd.DataFrame({"kind": kind, "note": np.where(kind == "a", "has note", None)})
     result = repair_frame(frame, [], small_settings)
     assert not (result.changes["column"] == "note").any()
+
+
+def test_a_swapped_key_is_repaired_not_its_dependent_values(constraints_text, small_settings):
+    from conftest import clean_table
+
+    clean = clean_table()
+    frame = clean.copy()
+    other = frame.loc[frame["zip"] != clean.at[7, "zip"], "zip"].iloc[0]
+    frame.loc[7, "zip"] = other  # city and state of row 7 are right; its zip is another city's
+    result = repair_frame(frame, parse_constraints(constraints_text), small_settings)
+    changed = _changed(result)
+    assert (7, "city") not in changed and (7, "state") not in changed
+    assert changed.get((7, "zip")) == clean.at[7, "zip"]

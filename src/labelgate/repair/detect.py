@@ -45,10 +45,17 @@ def detect_errors(frame: pd.DataFrame, table: EncodedTable, constraints: list[De
     # Reasons are collected one (column, reason) frame at a time, then patterns are dropped per frame.
     if constraints:
         for result in check_constraints(frame, constraints, max_examples=0):
+            line = result.constraint.line
+            keys = [p.left.attr for p in result.constraint.predicates
+                    if p.op == "EQ" and p.is_join and p.left.attr == p.right.attr]
             for attr, rows in result.suspects.items():
-                col = table.index(attr)
-                if col in wanted:
-                    add(np.asarray(rows), col, f"violates constraint line {result.constraint.line}")
+                if table.index(attr) in wanted:
+                    add(np.asarray(rows), table.index(attr), f"violates constraint line {line}")
+                # The minority value may be right and its key wrong (a swapped key): the key cells of the
+                # suspect rows are candidates too; the repair model decides which cell, if any, changes.
+                for key in keys:
+                    if key != attr and table.index(key) in wanted:
+                        add(np.asarray(rows), table.index(key), f"key of a violation of constraint line {line}")
     for col in targets:
         column = table.columns[col]
         codes = column.codes

@@ -140,7 +140,7 @@ def _repair(frame: pd.DataFrame, constraints: list[DenialConstraint], settings: 
     decisions = _decide_categorical(table, detection, featurizer, model, categorical)
     decisions += _decide_continuous(table, detection, imputer, unknown, held, targets)
     timings["repair_seconds"] = time.perf_counter() - mark
-    repaired, changes, flagged = _apply(frame, table, decisions, settings.threshold)
+    repaired, changes, flagged = _apply(frame, table, decisions, settings.threshold, fds)
     metrics = {
         "rows": n_rows, "columns": n_cols, "cells_checked": n_rows * len(targets),
         "cells_detected": len(detection), "cells_repaired": len(changes), "cells_left_flagged": len(flagged),
@@ -193,10 +193,12 @@ def _decide_continuous(table, detection: Detection, imputer: AttentionImputer, u
     return out
 
 
-def _apply(frame: pd.DataFrame, table: EncodedTable, decisions: list[pd.DataFrame],
-           threshold: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    repaired = frame.copy()
-    changed, left = [], []
+def _apply(frame: pd.DataFrame, table: EncodedTable, decisions: list[pd.DataFrame], threshold: float,
+           fds: list) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Apply the repairs that reach the threshold. Within one row, a functional dependency's target and a
+    key suspected only through that dependency get at most one repair (the likelier): changing both
+    would only make a wrong pair consistent."""
+    records = []
     for d in decisions:
         col = int(d["col"].iat[0])
         column = table.columns[col]
@@ -210,21 +212,38 @@ def _apply(frame: pd.DataFrame, table: EncodedTable, decisions: list[pd.DataFram
             differs = d["old_code"].to_numpy() != d["new_code"].to_numpy()
         record = pd.DataFrame({"row": d["row"].to_numpy(), "column": column.name, "old": old, "new": new,
                                "probability": d["probability"].to_numpy(dtype=float), "why": d["why"].to_numpy()})
-        apply = differs & (record["probability"].to_numpy() >= threshold)
-        doubt = differs & ~apply
-        if apply.any():
-            rows = record["row"].to_numpy()[apply]
-            series = repaired[column.name].copy()
-            values = pd.Series(record["new"].to_numpy()[apply], dtype=object)
-            values = values.where(values.notna(), None)
-            if series.dtype != object:
-                values = values.astype(series.dtype)
-            series.iloc[rows] = values.to_numpy()
-            repaired[column.name] = series
-            changed.append(record[apply])
-        if doubt.any():
-            left.append(record[doubt])
+        record["col"] = col
+        record["differs"] = differs
+        records.append(record[differs])
     empty = pd.DataFrame({c: [] for c in CHANGE_COLUMNS})
-    changes = pd.concat(changed, ignore_index=True).sort_values(["row", "column"]) if changed else empty
-    flagged = pd.concat(left, ignore_index=True).sort_values(["row", "column"]) if left else empty
-    return repaired, changes.reset_index(drop=True), flagged.reset_index(drop=True)
+    if not records:
+        return frame.copy(), empty, empty.copy()
+    proposals = pd.concat(records, ignore_index=True)
+    apply = proposals["probability"].to_numpy() >= threshold
+    # A key cell suspected only as the key of a violation competes with that violation's target cell.
+    only_key = proposals["why"].map(lambda why: all(r.startswith("key of a violation") for r in why.split("; ")))
+    for fd in fds:
+        members = ((proposals["col"] == fd.target) | (proposals["col"].isin(fd.keys) & only_key)).to_numpy()
+        members &= apply
+        if members.sum() < 2:
+            continue
+        part = proposals[members]
+        best = part.groupby("row")["probability"].transform("max").to_numpy()
+        losers = part.index[(part["probability"].to_numpy() < best)
+                            | part.duplicated(["row", "probability"]).to_numpy()]
+        apply[losers] = False
+        proposals.loc[losers, "why"] += f"; a likelier repair in this row settles constraint line {fd.line}"
+    repaired = frame.copy()
+    for col, part in proposals[apply].groupby("col"):
+        name = table.columns[int(col)].name
+        series = repaired[name].copy()
+        values = pd.Series(part["new"].to_numpy(), dtype=object)
+        values = values.where(values.notna(), None)
+        if series.dtype != object:
+            values = values.astype(series.dtype)
+        series.iloc[part["row"].to_numpy()] = values.to_numpy()
+        repaired[name] = series
+    columns = list(CHANGE_COLUMNS)
+    changes = proposals[apply][columns].sort_values(["row", "column"]).reset_index(drop=True)
+    flagged = proposals[~apply][columns].sort_values(["row", "column"]).reset_index(drop=True)
+    return repaired, changes, flagged

@@ -48,9 +48,9 @@ class RepairSettings:
     holdout_fraction: float = 0.2
     model_epochs: int = 200
     # Attention imputer (AimNet-style).
-    imputer_dim: int = 64
+    imputer_dim: int = 32
     imputer_heads: int = 4
-    imputer_steps: int = 600
+    imputer_steps: int = 300
     imputer_batch: int = 256
     imputer_max_rows: int = 200_000
     max_categories: int = 2000
