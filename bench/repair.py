@@ -16,6 +16,7 @@ full-size timing).
 from __future__ import annotations
 
 import argparse
+import resource
 import string
 import sys
 import time
@@ -219,7 +220,7 @@ def bench_repairs(settings) -> None:
         print(f"labelgate: {s['changed']} changed, {s['right']} right: precision {s['precision']:.3f}, recall "
               f"{s['recall']:.3f}, F1 {s['f1']:.3f}; {len(result.flagged)} left flagged")
         print("anchors: HoloClean repository P 1.000 R 0.456 F1 0.626 (232 of 509); HoloClean paper ~0.90 / ~0.76")
-        print(f"    timings: " + ", ".join(f"{k} {v:.1f}" for k, v in result.metrics.items() if k.endswith("seconds")))
+        print("    timings: " + ", ".join(f"{k} {v:.1f}" for k, v in result.metrics.items() if k.endswith("seconds")))
     else:
         print(f"hospital data not found at {HOSPITAL}; skipping it")
     clean = generated(4000, seed=1)
@@ -234,16 +235,20 @@ def bench_repairs(settings) -> None:
 
 def bench_scale(sizes: list[int], settings) -> None:
     from labelgate.repair import repair_frame
+    from labelgate.repair.table import estimate_memory_gb
     from labelgate.validation.constraints import parse_constraints
 
     print("\n== Time: 20-column generated table, 3% of cells dirty")
     for rows in sizes:
         clean = generated(rows, extra_columns=8, seed=3)
         dirty = inject_errors(clean, 0.03, seed=4, columns=[c for c in clean.columns if c not in ("quantity", "total")])
-        seconds, result = timed(lambda: repair_frame(dirty, parse_constraints(GENERATED_CONSTRAINTS), settings))
+        seconds, result = timed(lambda dirty=dirty: repair_frame(dirty, parse_constraints(GENERATED_CONSTRAINTS),
+                                                                 settings))
         parts = ", ".join(f"{k} {v:.1f}" for k, v in result.metrics.items() if k.endswith("_seconds"))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB -> GB (Linux)
         print(f"{rows:>9,} rows: {seconds:.1f} s ({seconds / rows * 1e5:.1f} s per 100k rows; {parts}); "
-              f"{result.metrics['cells_detected']:,} cells detected, {result.metrics['cells_repaired']:,} repaired")
+              f"{result.metrics['cells_detected']:,} cells detected, {result.metrics['cells_repaired']:,} repaired; "
+              f"peak memory so far {peak:.2f} GB (estimate for this size {estimate_memory_gb(rows, 20):.2f} GB)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,8 @@ import pandas as pd
 
 from labelgate.errors import DataError
 
-# Bytes of working memory per cell (codes, counts, candidate features), measured on the benchmark tables.
+# Bytes of working memory per cell (codes, counts, candidate features): an upper estimate; bench/repair.py
+# prints the measured peak next to it.
 BYTES_PER_CELL = 400
 # Continuous columns take part in co-occurrence as this many quantile bins.
 BINS = 10
