@@ -71,3 +71,13 @@ def test_component_reports_a_bad_constraint_before_work(tmp_path, dirty):
                            **outputs)
     failure = json.loads((tmp_path / "repair" / "failure.json").read_text())
     assert failure["error"] == "ConfigError" and "['town']" in failure["message"]
+
+
+def test_component_compiles_with_its_typed_artifacts(tmp_path):
+    from kfp import compiler
+
+    compiler.Compiler().compile(repair, str(tmp_path / "repair.yaml"))
+    text = (tmp_path / "repair.yaml").read_text()
+    for line in ("data: system.Dataset", "repaired: system.Dataset", "report: system.Markdown",
+                 "report_html: system.HTML", "metrics: system.Metrics"):
+        assert line in text
