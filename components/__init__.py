@@ -7,8 +7,9 @@ from labelgate.components.ingest import ingest
 from labelgate.components.model_gate import model_gate
 from labelgate.components.plan_shards import plan_shards
 from labelgate.components.push import push
+from labelgate.components.repair import repair
 from labelgate.components.train import train
 from labelgate.components.validate import validate
 from labelgate.components.weak_label import weak_label
 
-__all__ = ["apply_lfs", "data_gate", "evaluate", "ingest", "model_gate", "plan_shards", "push", "train", "validate", "weak_label"]
+__all__ = ["apply_lfs", "data_gate", "evaluate", "ingest", "model_gate", "plan_shards", "push", "repair", "train", "validate", "weak_label"]
