@@ -17,9 +17,10 @@ def repair(
     metrics: Output[Metrics],
 ):
     """Write the repaired table (same schema) that later steps use; the input stays an artifact for lineage."""
+    from labelgate.contract import file_sha256
     from labelgate.errors import ConfigError
     from labelgate.repair.step import repair_table, settings_from_config
-    from labelgate.steps import file_sha256, step_failures
+    from labelgate.run import step_failures
 
     with step_failures("repair", report.path):
         settings = settings_from_config(config_path)

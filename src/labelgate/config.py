@@ -21,16 +21,19 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from labelgate.errors import ConfigError
 
-SECTIONS = ("pipeline", "data", "split", "labeling", "validation", "training", "evaluation", "serving")
+SECTIONS = ("pipeline", "data", "split", "repair", "labeling", "validation", "training", "evaluation", "serving")
 
 
 class ConfigSection(dict[str, Any]):
     """One section's keys as read from a config file; ``source`` remembers the file so that errors
-    about the section can name it."""
+    about the section can name it, and ``present`` whether the file has the section at all (an optional
+    step such as ``repair`` is on when its section is there, even empty)."""
 
-    def __init__(self, values: Mapping[str, Any] | None = None, *, source: str | None = None) -> None:
+    def __init__(self, values: Mapping[str, Any] | None = None, *, source: str | None = None,
+                 present: bool = True) -> None:
         super().__init__(values or {})
         self.source = source
+        self.present = present
 
 
 def load_config(uri: str | Path) -> dict[str, ConfigSection]:
@@ -54,7 +57,7 @@ def load_config(uri: str | Path) -> dict[str, ConfigSection]:
     for name, value in raw.items():
         if value is not None and not isinstance(value, dict):
             raise ConfigError(f"config file {uri}: section '{name}' must be a mapping")
-    return {name: ConfigSection(raw.get(name), source=str(uri)) for name in SECTIONS}
+    return {name: ConfigSection(raw.get(name), source=str(uri), present=name in raw) for name in SECTIONS}
 
 
 class SectionSettings(BaseModel):

@@ -1,4 +1,4 @@
-from dataclasses import replace
+
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ def test_typo_constraint_violation_and_null_are_repaired(dirty, constraints_text
 
 def test_below_the_threshold_cells_are_flagged_not_changed(dirty, constraints_text, small_settings):
     _, frame = dirty
-    result = repair_frame(frame, parse_constraints(constraints_text), replace(small_settings, threshold=1.0))
+    result = repair_frame(frame, parse_constraints(constraints_text), small_settings.model_copy(update={"threshold": 1.0}))
     assert result.changes.empty
     pd.testing.assert_frame_equal(result.repaired, frame)
     flagged = set(zip(result.flagged["row"], result.flagged["column"], strict=True))
@@ -39,7 +39,7 @@ def test_dtypes_survive_and_excluded_columns_are_left(dirty, small_settings):
     clean, frame = dirty
     frame["qty"] = pd.array(np.arange(len(frame)) % 4, dtype="Int64")
     frame["score"] = np.linspace(0, 1, len(frame))
-    result = repair_frame(frame, [], replace(small_settings, exclude_columns=("category",)))
+    result = repair_frame(frame, [], small_settings.model_copy(update={"exclude_columns": ("category",)}))
     assert result.repaired.dtypes.to_dict() == frame.dtypes.to_dict()
     assert "category" not in set(result.changes["column"]) | set(result.flagged["column"])
     assert pd.isna(result.repaired.at[20, "category"])

@@ -1,7 +1,7 @@
 import pytest
 
 from labelgate.errors import ConfigError
-from labelgate.repair.settings import RepairSettings, load_repair_section
+from labelgate.repair.settings import RepairSettings, repair_settings
 
 
 def test_defaults_from_an_empty_section():
@@ -18,19 +18,19 @@ def test_values_are_read_and_typed():
 
 
 def test_unknown_key_is_rejected_with_the_allowed_keys():
-    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['thresold'\].*'threshold'"):
+    with pytest.raises(ConfigError, match=r"unknown key repair.thresold .*did you mean 'threshold'"):
         RepairSettings.from_section({"thresold": 0.9})
 
 
 @pytest.mark.parametrize(("section", "message"), [
-    ({"threshold": 1.5}, r"repair.threshold must be in \[0.0, 1.0\]"),
-    ({"threshold": "high"}, r"repair.threshold must be int or float"),
-    ({"columns": "city"}, r"repair.columns must be list"),
-    ({"columns": [1]}, r"repair.columns must be a list of column names"),
-    ({"imputer_steps": True}, r"repair.imputer_steps must be int"),
+    ({"threshold": 1.5}, r"repair.threshold must be in \[0, 1\]"),
+    ({"threshold": "high"}, r"repair.threshold must be a number"),
+    ({"columns": "city"}, r"repair.columns must be a list"),
+    ({"columns": [1]}, r"repair.columns\[0\] must be a string"),
+    ({"imputer_steps": True}, r"repair.imputer_steps must be an integer"),
     ({"max_candidates": 1}, r"repair.max_candidates must be >= 2"),
-    ({"imputer_dim": 30, "imputer_heads": 4}, r"repair.imputer_dim \(30\) must be a multiple"),
-    ({"dictionaries": {"city": 3}}, r"repair.dictionaries must map column names to file paths"),
+    ({"imputer_dim": 30, "imputer_heads": 4}, r"imputer_dim \(30\) must be a multiple"),
+    ({"dictionaries": {"city": 3}}, r"repair.dictionaries\[city\] must be a string"),
 ])
 def test_bad_values_name_the_key_and_what_is_allowed(section, message):
     with pytest.raises(ConfigError, match=message):
@@ -44,6 +44,6 @@ def test_repair_section_is_optional(tmp_path):
     empty.write_text("repair:\n")
     given = tmp_path / "given.yaml"
     given.write_text("repair:\n  threshold: 0.7\n")
-    assert load_repair_section(without) is None
-    assert load_repair_section(empty) == {}
-    assert load_repair_section(given) == {"threshold": 0.7}
+    assert repair_settings(without) is None
+    assert repair_settings(empty) == RepairSettings()
+    assert repair_settings(given) == RepairSettings(threshold=0.7)

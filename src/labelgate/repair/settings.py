@@ -3,136 +3,74 @@ repair must be, and the sizes of the two models (the repair model and the attent
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, ClassVar
 
-import fsspec
-import yaml
+from pydantic import Field, model_validator
 
-from labelgate.config import check_keys, take
-from labelgate.errors import ConfigError
+from labelgate.config import SectionSettings, load_config
 
 SECTION = "repair"
+# A YAML list of column names (strict mode would refuse a list for a tuple).
+Columns = Annotated[tuple[str, ...], Field(strict=False)]
 
 
-@dataclass(frozen=True)
-class RepairSettings:
+class RepairSettings(SectionSettings):
     """Repair thresholds and model sizes. Defaults are general, not fitted to any one table."""
 
+    section: ClassVar[str] = SECTION
+
     # Columns to check and repair (empty: every column); columns never touched (ids, free text, splits).
-    columns: tuple[str, ...] = ()
-    exclude_columns: tuple[str, ...] = ()
+    columns: Columns = ()
+    exclude_columns: Columns = ()
     # A repair is applied when its probability reaches this; below it the cell is left and flagged
     # (1.0: report only, nothing is changed).
-    threshold: float = 0.8
+    threshold: float = Field(0.8, ge=0.0, le=1.0)
     # Detection: nulls, denial-constraint suspects, values seen once in a column whose values repeat,
     # numbers far outside their column's distribution (robust z-score), values missing from a dictionary.
     detect_nulls: bool = True
     detect_rare: bool = True
     # A column takes part in rare-value detection when at most this share of its rows hold a value seen once.
-    max_singleton_fraction: float = 0.1
-    outlier_z: float = 6.0
+    max_singleton_fraction: float = Field(0.1, ge=0.0, le=1.0)
+    outlier_z: float = Field(6.0, gt=0)
     # Flags that cover every row of some group of another column are a pattern of the data, not errors,
     # when independent errors would do that with probability below this.
-    pattern_significance: float = 1e-4
+    pattern_significance: float = Field(1e-4, ge=0.0, le=0.5)
     # Numeric columns with more distinct values than this are continuous (imputed by regression).
-    continuous_min_distinct: int = 50
+    continuous_min_distinct: int = Field(50, gt=0)
     # Candidate values scored per dirty cell, and how many each other attribute proposes.
-    max_candidates: int = 20
-    candidates_per_source: int = 3
+    max_candidates: int = Field(20, ge=2)
+    candidates_per_source: int = Field(3, gt=0)
     # External dictionaries: column -> file of allowed values (one per line).
-    dictionaries: dict[str, str] = field(default_factory=dict)
+    dictionaries: dict[str, str] = Field(default_factory=dict)
     # Repair model (log-linear over candidates, trained on clean cells).
-    max_training_cells: int = 20_000
-    holdout_fraction: float = 0.2
-    model_epochs: int = 200
+    max_training_cells: int = Field(20_000, gt=0)
+    holdout_fraction: float = Field(0.2, ge=0.05, le=0.5)
+    model_epochs: int = Field(200, gt=0)
     # Attention imputer (AimNet-style).
-    imputer_dim: int = 32
-    imputer_heads: int = 4
-    imputer_steps: int = 300
-    imputer_batch: int = 256
-    imputer_max_rows: int = 200_000
-    max_categories: int = 2000
+    imputer_dim: int = Field(32, gt=0)
+    imputer_heads: int = Field(4, gt=0)
+    imputer_steps: int = Field(300, gt=0)
+    imputer_batch: int = Field(256, gt=0)
+    imputer_max_rows: int = Field(200_000, gt=0)
+    max_categories: int = Field(2000, gt=0)
     # Refuse tables whose estimated working memory exceeds this (shard by a blocking key instead).
-    max_memory_gb: float = 8.0
+    max_memory_gb: float = Field(8.0, gt=0)
     # Torch threads while repairing: the models are small, one thread avoids thread contention;
     # parallelism comes from sharding the table.
-    torch_threads: int = 1
-    max_report_rows: int = 200
+    torch_threads: int = Field(1, gt=0)
+    max_report_rows: int = Field(200, ge=0)
     seed: int = 0
 
-    @classmethod
-    def from_section(cls, section: dict[str, Any]) -> RepairSettings:
-        where = SECTION
-        check_keys(section, set(cls.__dataclass_fields__), where)
-        number = (int, float)
-        values: dict[str, Any] = {}
-        for name, spec in cls.__dataclass_fields__.items():
-            default = spec.default if spec.default_factory is field().default_factory else spec.default_factory()
-            if isinstance(default, tuple):
-                got = take(section, name, list(default), list, where)
-                if not all(isinstance(c, str) for c in got):
-                    raise ConfigError(f"config {where}.{name} must be a list of column names, got {got!r}")
-                values[name] = tuple(got)
-            elif isinstance(default, bool):
-                values[name] = take(section, name, default, bool, where)
-            elif isinstance(default, float):
-                values[name] = float(take(section, name, default, number, where))
-            elif isinstance(default, int):
-                got = take(section, name, default, int, where)
-                if isinstance(got, bool):
-                    raise ConfigError(f"config {where}.{name} must be int, got {got!r}")
-                values[name] = got
-            elif isinstance(default, dict):
-                got = take(section, name, default, dict, where)
-                if not all(isinstance(k, str) and isinstance(v, str) for k, v in got.items()):
-                    raise ConfigError(f"config {where}.{name} must map column names to file paths, got {got!r}")
-                values[name] = dict(got)
-        settings = cls(**values)
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        """Range checks, each naming the key and the values it allows."""
-        where = SECTION
-        ranges = {"threshold": (0.0, 1.0), "pattern_significance": (0.0, 0.5), "max_singleton_fraction": (0.0, 1.0), "holdout_fraction": (0.05, 0.5)}
-        for name, (low, high) in ranges.items():
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ConfigError(f"config {where}.{name} must be in [{low}, {high}], got {value}")
-        positive = ("outlier_z", "continuous_min_distinct", "max_candidates", "candidates_per_source",
-                    "max_training_cells", "model_epochs", "imputer_dim", "imputer_heads", "imputer_steps",
-                    "imputer_batch", "imputer_max_rows", "max_categories", "max_memory_gb", "torch_threads")
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"config {where}.{name} must be > 0, got {getattr(self, name)}")
-        if self.max_candidates < 2:
-            raise ConfigError(f"config {where}.max_candidates must be >= 2, got {self.max_candidates}")
+    @model_validator(mode="after")
+    def _heads_divide_dim(self) -> RepairSettings:
         if self.imputer_dim % self.imputer_heads:
-            raise ConfigError(f"config {where}.imputer_dim ({self.imputer_dim}) must be a multiple of "
-                              f"{where}.imputer_heads ({self.imputer_heads})")
-        if self.max_report_rows < 0:
-            raise ConfigError(f"config {where}.max_report_rows must be >= 0, got {self.max_report_rows}")
+            raise ValueError(f"imputer_dim ({self.imputer_dim}) must be a multiple of imputer_heads "
+                             f"({self.imputer_heads})")
+        return self
 
 
-def load_repair_section(config_path: str | Path) -> dict[str, Any] | None:
-    """The ``repair`` section of a pipeline config, or None when the config has none (repair is off).
-
-    Reads the YAML directly: ``labelgate.config.SECTIONS`` gains ``repair`` when the step is wired into
-    the pipeline; until then this keeps the step usable on its own."""
-    try:
-        with fsspec.open(str(config_path), "r", encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {config_path}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {config_path} is not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict) or SECTION not in raw:
-        return None
-    section = raw[SECTION]
-    if section is None:
-        return {}
-    if not isinstance(section, dict):
-        raise ConfigError(f"config file {config_path}: section '{SECTION}' must be a mapping")
-    return dict(section)
+def repair_settings(config_path: str | Path) -> RepairSettings | None:
+    """The config's repair settings, or None when the config has no ``repair`` section (repair is off)."""
+    section = load_config(config_path)[SECTION]
+    return RepairSettings.from_section(section) if section.present else None

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 from labelgate.errors import ConfigError, DataError
 from labelgate.repair.repairer import check_inputs, repair_frame
 from labelgate.repair.report import render_html, render_markdown
-from labelgate.repair.settings import RepairSettings, load_repair_section
-from labelgate.steps import progress
+from labelgate.repair.settings import RepairSettings, repair_settings
+from labelgate.run import progress
 from labelgate.validation.constraints import load_constraints
 
 
@@ -62,5 +62,4 @@ def repair_table(*, data_path: str, constraints_path: str, settings: RepairSetti
 
 def settings_from_config(config_path: str) -> RepairSettings | None:
     """The repair settings of a pipeline config, or None when it has no ``repair`` section (repair is off)."""
-    section = load_repair_section(config_path)
-    return None if section is None else RepairSettings.from_section(section)
+    return repair_settings(config_path)
