@@ -1,0 +1,28 @@
+"""What every unsupervised fit starts from: the distinct vote rows with their counts, their sparse
+vote matrix, and majority vote's soft labels as the starting point."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from labelgate.labeling.model.votes import VoteMatrix, vote_counts
+
+
+class FitData:
+    """Weighted distinct rows of a label matrix, ready for EM and moment fits on ``device``."""
+
+    def __init__(self, rows: np.ndarray, weights: np.ndarray, k: int, device: torch.device) -> None:
+        self.rows = rows
+        self.k = k
+        self.m = rows.shape[1]
+        self.device = device
+        self.X = VoteMatrix(rows, k, device)
+        self.weights = weights
+        self.w = torch.from_numpy(weights).to(device)
+        self.covered = torch.from_numpy((rows >= 0).any(axis=1)).to(device)
+        counts = vote_counts(rows, k)
+        total = counts.sum(axis=1, keepdims=True)
+        mv = np.where(total > 0, counts / np.maximum(total, 1), 1.0 / k)
+        self.q_mv = torch.from_numpy(mv).to(device)
+        self.coverage = torch.from_numpy((rows >= 0).astype(np.float64).T @ weights / weights.sum()).to(device)
