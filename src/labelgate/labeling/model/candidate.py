@@ -29,12 +29,18 @@ class FittedCandidate:
     log_prior: np.ndarray  # k
     iterations: int = 0
     log_uncovered: np.ndarray | None = None  # k: scores for rows where every LF abstains (None: the prior)
+    lf_weight: np.ndarray | None = None  # m: majority vote's weight per LF (dependent LFs share one vote)
 
 
 def posterior(model: FittedCandidate, L: np.ndarray, k: int, device: torch.device) -> np.ndarray:
     """``P(y | votes)`` for every row of ``L`` under ``model`` (n x k)."""
     if model.name == MAJORITY_VOTE:
-        return majority_proba(L, k, model.log_prior)
+        probs = majority_proba(L, k, model.log_prior, model.lf_weight)
+        if model.log_uncovered is not None:
+            uncovered = ~(L >= 0).any(axis=1)
+            scores = model.log_uncovered - model.log_uncovered.max()
+            probs[uncovered] = np.exp(scores) / np.exp(scores).sum()
+        return probs
     log_vote = torch.from_numpy(model.log_vote).to(device)
     X = VoteMatrix(L, k, device)
     scores = row_scores(X, log_vote, torch.from_numpy(model.log_prior).to(device))

@@ -29,11 +29,13 @@ def fit_em(
     # Without the abstain signal, a free prior lets EM explain one class's LFs as always wrong
     # (it collapses to one class when LFs vote one class each): keep majority vote's prior there.
     mv_prior = _prior(data, data.q_mv, data.covered, prior_t) if name != DAWID_SKENE_ABSTAIN else None
+    lw = torch.from_numpy(data.lf_weight).to(data.device)[:, None, None]
     iterations = 0
     while iterations < max_iter:
         iterations += 1
         prior = _prior(data, q, use, prior_t) if mv_prior is None else mv_prior
-        log_vote = _m_step(data, name, q, use, smoothing)
+        # Dependent LFs (a group of near-copies) are scored with weight 1/size: one piece of evidence.
+        log_vote = _m_step(data, name, q, use, smoothing) * lw
         q_new = torch.softmax(row_scores(data.X, log_vote, torch.log(prior)), dim=1)
         q_new = torch.where(use[:, None], q_new, q)
         change = float((q_new - q).abs().max())

@@ -12,7 +12,8 @@ from labelgate.labeling.model.votes import VoteMatrix, vote_counts
 class FitData:
     """Weighted distinct rows of a label matrix, ready for EM and moment fits on ``device``."""
 
-    def __init__(self, rows: np.ndarray, weights: np.ndarray, k: int, device: torch.device) -> None:
+    def __init__(self, rows: np.ndarray, weights: np.ndarray, k: int, device: torch.device,
+                 lf_group: np.ndarray | None = None) -> None:
         self.rows = rows
         self.k = k
         self.m = rows.shape[1]
@@ -25,4 +26,8 @@ class FitData:
         total = counts.sum(axis=1, keepdims=True)
         mv = np.where(total > 0, counts / np.maximum(total, 1), 1.0 / k)
         self.q_mv = torch.from_numpy(mv).to(device)
+        # Groups of dependent LFs (dependencies.py; default: each LF its own) and each LF's weight in the
+        # scores, 1 / the size of its group, so a group of near-copies counts as one piece of evidence.
+        self.lf_group = np.arange(self.m) if lf_group is None else np.asarray(lf_group)
+        self.lf_weight = 1.0 / np.bincount(self.lf_group)[self.lf_group]
         self.coverage = torch.from_numpy((rows >= 0).astype(np.float64).T @ weights / weights.sum()).to(device)

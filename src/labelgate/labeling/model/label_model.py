@@ -30,11 +30,19 @@ from labelgate.labeling.model.candidate import (
     argmax_by_prior,
     posterior,
 )
+from labelgate.labeling.model.dependencies import lf_groups
 from labelgate.labeling.model.device import resolve_device, single_thread
 from labelgate.labeling.model.em import fit_em
 from labelgate.labeling.model.fit_data import FitData
 from labelgate.labeling.model.moments import fit_moments
-from labelgate.labeling.model.selection import dev_choice, unsupervised_choice
+from labelgate.labeling.model.prior import covered_prior, uncovered_scores
+from labelgate.labeling.model.selection import (
+    AUTO_CANDIDATES,
+    agrees_with_majority,
+    dev_choice,
+    held_out_lf_agreement,
+    unsupervised_choice,
+)
 from labelgate.labeling.model.votes import distinct_rows
 
 METHODS = ("auto", *CANDIDATES)
@@ -75,6 +83,8 @@ class LabelModel:
         self.selected: FittedCandidate | None = None
         self.candidates: dict[str, FittedCandidate] = {}
         self.dev_scores: dict[str, float] = {}
+        self.agreement_scores: dict[str, float] = {}
+        self.dev_selection: dict[str, Any] = {}
         self.n_lfs: int | None = None
 
     # ------------------------------------------------------------------ fitting
@@ -90,8 +100,10 @@ class LabelModel:
         progress_bar: bool = False,
         log_freq: int = 10,
     ) -> LabelModel:
-        """Fit on ``L_train``. ``class_balance`` fixes the class prior; else ``Y_dev`` estimates it (as in
-        Snorkel); ``Y_dev`` with ``L_dev`` (aligned rows) also selects the candidate model.
+        """Fit on ``L_train``. ``class_balance`` fixes the class prior; ``Y_dev`` alone sets it from the dev
+        labels (Snorkel's use); else it is estimated from the votes. ``Y_dev`` with ``L_dev`` (aligned rows)
+        leaves the no-dev fit as it is and switches candidate only when the dev labels show a significant
+        gain (``dev_selection`` reports the comparison and its uncertainty).
         ``n_epochs``/``lr`` are Snorkel's training settings for the moment fit; ``progress_bar`` and
         ``log_freq`` are accepted for Snorkel compatibility (``verbose`` prints the choice)."""
         k = self.cardinality
@@ -100,37 +112,62 @@ class LabelModel:
         seed = self.seed if seed is None else seed
         prior = self._fixed_prior(class_balance, Y_dev, L_dev)
         dev = self._dev(L_dev, Y_dev)
-        names = list(CANDIDATES) if self.method == "auto" else [self.method]
-        if self.method == "auto" and dev is None:
-            names = [MATRIX_COMPLETION, DAWID_SKENE_ABSTAIN]
-        if any(n != MAJORITY_VOTE for n in names) and L.shape[1] < 3 and self.method != "auto":
+        if self.method != "auto" and self.method != MAJORITY_VOTE and L.shape[1] < 3:
             raise LabelingError(
                 f"the '{self.method}' label model needs at least 3 labeling functions to estimate their "
                 f"accuracies; the matrix has {L.shape[1]}. Add LFs or use method 'majority_vote'"
             )
-        if L.shape[1] < 3:
-            names = [MAJORITY_VOTE]
         rows, weights = distinct_rows(L, self.max_fit_rows, seed)
         with single_thread(self.device):
-            data = FitData(rows, weights, k, self.device)
-            self.candidates = {name: self._fit_candidate(name, data, prior, n_epochs, lr) for name in names}
-        if MATRIX_COMPLETION in self.candidates and DAWID_SKENE_ABSTAIN in self.candidates:
-            # The moments say nothing about rows where every LF abstains; the model of abstains does.
-            abstain = self.candidates[DAWID_SKENE_ABSTAIN]
-            self.candidates[MATRIX_COMPLETION].log_uncovered = abstain.log_prior + abstain.log_vote[:, 0, :].sum(axis=0)
-        if dev is None and len(names) == 2:
-            choice = unsupervised_choice(self.candidates)
-        elif dev is not None and len(names) > 1:
-            choice, self.dev_scores, nb = dev_choice(self.candidates, dev[0], dev[1], k,
-                                                     unsupervised_choice(self.candidates), self._proba, self.seed)
-            self.candidates[DEV_NAIVE_BAYES] = nb
-        else:
-            choice = names[0]
+            # Dependent LFs are grouped for the models of independent LFs ("auto" only: a named method is
+            # the textbook model).
+            groups = lf_groups(rows, weights, k) if self.method == "auto" else None
+            data = FitData(rows, weights, k, self.device, groups)
+            if self.method != "auto":
+                self.candidates = {self.method: self._fit_candidate(self.method, data, prior, n_epochs, lr)}
+                choice = self.method
+            elif L.shape[1] < 3:
+                self.candidates = {MAJORITY_VOTE: self._fit_candidate(MAJORITY_VOTE, data, prior, n_epochs, lr)}
+                choice = MAJORITY_VOTE
+            else:
+                choice = self._fit_auto(data, prior, dev, n_epochs, lr)
         self.selected = self.candidates[choice]
         if self.verbose or progress_bar:
-            print(f"labelgate LabelModel: {choice} (dev accuracy {self.dev_scores or 'n/a'})", flush=True)
+            print(f"labelgate LabelModel: {choice} (held-out LF agreement {self.agreement_scores}; "
+                  f"dev accuracy {self.dev_scores or 'n/a'})", flush=True)
         return self
 
+    def _fit_auto(self, data: FitData, prior: np.ndarray | None, dev: tuple[np.ndarray, np.ndarray] | None,
+                  epochs: int, lr: float) -> str:
+        """Fit every candidate, with the class prior estimated by the abstain model unless it is given,
+        pick one by held-out LF agreement, and let dev labels switch only to a clearly better one."""
+        k = self.cardinality
+        abstain = self._fit_candidate(DAWID_SKENE_ABSTAIN, data, prior, epochs, lr)
+        shares = covered_prior(data, abstain) if prior is None else prior
+        uncovered = uncovered_scores(abstain)
+        self.candidates = {DAWID_SKENE_ABSTAIN: abstain}
+        for name in AUTO_CANDIDATES:
+            if name == DAWID_SKENE_ABSTAIN:
+                continue
+            fitted = self._fit_candidate(name, data, shares, epochs, lr)
+            # Models that ignore abstains say nothing about rows where every LF abstains; the abstain model does.
+            fitted.log_uncovered = uncovered
+            if name == MAJORITY_VOTE:
+                fitted.lf_weight = data.lf_weight
+            self.candidates[name] = fitted
+        self.agreement_scores = {
+            n: held_out_lf_agreement(c, data.rows, data.weights, k, self._proba) for n, c in self.candidates.items()
+        }
+        for name, model in self.candidates.items():
+            if name != MAJORITY_VOTE and not agrees_with_majority(model, data.rows, data.weights, k, self._proba):
+                self.agreement_scores[name] = float("nan")  # a label-swapped fit: never chosen unsupervised
+        choice = unsupervised_choice(self.agreement_scores)
+        if dev is not None:
+            choice, self.dev_selection, nb = dev_choice(self.candidates, dev[0], dev[1], k, choice, self._proba,
+                                                        self.seed)
+            self.dev_scores = {n: r["accuracy"] for n, r in self.dev_selection["candidates"].items()}
+            self.candidates[DEV_NAIVE_BAYES] = nb
+        return choice
     def _fit_candidate(self, name: str, data: FitData, prior: np.ndarray | None, epochs: int,
                        lr: float) -> FittedCandidate:
         if name == MATRIX_COMPLETION:
@@ -151,7 +188,7 @@ class LabelModel:
             if p.shape != (k,) or np.any(p <= 0) or not math.isclose(p.sum(), 1.0, rel_tol=1e-3):
                 raise LabelingError(f"class_balance must be {k} positive numbers summing to 1, got {list(p)}")
             return p / p.sum()
-        if Y_dev is not None:
+        if Y_dev is not None and L_dev is None:  # Snorkel's use of Y_dev: the class balance only
             y = gold_labels(Y_dev, k)
             y = y[y >= 0]
             if len(y) == 0:
@@ -278,7 +315,8 @@ class LabelModel:
             "selected": model.name, "n_lfs": self.n_lfs, "dev_scores": self.dev_scores, "seed": self.seed,
             "candidates": {
                 n: {"log_vote": c.log_vote.tolist(), "log_prior": c.log_prior.tolist(), "iterations": c.iterations,
-                    "log_uncovered": None if c.log_uncovered is None else c.log_uncovered.tolist()}
+                    "log_uncovered": None if c.log_uncovered is None else c.log_uncovered.tolist(),
+                    "lf_weight": None if c.lf_weight is None else c.lf_weight.tolist()}
                 for n, c in self.candidates.items()
             },
         }
@@ -295,7 +333,8 @@ class LabelModel:
         model.dev_scores = record["dev_scores"]
         model.candidates = {
             n: FittedCandidate(n, np.asarray(c["log_vote"]), np.asarray(c["log_prior"]), c["iterations"],
-                               None if c["log_uncovered"] is None else np.asarray(c["log_uncovered"]))
+                               None if c["log_uncovered"] is None else np.asarray(c["log_uncovered"]),
+                               None if c.get("lf_weight") is None else np.asarray(c["lf_weight"]))
             for n, c in record["candidates"].items()
         }
         model.selected = model.candidates[record["selected"]]

@@ -32,7 +32,10 @@ def fit_moments(
     mu_init = torch.zeros((d, k), dtype=torch.float32, device=device)
     index = torch.arange(d, device=device)
     mu_init[index, index % k] = (lps * prec_init / prior[index % k]).clamp(0, 1)
-    mask = (index[:, None] // k != index[None, :] // k).float()
+    # Overlaps within one LF, and between LFs found dependent (dependencies.py), are not moments of
+    # conditionally independent LFs: leave them out of the fit, as Snorkel does for declared dependencies.
+    group = torch.from_numpy(data.lf_group).to(device)
+    mask = (group[index // k][:, None] != group[index // k][None, :]).float()
     mu = mu_init.clone() * init_scale
     velocity = torch.zeros_like(mu)
     # SGD with momentum as torch.optim.SGD does it, on the analytic gradient of
@@ -48,7 +51,7 @@ def fit_moments(
     mu_hat = mu_hat[:, symmetry_permutation(mu_hat, prior.double(), m, k)]
     table = better_than_chance(mu_hat.reshape(m, k, k))
     log_vote = torch.zeros((m, k + 1, k), dtype=torch.float64, device=device)
-    log_vote[:, 1:, :] = torch.log(table)
+    log_vote[:, 1:, :] = torch.log(table) * torch.from_numpy(data.lf_weight).to(device)[:, None, None]
     log_prior = torch.log(prior.double())
     # Votes are scored as Snorkel does (abstains ignored); rows with no vote get the prior unless
     # LabelModel.fit lends them the abstain model's estimate.
@@ -77,3 +80,4 @@ def symmetry_permutation(mu: torch.Tensor, prior: torch.Tensor, m: int, k: int) 
         for r, c in zip(rows, cols, strict=True):
             order[group[r]] = int(group[c])
     return order
+

@@ -32,17 +32,18 @@ def row_keys(L: np.ndarray) -> np.ndarray:
     return keys
 
 
-def vote_counts(L: np.ndarray, k: int) -> np.ndarray:
-    """``n x k``: how many LFs voted each class on each row."""
+def vote_counts(L: np.ndarray, k: int, lf_weight: np.ndarray | None = None) -> np.ndarray:
+    """``n x k``: how many LFs voted each class on each row (each LF counted with its weight, if given)."""
     counts = np.zeros((len(L), k), dtype=np.float64)
     for c in range(k):
-        counts[:, c] = (L == c).sum(axis=1)
+        hits = (L == c)
+        counts[:, c] = hits.sum(axis=1) if lf_weight is None else hits @ lf_weight
     return counts
 
 
-def majority_proba(L: np.ndarray, k: int, log_prior: np.ndarray) -> np.ndarray:
+def majority_proba(L: np.ndarray, k: int, log_prior: np.ndarray, lf_weight: np.ndarray | None = None) -> np.ndarray:
     """Majority vote as probabilities: each row's vote shares; rows without votes get the prior."""
-    counts = vote_counts(L, k)
+    counts = vote_counts(L, k, lf_weight)
     total = counts.sum(axis=1, keepdims=True)
     prior = np.exp(log_prior)
     return np.where(total > 0, counts / np.maximum(total, 1), prior[None, :])
