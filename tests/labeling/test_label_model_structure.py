@@ -4,6 +4,7 @@ never move the model without a significant reason."""
 
 import numpy as np
 import pytest
+import torch
 
 from labelgate.labeling.model import LabelModel
 from labelgate.labeling.model.candidate import MAJORITY_VOTE, FittedCandidate
@@ -23,7 +24,10 @@ def suite():
 
 def test_copies_of_an_lf_form_one_group_and_independent_lfs_stay_apart():
     data = make_votes(n=4000, m=9, k=3, copies=3, coverage=(0.3, 0.6), seed=2)  # LFs 6..8 copy LFs 0..2
-    groups = lf_groups(data.L, np.ones(len(data.L)), 3)
+    from labelgate.labeling.model.fit_data import FitData
+
+    fit = FitData(data.L, np.ones(len(data.L)), 3, torch.device("cpu"))
+    groups = lf_groups(fit.gram(), fit.m, 3)
     for c in range(3):
         assert groups[6 + c] == groups[c]
     assert len(set(groups[:6].tolist())) == 6

@@ -13,16 +13,12 @@ MIN_AGREEMENT = 0.95  # share of those shared rows where they vote the same clas
 MIN_SHARED = 5.0  # rows (weighted) two LFs must share before they can be called dependent
 
 
-def lf_groups(rows: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
-    """A group id per LF (connected components of the 'fires on the same rows, votes alike' graph)."""
-    m = rows.shape[1]
-    fires = sp.csr_matrix((rows >= 0).astype(np.float64))
-    W = sp.diags(weights)
-    shared = np.asarray((fires.T @ W @ fires).todense())
-    same = np.zeros((m, m))
-    for c in range(k):
-        votes = sp.csr_matrix((rows == c).astype(np.float64))
-        same += np.asarray((votes.T @ W @ votes).todense())
+def lf_groups(gram: np.ndarray, m: int, k: int) -> np.ndarray:
+    """A group id per LF (connected components of the 'fires on the same rows, votes alike' graph), from
+    the weighted vote overlap matrix ``gram`` (``m*k x m*k``, FitData.gram)."""
+    blocks = gram.reshape(m, k, m, k)
+    shared = blocks.sum(axis=(1, 3))  # rows both LFs vote on
+    same = np.einsum("acbc->ab", blocks)  # rows both vote on, with the same class
     own = np.diag(shared)
     union = own[:, None] + own[None, :] - shared
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -32,4 +28,3 @@ def lf_groups(rows: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     np.fill_diagonal(linked, False)
     _, labels = connected_components(sp.csr_matrix(linked), directed=False)
     return labels
-

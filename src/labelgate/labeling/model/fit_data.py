@@ -28,6 +28,17 @@ class FitData:
         self.q_mv = torch.from_numpy(mv).to(device)
         # Groups of dependent LFs (dependencies.py; default: each LF its own) and each LF's weight in the
         # scores, 1 / the size of its group, so a group of near-copies counts as one piece of evidence.
-        self.lf_group = np.arange(self.m) if lf_group is None else np.asarray(lf_group)
-        self.lf_weight = 1.0 / np.bincount(self.lf_group)[self.lf_group]
+        self.set_groups(np.arange(self.m) if lf_group is None else np.asarray(lf_group))
+        self._gram: np.ndarray | None = None
         self.coverage = torch.from_numpy((rows >= 0).astype(np.float64).T @ weights / weights.sum()).to(device)
+
+    def gram(self) -> np.ndarray:
+        """The weighted overlap counts of every pair of votes, ``X^T diag(w) X`` (computed once)."""
+        if self._gram is None:
+            self._gram = self.X.gram(self.weights).cpu().numpy()
+        return self._gram
+
+    def set_groups(self, lf_group: np.ndarray) -> None:
+        """Record groups of dependent LFs: each member's weight becomes 1 / the group's size."""
+        self.lf_group = np.asarray(lf_group)
+        self.lf_weight = 1.0 / np.bincount(self.lf_group)[self.lf_group]

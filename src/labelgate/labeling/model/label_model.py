@@ -47,6 +47,7 @@ from labelgate.labeling.model.votes import distinct_rows
 
 METHODS = ("auto", *CANDIDATES)
 FORMAT_VERSION = 1
+SELECTION_ROWS = 20_000  # distinct rows (a seeded sample) the unsupervised selection criteria are computed on
 
 
 class LabelModel:
@@ -121,8 +122,9 @@ class LabelModel:
         with single_thread(self.device):
             # Dependent LFs are grouped for the models of independent LFs ("auto" only: a named method is
             # the textbook model).
-            groups = lf_groups(rows, weights, k) if self.method == "auto" else None
-            data = FitData(rows, weights, k, self.device, groups)
+            data = FitData(rows, weights, k, self.device)
+            if self.method == "auto":
+                data.set_groups(lf_groups(data.gram(), data.m, k))
             if self.method != "auto":
                 self.candidates = {self.method: self._fit_candidate(self.method, data, prior, n_epochs, lr)}
                 choice = self.method
@@ -155,11 +157,15 @@ class LabelModel:
             if name == MAJORITY_VOTE:
                 fitted.lf_weight = data.lf_weight
             self.candidates[name] = fitted
+        # The criteria need a sample, not every distinct row: a seeded one keeps large fits fast.
+        rng = np.random.default_rng(self.seed)
+        pick = np.sort(rng.choice(len(data.rows), size=min(len(data.rows), SELECTION_ROWS), replace=False))
+        rows, weights = data.rows[pick], data.weights[pick]
         self.agreement_scores = {
-            n: held_out_lf_agreement(c, data.rows, data.weights, k, self._proba) for n, c in self.candidates.items()
+            n: held_out_lf_agreement(c, rows, weights, k, self._proba) for n, c in self.candidates.items()
         }
         for name, model in self.candidates.items():
-            if name != MAJORITY_VOTE and not agrees_with_majority(model, data.rows, data.weights, k, self._proba):
+            if name != MAJORITY_VOTE and not agrees_with_majority(model, rows, weights, k, self._proba):
                 self.agreement_scores[name] = float("nan")  # a label-swapped fit: never chosen unsupervised
         choice = unsupervised_choice(self.agreement_scores)
         if dev is not None:

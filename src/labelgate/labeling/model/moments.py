@@ -22,7 +22,7 @@ def fit_moments(
     k, m, device = data.k, data.m, data.device
     d = m * k
     total = data.w.sum()
-    overlap = (data.X.gram(data.weights) / total).to(device).float()
+    overlap = (torch.from_numpy(data.gram()).to(device) / total).float()
     if fixed_prior is not None:
         prior = torch.tensor(fixed_prior, dtype=torch.float32, device=device)
     else:

@@ -87,10 +87,16 @@ class VoteMatrix:
             self._gpu_t = torch_csr(self.t_csr, self.device)
         return self._gpu_t @ dense
 
-    def gram(self, weights: np.ndarray) -> torch.Tensor:
-        """``X^T diag(weights) X`` as a dense tensor (the overlap counts of every pair of votes)."""
+    def gram(self, weights: np.ndarray, chunk: int = 16_384) -> torch.Tensor:
+        """``X^T diag(weights) X`` as a dense tensor (the overlap counts of every pair of votes). On a CPU
+        a sparse-times-dense product per row chunk: the result is dense, and scipy's sparse-sparse
+        product is many times slower at building a dense result."""
         if self.device.type == "cpu":
-            return torch.from_numpy((self.t_csr @ sp.diags(weights) @ self.csr).toarray())
+            out = np.zeros((self.shape[1], self.shape[1]))
+            for start in range(0, self.shape[0], chunk):
+                part = self.csr[start:start + chunk]
+                out += np.asarray(part.T @ (sp.diags(weights[start:start + chunk]) @ part).toarray())
+            return torch.from_numpy(out)
         weighted = torch_csr(sp.diags(weights) @ self.csr, self.device)
         if self._gpu_t is None:
             self._gpu_t = torch_csr(self.t_csr, self.device)
