@@ -41,6 +41,7 @@ from labelgate.labeling.model.selection import (
     agrees_with_majority,
     dev_choice,
     held_out_lf_agreement,
+    held_out_votes,
     unsupervised_choice,
 )
 from labelgate.labeling.model.votes import distinct_rows
@@ -167,7 +168,7 @@ class LabelModel:
         for name, model in self.candidates.items():
             if name != MAJORITY_VOTE and not agrees_with_majority(model, rows, weights, k, self._proba):
                 self.agreement_scores[name] = float("nan")  # a label-swapped fit: never chosen unsupervised
-        choice = unsupervised_choice(self.agreement_scores)
+        choice = unsupervised_choice(self.agreement_scores, held_out_votes(rows, weights))
         if dev is not None:
             choice, self.dev_selection, nb = dev_choice(self.candidates, dev[0], dev[1], k, choice, self._proba,
                                                         self.seed)

@@ -19,7 +19,7 @@ from labelgate.labeling.model.candidate import (
 )
 from labelgate.labeling.model.naive_bayes import fit_naive_bayes
 
-AGREEMENT_MARGIN = 0.01  # about two standard errors of an agreement share measured on ~10k votes
+AGREEMENT_MARGIN = 0.01  # the least gap in held-out LF agreement that moves the unsupervised choice
 DEV_Z = 2.5  # standard deviations (paired sign test) a candidate must beat the default by on dev labels
 DEV_MIN_GAIN = 0.01  # and the share of dev rows it must gain
 
@@ -30,16 +30,18 @@ Proba = Callable[[FittedCandidate, np.ndarray], np.ndarray]
 AUTO_CANDIDATES = (MATRIX_COMPLETION, MAJORITY_VOTE, DAWID_SKENE_ABSTAIN)
 
 
-def unsupervised_choice(agreement: dict[str, float]) -> str:
+def unsupervised_choice(agreement: dict[str, float], n_votes: float = math.inf) -> str:
     """Without dev labels: the candidate whose predictions, with each LF left out in turn, agree most with
     that LF's votes (``held_out_lf_agreement``). The first candidate (the moments, Snorkel's method) is
-    left only for one ahead by more than AGREEMENT_MARGIN: closer than that, the gap is noise."""
+    left only for one ahead by more than two standard errors of a share measured on ``n_votes`` held-out
+    votes (at least AGREEMENT_MARGIN): closer than that, the gap is noise."""
     usable = [n for n in AUTO_CANDIDATES if agreement.get(n, float("nan")) == agreement.get(n, float("nan"))]
     if not usable:
         return MAJORITY_VOTE
     default = usable[0]
     best = max(usable, key=lambda n: agreement[n])
-    return best if agreement[best] > agreement[default] + AGREEMENT_MARGIN else default
+    margin = max(AGREEMENT_MARGIN, 1.0 / math.sqrt(max(n_votes, 1.0)))  # 2 * sqrt(0.25 / n)
+    return best if agreement[best] > agreement[default] + margin else default
 
 
 def dev_choice(
@@ -135,3 +137,9 @@ def agrees_with_majority(model: FittedCandidate, rows: np.ndarray, weights: np.n
     pred = proba(model, rows[decided]).argmax(axis=1)
     w = weights[decided]
     return float((w * (pred == counts[decided].argmax(axis=1))).sum() / w.sum()) >= 0.5
+
+
+def held_out_votes(rows: np.ndarray, weights: np.ndarray) -> float:
+    """How many votes (weighted) ``held_out_lf_agreement`` scores: those on rows another LF also votes on."""
+    n_votes = (rows >= 0).sum(axis=1)
+    return float((weights * np.where(n_votes >= 2, n_votes, 0)).sum())
