@@ -117,3 +117,12 @@ def test_development_suite_has_the_promised_structures(suite):
     assert np.bincount(suite["imbalanced-binary"].y_train, minlength=2)[1] / len(suite["imbalanced-binary"].y_train) < 0.2
     shifted = suite["shifted-test-binary"]
     assert abs(shifted.y_train.mean() - shifted.y_test.mean()) > 0.2
+
+
+def test_selection_reports_survive_save_and_load(tmp_path, suite):
+    s = suite["spam-binary"]
+    model = LabelModel(cardinality=2, seed=0).fit(s.L_train, L_dev=s.L_dev, Y_dev=s.y_dev)
+    model.save(tmp_path / "lm.json")
+    again = LabelModel.load(tmp_path / "lm.json")
+    assert again.dev_selection["choice"] == model.selected_method == again.selected_method
+    assert set(again.agreement_scores) == set(model.agreement_scores) and again.agreement_scores

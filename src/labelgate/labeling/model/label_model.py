@@ -320,6 +320,8 @@ class LabelModel:
         record: dict[str, Any] = {
             "format": FORMAT_VERSION, "cardinality": self.cardinality, "method": self.method,
             "selected": model.name, "n_lfs": self.n_lfs, "dev_scores": self.dev_scores, "seed": self.seed,
+            "dev_selection": self.dev_selection,
+            "agreement_scores": {n: v if v == v else None for n, v in self.agreement_scores.items()},
             "candidates": {
                 n: {"log_vote": c.log_vote.tolist(), "log_prior": c.log_prior.tolist(), "iterations": c.iterations,
                     "log_uncovered": None if c.log_uncovered is None else c.log_uncovered.tolist(),
@@ -338,6 +340,9 @@ class LabelModel:
         model = cls(cardinality=record["cardinality"], method=record["method"], device=device, seed=record["seed"])
         model.n_lfs = record["n_lfs"]
         model.dev_scores = record["dev_scores"]
+        model.dev_selection = record.get("dev_selection", {})
+        model.agreement_scores = {n: float("nan") if v is None else v
+                                  for n, v in record.get("agreement_scores", {}).items()}
         model.candidates = {
             n: FittedCandidate(n, np.asarray(c["log_vote"]), np.asarray(c["log_prior"]), c["iterations"],
                                None if c["log_uncovered"] is None else np.asarray(c["log_uncovered"]),
