@@ -1,6 +1,7 @@
-"""The Snorkel side of bench/labeling.py, run with the bench's own virtualenv (snorkel==0.10.0).
+"""The anchor side of bench/labeling.py, run with the bench's own virtualenv (snorkel==0.10.0,
+hyperlm==0.0.5 and, where it installs, flyingsquid).
 
-Reads the inputs bench/labeling.py wrote to a folder, times Snorkel on them, and writes JSON results.
+Reads the inputs bench/labeling.py wrote to a folder, times the anchors on them, and writes JSON results.
 Not a benchmark by itself (the leading underscore keeps `make bench` from running it).
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 warnings.filterwarnings("ignore")
+FLYINGSQUID_MAX_LFS = 64  # LFs x one-vs-rest models above which FlyingSquid is skipped (n/a)
 
 
 def snorkel_lfs():
@@ -113,11 +115,99 @@ def example(folder: Path) -> dict:
     return out
 
 
+def hyper_label_model(L: np.ndarray, k: int) -> np.ndarray:
+    """The Hyper Label Model's class probabilities (it infers on the whole matrix it is given)."""
+    import functools
+
+    import torch
+
+    original = torch.load
+    torch.load = functools.partial(original, weights_only=False)  # its checkpoint predates weights_only=True
+    try:
+        from hyperlm import HyperLabelModel
+
+        probs = HyperLabelModel(device="cpu").infer(L, return_probs=True)
+    finally:
+        torch.load = original
+    if len(probs) < len(L):  # it sizes its output by the last row with a vote: the rest have none
+        probs = np.vstack([probs, np.full((len(L) - len(probs), probs.shape[1]), 1.0 / probs.shape[1])])
+    if probs.shape[1] < k:  # it counts classes as max(vote) + 1
+        probs = np.hstack([probs, np.zeros((len(probs), k - probs.shape[1]))])
+    return probs
+
+
+def flyingsquid_proba(L_train: np.ndarray, L_test: np.ndarray, k: int) -> np.ndarray | None:
+    """FlyingSquid's triplet model (binary; one-vs-rest for k > 2, as WRENCH does); None if not installed."""
+    try:
+        from flyingsquid.label_model import LabelModel
+    except Exception:
+        return None
+    if not hasattr(np, "product"):  # its pgmpy 0.1 still calls numpy's pre-2.0 alias
+        np.product = np.prod
+
+    def signed(L: np.ndarray, c: int) -> np.ndarray:
+        return np.where(L == -1, 0, np.where(L == c, 1, -1))
+
+    scores = np.zeros((len(L_test), k))
+    for c in range(1 if k == 2 else 0, k):
+        model = LabelModel(L_train.shape[1])
+        model.fit(signed(L_train, c))
+        scores[:, c] = model.predict_proba(signed(L_test, c))[:, 1]
+    if k == 2:
+        scores[:, 0] = 1 - scores[:, 1]
+    return scores
+
+
+def random_ties(probs: np.ndarray, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    tied = np.isclose(probs, probs.max(axis=1, keepdims=True))
+    return (rng.random(probs.shape) * tied).argmax(axis=1)
+
+
+def suite(folder: Path) -> dict:
+    """Every anchor on every data set the bench wrote (``suite_<name>.npz``): test accuracy and seconds."""
+    from snorkel.labeling.model import LabelModel, MajorityLabelVoter
+
+    out = {}
+    for path in sorted(folder.glob("suite_*.npz")):
+        data = np.load(path)
+        k = int(data["k"])
+        L_tr, L_te, y_te, y_dev = (data[n].astype(np.int64) for n in ("L_train", "L_test", "y_test", "y_dev"))
+        row: dict[str, float] = {}
+        mv = MajorityLabelVoter(cardinality=k)
+        row["mv"] = float((mv.predict(L_te, tie_break_policy="random") == y_te).mean())
+        # Snorkel's Y_dev class balance, add-one smoothed (its own count fails on a dev set missing a class).
+        balance = (np.bincount(y_dev, minlength=k) + 1.0) / (len(y_dev) + k)
+        for label, kwargs in (("snorkel", {}), ("snorkel_dev_balance", {"class_balance": balance})):
+            start = time.perf_counter()
+            model = LabelModel(cardinality=k, verbose=False)
+            model.fit(L_tr, seed=0, progress_bar=False, **kwargs)
+            row[f"{label}_seconds"] = time.perf_counter() - start
+            row[label] = float((model.predict(L_te, tie_break_policy="random") == y_te).mean())
+        start = time.perf_counter()
+        probs = hyper_label_model(np.vstack([L_tr, L_te]), k)[len(L_tr):]
+        row["hyperlm_seconds"] = time.perf_counter() - start
+        row["hyperlm"] = float((random_ties(probs) == y_te).mean())
+        start = time.perf_counter()
+        try:  # its junction trees grow fast with the LF count: only where it finishes in reasonable time
+            fs = flyingsquid_proba(L_tr, L_te, k) if L_tr.shape[1] * max(k - 1, 1) <= FLYINGSQUID_MAX_LFS else None
+        except Exception as error:  # report, do not abort the other anchors
+            print(f"flyingsquid failed on {path.stem}: {error}", file=sys.stderr)
+            fs = None
+        if fs is not None:
+            row["flyingsquid_seconds"] = time.perf_counter() - start
+            row["flyingsquid"] = float((random_ties(fs) == y_te).mean())
+        out[path.stem[len("suite_"):]] = row
+    return out
+
+
 def main() -> None:
     folder = Path(sys.argv[1])
     task = sys.argv[2]
     if task == "applier":
         result = applier(folder)
+    elif task == "suite":
+        result = suite(folder)
     elif task == "fit":
         result = fit(folder, sys.argv[3], int(sys.argv[4]))
     else:

@@ -2,11 +2,13 @@
 
 Snorkel is not a project dependency: this script creates its own virtualenv (``.bench-venv/``, torch
 pinned first so pip takes the local CPU wheel) and runs the Snorkel side there on the same inputs.
-Prints rows/s, fit seconds, accuracies and the ratios the issue sets as targets:
+The Hyper Label Model (hyperlm 0.0.5) and FlyingSquid run there too, as accuracy anchors.
+Prints rows/s, fit seconds, accuracies and the ratios the issues set as targets:
 applier >= 10x PandasLFApplier; fit >= 10x faster at 1M x 100 with equal or better accuracy;
-example test accuracy >= max(majority vote, Snorkel LabelModel).
+test accuracy >= max(majority vote, Snorkel, Hyper Label Model) on the example and on every set of the
+development suite (labelgate.labeling.synthetic.development_suite), and with dev labels >= without.
 
-    .venv/bin/python bench/labeling.py [--rows 1000000] [--snorkel-rows 20000] [--skip-fit]
+    .venv/bin/python bench/labeling.py [--rows 1000000] [--snorkel-rows 20000] [--skip-fit] [--only-suite]
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ warnings.filterwarnings("ignore")
 
 
 def ensure_venv() -> Path:
-    """The bench virtualenv with snorkel==0.10.0 (created once; nothing is installed into the project)."""
+    """The bench virtualenv with snorkel==0.10.0 and hyperlm==0.0.5 (created once; nothing is installed
+    into the project)."""
     python = VENV / "bin" / "python"
-    probe = [str(python), "-c", "import snorkel, pyarrow; assert snorkel.__version__ == '0.10.0'"]
+    probe = [str(python), "-c", "import snorkel, pyarrow, hyperlm; assert snorkel.__version__ == '0.10.0'"]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     print(f"creating {VENV} with snorkel==0.10.0 (one time)", flush=True)
@@ -45,6 +48,11 @@ def ensure_venv() -> Path:
     pip = [str(python), "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "torch==2.13.0"], check=True)  # before snorkel, so no CUDA build is pulled
     subprocess.run([*pip, "snorkel==0.10.0", "pyarrow"], check=True)
+    # hyperlm's only needs are torch, numpy and scipy (already there): --no-deps keeps the CPU torch.
+    subprocess.run([*pip, "--no-deps", "hyperlm==0.0.5"], check=True)
+    # FlyingSquid needs pgmpy 0.1 (its MarkovModel); optional: the bench reports n/a without it.
+    subprocess.run([*pip, "--no-deps", "flyingsquid==0.0.0a0", "pgmpy==0.1.11"], check=False)
+    subprocess.run([*pip, "opt_einsum", "networkx"], check=False)
     return python
 
 
@@ -114,46 +122,70 @@ def bench_fit(python: Path, folder: Path, name: str, n: int, m: int, k: int) -> 
           f"accuracy difference {acc - theirs['accuracy']:+.4f} (target >= 0)")
 
 
-def bench_example(python: Path, folder: Path) -> None:
+def example_sets(n_subsets: int = 3, seed: int = 0) -> list:
+    """The example (YouTube spam, the example's LFs, its train / dev / test split) and random halves of
+    its LFs, as development-suite sets."""
     from labelgate.config import load_config
     from labelgate.ingest import DataSettings, SplitSettings, ingest
     from labelgate.labeling import LFApplier, load_lfs
-    from labelgate.labeling.model import LabelModel
+    from labelgate.labeling.synthetic import DevelopmentSet
 
-    print("\n## example (YouTube spam): accuracy on the gold test split", flush=True)
     config = load_config(CONFIG)
     data = DataSettings.from_section(config["data"])
     frame = ingest(str(DATA), data, SplitSettings.from_section(config["split"])).frame
     L = LFApplier(load_lfs(str(LFS)), cardinality=2).apply(frame)
     y = frame[data.label_column].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
-    train, dev, test = (frame["split"] == "train").to_numpy(), frame["dev"].to_numpy(), (frame["split"] == "test").to_numpy()
-    np.save(folder / "example_L.npy", L)
-    np.save(folder / "example_y.npy", y)
-    np.save(folder / "example_masks.npy", np.stack([train, dev, test]))
-    theirs = snorkel(python, folder, "example")
+    train = (frame["split"] == "train").to_numpy()
+    dev = frame["dev"].to_numpy(dtype=bool) & (y >= 0)
+    test = (frame["split"] == "test").to_numpy()
+    sets = [DevelopmentSet("example", 2, L[train], y[train], L[dev], y[dev], L[test], y[test])]
+    rng = np.random.default_rng(seed)
+    for i in range(n_subsets):
+        cols = np.sort(rng.choice(L.shape[1], size=L.shape[1] // 2, replace=False))
+        sets.append(DevelopmentSet(f"example-lf-half-{i + 1}", 2, L[train][:, cols], y[train], L[dev][:, cols],
+                                   y[dev], L[test][:, cols], y[test]))
+    return sets
 
-    def accuracy(model: LabelModel) -> float:
-        return float((model.predict(L[test]) == y[test]).mean())
 
-    ours = {
-        "labelgate majority vote": accuracy(LabelModel(2, method="majority_vote").fit(L[train])),
-        "labelgate label model (no dev labels)": accuracy(LabelModel(2, seed=0).fit(L[train])),
-        "labelgate label model (dev labels)": accuracy(
-            LabelModel(2, seed=0).fit(L[train], L_dev=L[dev], Y_dev=y[dev])),
-    }
-    rows = {"snorkel majority vote (random ties)": theirs["snorkel_mv"],
-            "snorkel LabelModel": theirs["snorkel"],
-            "snorkel LabelModel (Y_dev class balance)": theirs["snorkel_with_dev_balance"], **ours}
-    for label, value in rows.items():
-        print(f"{label:42s}: {value:.3f}")
-    no_dev = ours["labelgate label model (no dev labels)"]
-    with_dev = ours["labelgate label model (dev labels)"]
-    ref_no_dev = max(theirs["snorkel_mv"], theirs["snorkel"], ours["labelgate majority vote"])
-    ref_dev = max(theirs["snorkel_mv"], theirs["snorkel_with_dev_balance"], ours["labelgate majority vote"])
-    print(f"RATIO example, no dev labels : labelgate {no_dev:.3f} vs best of MV/Snorkel {ref_no_dev:.3f} "
-          f"-> {no_dev - ref_no_dev:+.3f} (target >= 0)")
-    print(f"RATIO example, dev labels    : labelgate {with_dev:.3f} vs best of MV/Snorkel(Y_dev) {ref_dev:.3f} "
-          f"-> {with_dev - ref_dev:+.3f} (target >= 0)")
+def bench_suite(python: Path, folder: Path, scale: float) -> None:
+    """labelgate (without and with dev labels) against majority vote, Snorkel, the Hyper Label Model and
+    FlyingSquid on the example and every set of the development suite: test accuracy and fit seconds."""
+    from labelgate.labeling.model import LabelModel
+    from labelgate.labeling.synthetic import development_suite
+
+    print(f"\n## label model accuracy: example + development suite (scale {scale}), test split", flush=True)
+    sets = example_sets() + development_suite(scale=scale)
+    for s in sets:
+        np.savez(folder / f"suite_{s.name}.npz", k=s.k, L_train=s.L_train, L_dev=s.L_dev, y_dev=s.y_dev,
+                 L_test=s.L_test, y_test=s.y_test)
+    anchors = snorkel(python, folder, "suite")
+    head = (f"{'set':26s} {'k':>2s} {'m':>4s} | {'lg':>5s} {'lg+dev':>6s} | {'MV':>5s} {'Snork':>5s} {'Sn+dv':>5s} "
+            f"{'HLM':>5s} {'FSq':>5s} {'DS':>5s} | {'lg s':>5s} {'Sn s':>5s} {'HLM s':>5s} | choice")
+    print(head)
+    worst_gap, worst_dev = 1.0, 1.0
+    for s in sets:
+        a = anchors[s.name]
+        start = time.perf_counter()
+        ours = LabelModel(s.k, seed=0).fit(s.L_train)
+        seconds = time.perf_counter() - start
+        with_dev = LabelModel(s.k, seed=0).fit(s.L_train, L_dev=s.L_dev, Y_dev=s.y_dev)
+        ds = LabelModel(s.k, method="dawid_skene_abstain", seed=0).fit(s.L_train)
+        acc = {name: float((model.predict(s.L_test) == s.y_test).mean())
+               for name, model in (("lg", ours), ("dev", with_dev), ("ds", ds))}
+        best = max(a["mv"], a["snorkel"], a["hyperlm"])
+        worst_gap = min(worst_gap, acc["lg"] - best)
+        worst_dev = min(worst_dev, acc["dev"] - acc["lg"])
+        fs = f"{a['flyingsquid']:5.3f}" if "flyingsquid" in a else "  n/a"
+        print(f"{s.name:26s} {s.k:2d} {s.L_train.shape[1]:4d} | {acc['lg']:5.3f} {acc['dev']:6.3f} | {a['mv']:5.3f} "
+              f"{a['snorkel']:5.3f} {a['snorkel_dev_balance']:5.3f} {a['hyperlm']:5.3f} {fs} {acc['ds']:5.3f} | "
+              f"{seconds:5.2f} {a['snorkel_seconds']:5.2f} {a['hyperlm_seconds']:5.2f} | "
+              f"{ours.selected_method} / {with_dev.selected_method}", flush=True)
+    print("lg = labelgate LabelModel without dev labels, lg+dev = with the dev rows' labels (L_dev, Y_dev); "
+          "MV = majority vote (random ties), Snork = Snorkel 0.10 LabelModel, Sn+dv = with the Y_dev class "
+          "balance, HLM = Hyper Label Model 0.0.5 (train and test stacked), FSq = FlyingSquid, "
+          "DS = Dawid-Skene EM with abstains modelled (labelgate's)")
+    print(f"RATIO label model accuracy: worst (labelgate - best of MV/Snorkel/HLM) over {len(sets)} sets "
+          f"{worst_gap:+.3f} (target >= 0); worst (with dev - without) {worst_dev:+.3f} (target >= 0)")
 
 
 def main() -> None:
@@ -162,12 +194,20 @@ def main() -> None:
     parser.add_argument("--snorkel-rows", type=int, default=20_000, help="rows Snorkel's applier is timed on")
     parser.add_argument("--fit-rows", type=int, default=1_000_000, help="rows of the label-model fits")
     parser.add_argument("--skip-fit", action="store_true", help="skip the two 1M-row label-model fits")
+    parser.add_argument("--suite-scale", type=float, default=1.0, help="row-count scale of the development suite")
+    parser.add_argument("--only-suite", action="store_true", help="only the label-model accuracy table")
+    parser.add_argument("--skip-suite", action="store_true", help="skip the label-model accuracy table")
+    parser.add_argument("--skip-applier", action="store_true", help="skip the LF applier comparison")
     args = parser.parse_args()
     python = ensure_venv()
     with tempfile.TemporaryDirectory(prefix="labelgate-bench-") as tmp:
         folder = Path(tmp)
-        bench_example(python, folder)
-        bench_applier(python, folder, args.rows, args.snorkel_rows)
+        if not args.skip_suite:
+            bench_suite(python, folder, args.suite_scale)
+        if args.only_suite:
+            return
+        if not args.skip_applier:
+            bench_applier(python, folder, args.rows, args.snorkel_rows)
         if not args.skip_fit:
             bench_fit(python, folder, "binary", args.fit_rows, 100, 2)
             bench_fit(python, folder, "multiclass", args.fit_rows, 50, 6)

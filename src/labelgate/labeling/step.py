@@ -171,6 +171,7 @@ def run_weak_label(
         "probs": {"classes": list(data.classes), "covered": int(covered.sum()), "rows": len(L),
                   "lf_code_sha256": lf_source_sha256(lf_module)},
         "label_model": {"method": model.selected_method, "dev_scores": model.dev_scores,
+                        "dev_selection": model.dev_selection, "agreement_scores": {n: v if v == v else None for n, v in model.agreement_scores.items()},
                         "class_balance": model.get_class_balance().tolist()},
         "lf_analysis": {"plot": PLOT_NAME},
         "metrics": metrics,
