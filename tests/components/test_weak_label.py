@@ -95,9 +95,9 @@ def test_weak_label_component_names_the_broken_lf(tmp_path, ingested, example_co
         _shards(tmp_path, ingested, str(module), str(example_config))
     assert exit_info.value.code == 1
     failure = json.loads((tmp_path / "apply" / "0" / "failure.json").read_text())
-    assert failure["step"] == "apply_lfs" and failure["error"] == "LabelingError"
+    assert failure["step"] == "apply-lfs" and failure["error"] == "LabelingError"
     assert "'crashes'" in failure["message"] and "row 0" in failure["message"]
-    assert "apply_lfs failed" in capsys.readouterr().err
+    assert "apply-lfs failed" in capsys.readouterr().err
 
 
 def test_weak_label_component_rejects_lfs_that_never_vote(tmp_path, ingested, example_config):
