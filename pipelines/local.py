@@ -140,9 +140,11 @@ def run_local(
     run_id: str | None = None,
     echo: Callable[[str], None] | None = None,
     pipeline_func: Callable[..., Any] | None = None,
+    runner: str = "subprocess",
 ) -> RunSummary:
     """Run ``labelgate.pipelines.training.pipeline(**arguments)`` with kfp.local; return its summary.
-    ``pipeline_func`` replaces the pipeline only in tests of this runner."""
+    ``runner``: ``subprocess`` (this Python environment) or ``docker`` (every step in the component
+    image; see pipelines/containers.py). ``pipeline_func`` replaces the pipeline only in tests of this runner."""
     from kfp import local
 
     if pipeline_func is None:
@@ -156,19 +158,42 @@ def run_local(
 
     watcher = _StepWatcher(echo)
     started = time.monotonic()
-    with open(run_dir / "pipeline.log", "w", encoding="utf-8") as log, _watching(watcher):
+    with _runner(runner, arguments, run_dir) as (kfp_runner, run_arguments), \
+            open(run_dir / "pipeline.log", "w", encoding="utf-8") as log, _watching(watcher):
         with contextlib.redirect_stdout(_LogTee(log, echo)), warnings.catch_warnings():
             # The component image name carries no "python"; the subprocess runner warns about that.
             warnings.filterwarnings("ignore", message=".*custom or non-Python base image.*")
             # Cluster-only settings (pipelines/cluster.py: cpu/memory) are ignored here by design.
             warnings.filterwarnings("ignore", message=".*have no effect in the current local runner.*")
-            local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(run_dir),
-                       raise_on_error=False)
-            pipeline_func(**arguments)
+            local.init(runner=kfp_runner, pipeline_root=str(run_dir), raise_on_error=False)
+            pipeline_func(**run_arguments)
+    if runner == "docker":
+        from labelgate.pipelines.containers import check_outputs
+
+        check_outputs(watcher.steps, _task_root(run_dir))
     summary = summarise(run_dir=run_dir, run_id=run_id, watcher=watcher, arguments=arguments,
                         seconds=time.monotonic() - started)
     (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
     return summary
+
+
+RUNNERS = ("subprocess", "docker")
+
+
+@contextlib.contextmanager
+def _runner(runner: str, arguments: dict[str, Any], run_dir: Path) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The kfp.local runner and the arguments it runs the pipeline with."""
+    from kfp import local
+
+    if runner == "subprocess":
+        yield local.SubprocessRunner(use_venv=False), arguments
+    elif runner == "docker":
+        from labelgate.pipelines.containers import container_run, pipeline_image
+
+        with container_run(arguments, run_dir, image=pipeline_image()) as containers:
+            yield containers.runner, containers.arguments
+    else:
+        raise ValueError(f"unknown runner {runner!r}: choose one of {', '.join(RUNNERS)}")
 
 
 def link_outputs(run_dir: Path, task_root: Path | None) -> dict[str, str]:

@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     for flag, (dest, kind, text) in RUN_FLAGS.items():
         run.add_argument(flag, dest=dest, type=kind, default=DEFAULTS[dest], help=text)
+    run.add_argument("--runner", choices=("subprocess", "docker"), default="subprocess",
+                     help="subprocess: steps in this Python environment; docker: every step in the component "
+                     "image (LABELGATE_IMAGE, `make image`) with an MLflow server container as the registry")
     run.add_argument("--runs-dir", default="runs", help="where run outputs are written")
     run.add_argument("--run-id", default=None, help="name of this run's folder (default: time + random suffix)")
     run.set_defaults(handler=_run)
@@ -67,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     from labelgate.pipelines.local import format_summary, run_local
 
     arguments = {dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()}
-    summary = run_local(arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
+    summary = run_local(arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id, runner=args.runner)
     print(format_summary(summary), flush=True)
     return summary.exit_code
 
