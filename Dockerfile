@@ -17,21 +17,25 @@ RUN python -m venv /opt/venv
 # The CPU build of torch: from wheelhouse/ when the host put it there (`make wheelhouse`: pip on the host
 # downloads it, e.g. where PyTorch's index cannot be reached from a build), else from PyTorch's CPU index.
 # The default index serves the multi-GB CUDA build. Its dependencies come from the default index.
+# wheelhouse/ca-bundle.crt, when present, is the CA bundle pip trusts here (a TLS-intercepting proxy's);
+# it stays in this build stage, not in the images.
 ARG TORCH_VERSION=2.13.0
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 COPY wheelhouse/ /wheelhouse/
-RUN if ls /wheelhouse/torch-${TORCH_VERSION}+cpu-*.whl >/dev/null 2>&1; \
+RUN if [ -f /wheelhouse/ca-bundle.crt ]; then export PIP_CERT=/wheelhouse/ca-bundle.crt; fi \
+ && if ls /wheelhouse/torch-${TORCH_VERSION}+cpu-*.whl >/dev/null 2>&1; \
     then pip install --find-links /wheelhouse "torch==${TORCH_VERSION}+cpu"; \
-    else pip install --index-url ${TORCH_INDEX_URL} --extra-index-url https://pypi.org/simple "torch==${TORCH_VERSION}"; fi \
- && rm -rf /wheelhouse
+    else pip install --index-url ${TORCH_INDEX_URL} --extra-index-url https://pypi.org/simple "torch==${TORCH_VERSION}"; fi
 # Every other dependency, read from pyproject.toml alone, so that code changes do not reinstall them.
 # The `cluster` extra adds object-store access (s3fs) for data URIs.
 WORKDIR /build
 COPY pyproject.toml ./
 RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
 print('\n'.join(p['dependencies'] + p['optional-dependencies']['cluster']))" > requirements.txt \
+ && if [ -f /wheelhouse/ca-bundle.crt ]; then export PIP_CERT=/wheelhouse/ca-bundle.crt; fi \
  && pip install -r requirements.txt \
- && python -c "import torch; assert torch.__version__.startswith('${TORCH_VERSION}+cpu'), torch.__version__"
+ && python -c "import torch; assert torch.__version__.startswith('${TORCH_VERSION}+cpu'), torch.__version__" \
+ && rm -rf /wheelhouse
 # labelgate itself (no dependencies left to resolve).
 COPY README.md ./
 COPY src ./src

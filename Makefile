@@ -85,7 +85,8 @@ CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_
 LOCAL_BASE_IMAGE := labelgate-python:3.11-bookworm
 PYTHON_IMAGE ?= $(shell docker image inspect $(LOCAL_BASE_IMAGE) >/dev/null 2>&1 && echo $(LOCAL_BASE_IMAGE))
 # pip on the host fetches torch's CPU wheel into wheelhouse/ (from PyTorch's CPU index unless pip's own
-# configuration finds it first); the image build installs it from there.
+# configuration finds it first); the image build installs it from there, and trusts pip's CA bundle
+# (PIP_CERT or global.cert) when the host has one.
 TORCH_VERSION := $(patsubst torch==%,%,$(TORCH_PIN))
 TORCH_DOWNLOAD_ARGS ?= --extra-index-url https://download.pytorch.org/whl/cpu
 DOCKER_BUILD = docker build --network host $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) \
@@ -104,6 +105,8 @@ wheelhouse: install ## download torch's CPU wheel into wheelhouse/ for the image
 	@ls wheelhouse/torch-$(TORCH_VERSION)+cpu-*.whl >/dev/null 2>&1 \
 		|| $(BIN)/python -m pip download --quiet --no-deps --dest wheelhouse $(TORCH_DOWNLOAD_ARGS) 'torch==$(TORCH_VERSION)+cpu'
 	@ls wheelhouse/torch-$(TORCH_VERSION)+cpu-*.whl
+	@cert=$${PIP_CERT:-$$($(BIN)/python -m pip config get global.cert 2>/dev/null || true)}; \
+		if [ -n "$$cert" ] && [ -f "$$cert" ]; then cp "$$cert" wheelhouse/ca-bundle.crt; echo "wheelhouse/ca-bundle.crt: pip's CA bundle ($$cert)"; fi
 
 image: wheelhouse ## build the component and serving images (Dockerfile), tagged from the git commit and :latest
 	@scripts/require_tools.sh image docker
