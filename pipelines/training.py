@@ -10,6 +10,7 @@ from kfp import dsl
 from labelgate.components.apply_lfs import apply_lfs
 from labelgate.components.data_gate import data_gate
 from labelgate.components.evaluate import evaluate
+from labelgate.components.image import CLUSTER_DATA_URI, CLUSTER_REGISTRY_URI
 from labelgate.components.ingest import ingest
 from labelgate.components.model_gate import model_gate
 from labelgate.components.plan_shards import plan_shards
@@ -27,12 +28,12 @@ PIPELINE_NAME = "labelgate-training"
     description="Weak supervision to a served model: ingest, label, validate, train, evaluate, push.",
 )
 def pipeline(
-    data_uri: str = "../shared/data/youtube-spam",
+    data_uri: str = CLUSTER_DATA_URI,
     lf_module: str = "examples/youtube_spam/lfs.py",
     config_path: str = "examples/youtube_spam/config.yaml",
     suite_path: str = "examples/youtube_spam/expectations.json",
     constraints_path: str = "examples/youtube_spam/constraints.txt",
-    registry_uri: str = "sqlite:///mlruns/mlflow.db",
+    registry_uri: str = CLUSTER_REGISTRY_URI,
     model_name: str = "youtube-spam",
     seed: int = 0,
     min_test_accuracy: float = 0.85,
@@ -44,7 +45,8 @@ def pipeline(
     canary_traffic_percent: int = 0,
     serving_image: str = "",
 ):
-    """``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
+    """Defaults are a cluster's (compiled into the YAML; components/image.py); `labelgate run` passes its
+    own for every parameter. ``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
     data; 1 on one machine, where the applier already streams in chunks). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
     patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
     version gets first, and the predictor's ``serving_image``."""
