@@ -21,6 +21,7 @@ DATA_URI=${KFP_DATA_URI:-s3://mlpipeline/labelgate/data/youtube-spam}
 REGISTRY_URI=${KFP_REGISTRY_URI:-http://labelgate-mlflow:5000}
 UI_PORT=${KFP_UI_PORT:-8080}
 S3_PORT=${KFP_S3_PORT:-9000}
+S3_SERVICE=seaweedfs
 COMPONENT_IMAGE=${COMPONENT_IMAGE:?set by make run-local}
 SERVING_IMAGE=${SERVING_IMAGE:?set by make run-local}
 BIN=${BIN:-.venv/bin}
@@ -95,7 +96,9 @@ kubectl --context "$CTX" apply -k build/kind-overlay
 kubectl --context "$CTX" -n "$NAMESPACE" rollout status deployment/labelgate-mlflow --timeout=300s
 
 say "example data -> $DATA_URI (KFP's object store)"
-forward minio-service "$S3_PORT:9000"
+# KFP 2.17 platform-agnostic ships SeaweedFS as its object store: service `seaweedfs`, S3 on port 9000,
+# with the credentials of the mlpipeline-minio-artifact secret (minio / minio123).
+forward "$S3_SERVICE" "$S3_PORT:9000"
 AWS_ACCESS_KEY_ID=minio AWS_SECRET_ACCESS_KEY=minio123 AWS_ENDPOINT_URL="http://127.0.0.1:$S3_PORT" \
   "$BIN/python" -c 'import sys, fsspec; fs = fsspec.filesystem("s3"); fs.put(sys.argv[1].rstrip("/") + "/", sys.argv[2], recursive=True); print("\n".join(fs.find(sys.argv[2])))' "$DATA" "$DATA_URI"
 
