@@ -15,7 +15,14 @@ import yaml
 from k8s_schemas import validate
 
 ROOT = Path(__file__).resolve().parents[2]
-OVERLAYS = {"kind": "kubeflow", "kind-serving": "kubeflow", "production": "labelgate"}
+# Every overlay puts labelgate's objects where KFP runs the pipeline's pods: `kubeflow` for standalone KFP
+# (multi-user Kubeflow: the profile namespace, set with `kustomize edit set namespace`). The service
+# account, the data secret and the registry's short service name only resolve from pods in that namespace.
+KFP_STANDALONE_NAMESPACE = "kubeflow"
+OVERLAYS = {"kind": KFP_STANDALONE_NAMESPACE, "kind-serving": KFP_STANDALONE_NAMESPACE,
+            "production": KFP_STANDALONE_NAMESPACE}
+# KFP 2.17's platform-agnostic install: its S3-compatible object store (SeaweedFS; there is no minio-service).
+KFP_OBJECT_STORE = "http://seaweedfs.kubeflow:9000"
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
 
 
@@ -98,6 +105,40 @@ def test_kind_data_secret_matches_what_the_pipeline_reads(rendered):
         assert DATA_SECRET not in secrets  # created out of band, never committed
         return
     assert set(secrets[DATA_SECRET]["data"]) == set(DATA_SECRET_KEYS)
+    import base64
+
+    endpoint = base64.b64decode(secrets[DATA_SECRET]["data"]["AWS_ENDPOINT_URL"]).decode()
+    assert endpoint == KFP_OBJECT_STORE  # defect 2: the service KFP 2.17 installs
+
+
+def test_production_runs_where_the_pipeline_pods_run(rendered):
+    """Defect 4: standalone KFP starts every run's pods in `kubeflow`; an overlay in its own namespace
+    leaves the service account, data secret and `labelgate-mlflow` out of the pods' reach. Nor may the
+    overlay own (and relabel) KFP's namespace."""
+    overlay, docs = rendered
+    from labelgate.cli.cluster import DEFAULT_SERVICE_ACCOUNT
+
+    (account,) = [d for d in _by_kind(docs, "ServiceAccount") if d["metadata"]["name"] == DEFAULT_SERVICE_ACCOUNT]
+    assert account["metadata"]["namespace"] == KFP_STANDALONE_NAMESPACE
+    (service,) = _by_kind(docs, "Service")
+    assert service["metadata"]["namespace"] == account["metadata"]["namespace"]
+    assert not _by_kind(docs, "Namespace"), overlay
+
+
+def test_a_multi_user_profile_namespace_moves_everything(tmp_path):
+    """Multi-user Kubeflow: one `kustomize edit set namespace` on a copy of production/ moves every object."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl not on PATH: it renders the kustomize overlays")
+    shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
+    overlay = tmp_path / "manifests" / "production" / "kustomization.yaml"
+    kustomization = yaml.safe_load(overlay.read_text())
+    kustomization["namespace"] = "kubeflow-user-example-com"
+    overlay.write_text(yaml.safe_dump(kustomization))
+    done = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True, check=True)
+    docs = [d for d in yaml.safe_load_all(done.stdout) if d]
+    assert {d["metadata"].get("namespace") for d in docs if d["kind"] not in CLUSTER_SCOPED} == {
+        "kubeflow-user-example-com"}
 
 
 def test_validation_catches_mistakes():
