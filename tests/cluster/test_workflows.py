@@ -70,3 +70,39 @@ def test_the_cluster_run_on_main_waits_so_a_blocked_gate_fails_the_job():
     (submit,) = [s["run"] for s in deploy["steps"] if "make submit" in s.get("run", "")]
     assert "--wait" in submit
     assert deploy["needs"] == "images"
+
+
+def test_image_names_are_lower_case_for_ghcr(tmp_path):
+    """Defect 7: GHCR refuses upper-case names and `github.repository_owner` keeps the owner's case. Every
+    job that names an image runs scripts/image_names.sh first; run it as Actions would."""
+    env_file = tmp_path / "github_env"
+    for doc in map(_load, WORKFLOWS):
+        for job in doc["jobs"].values():
+            steps = yaml.safe_dump(job["steps"])
+            assert "repository_owner" not in steps
+            if "COMPONENT_IMAGE" in steps or "SERVING_IMAGE" in steps:
+                runs = [step.get("run", "") for step in job["steps"]]
+                naming = next(i for i, run in enumerate(runs) if "scripts/image_names.sh" in run)
+                first_use = next(i for i, step in enumerate(job["steps"]) if "_IMAGE" in yaml.safe_dump(step)
+                                 and i != naming)
+                assert naming < first_use
+    env = {"GITHUB_REPOSITORY_OWNER": "LabelGate-Org", "GITHUB_SHA": "0123abcd", "PATH": "/usr/bin:/bin",
+           "GITHUB_ENV": str(env_file)}
+    subprocess.run(["bash", "-c", 'scripts/image_names.sh >> "$GITHUB_ENV"'], cwd=ROOT, env=env, check=True)
+    names = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert names == {"COMPONENT_IMAGE": "ghcr.io/labelgate-org/labelgate-component:0123abcd",
+                     "SERVING_IMAGE": "ghcr.io/labelgate-org/labelgate-serving:0123abcd"}
+
+
+def test_pods_pull_with_the_pull_secret():
+    """Defect 7: the pipeline's and the registry's pods name the pull secret (rendered base)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl not on PATH: it renders the kustomize overlays")
+    from labelgate.pipelines.cluster import PULL_SECRET
+
+    done = subprocess.run([kubectl, "kustomize", str(ROOT / "manifests" / "base")], capture_output=True, text=True,
+                          check=True)
+    docs = {d["kind"]: d for d in yaml.safe_load_all(done.stdout) if d}
+    assert docs["ServiceAccount"]["imagePullSecrets"] == [{"name": PULL_SECRET}]
+    assert docs["Deployment"]["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": PULL_SECRET}]
