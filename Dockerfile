@@ -41,7 +41,10 @@ COPY README.md ./
 COPY src ./src
 COPY components ./components
 COPY pipelines ./pipelines
-RUN pip install --no-deps . && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
+# pip fetches the build backend (setuptools) for this: the CA bundle again (build stage only).
+COPY wheelhouse/ /wheelhouse/
+RUN if [ -f /wheelhouse/ca-bundle.crt ]; then export PIP_CERT=/wheelhouse/ca-bundle.crt; fi \
+ && pip install --no-deps . && rm -rf /wheelhouse && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 
 FROM ${PYTHON_IMAGE} AS component
 ARG UID=10001
