@@ -75,7 +75,11 @@ KFP_HOST ?=
 KFP_EXPERIMENT ?= labelgate
 KFP_DATA_URI ?= s3://mlpipeline/labelgate/data/youtube-spam
 KFP_REGISTRY_URI ?= http://labelgate-mlflow:5000
-KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI)
+# Push creates (first time) or patches this KServe InferenceService with SERVING_IMAGE; INFERENCE_SERVICE=
+# (empty) where KServe is not installed.
+INFERENCE_SERVICE ?= labelgate-spam
+KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI) \
+	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE))
 SUBMIT_ARGS ?= --wait
 CRON ?= 0 3 * * *
 CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))

@@ -103,12 +103,18 @@ AWS_ACCESS_KEY_ID=minio AWS_SECRET_ACCESS_KEY=minio123 AWS_ENDPOINT_URL="http://
   "$BIN/python" -c 'import sys, fsspec; fs = fsspec.filesystem("s3"); fs.put(sys.argv[1].rstrip("/") + "/", sys.argv[2], recursive=True); print("\n".join(fs.find(sys.argv[2])))' "$DATA" "$DATA_URI"
 
 say "compile, upload, run"
+# With KServe, push creates the InferenceService on the first blessed model and patches it afterwards.
+serving_params=()
+if [[ "$WITH_KSERVE" == 1 ]]; then
+  serving_params=(--param "inference_service=labelgate-spam" --param "serving_image=$SERVING_IMAGE")
+fi
 LABELGATE_IMAGE="$COMPONENT_IMAGE" "$BIN/labelgate" compile --output build/pipeline-kind.yaml
 forward ml-pipeline-ui "$UI_PORT:80"
 set +e
 "$BIN/labelgate" submit --host "http://127.0.0.1:$UI_PORT" --package build/pipeline-kind.yaml \
   --version "$(date -u +%Y%m%d-%H%M%S)-${COMPONENT_IMAGE##*:}" --kube-namespace "$NAMESPACE" \
-  --param "data_uri=$DATA_URI" --param "registry_uri=$REGISTRY_URI" --wait --summary-out build/kind-summary.json
+  --param "data_uri=$DATA_URI" --param "registry_uri=$REGISTRY_URI" "${serving_params[@]}" \
+  --wait --summary-out build/kind-summary.json
 code=$?
 set -e
 echo "KFP UI: kubectl port-forward -n $NAMESPACE svc/ml-pipeline-ui $UI_PORT:80, then http://localhost:$UI_PORT"
