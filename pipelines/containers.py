@@ -16,7 +16,7 @@ import contextlib
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ STEP_UID = 10001
 REGISTRY_HOST = "labelgate-mlflow"
 REGISTRY_PORT = 5000
 REGISTRY_MOUNT = "/var/lib/labelgate"
+REGISTRY_URI_IN_NETWORK = f"http://{REGISTRY_HOST}:{REGISTRY_PORT}"
 # Pipeline parameters that name local files or folders the steps read.
 INPUT_PARAMETERS = ("data_uri", "lf_module", "config_path", "suite_path", "constraints_path")
 EXECUTOR_OUTPUT = "executor_output.json"
@@ -129,7 +130,7 @@ class RegistryServer:
 
     @property
     def uri(self) -> str:
-        return f"http://{REGISTRY_HOST}:{REGISTRY_PORT}"
+        return REGISTRY_URI_IN_NETWORK
 
     def address(self) -> str:
         """``host:port`` of the server from this machine (the container's address on the network)."""
@@ -154,7 +155,7 @@ def docker_network(client: Any, name: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def registry_server(client: Any, *, image: str, network: str, store: Path, name: str,
-                    mem_limit: str | None = None, timeout: float = 120) -> Iterator[RegistryServer]:
+                    mem_limit: str | None = None, timeout: float = 360) -> Iterator[RegistryServer]:
     """Start the MLflow server of ``manifests/base/registry.yaml`` in ``image`` with its store on the
     host folder ``store``; wait until ``/health`` answers; remove the container afterwards."""
     command, env, manifest_limit = registry_command()
@@ -214,6 +215,15 @@ def check_outputs(steps: dict[str, Any], task_root: Path | None) -> list[str]:
 
 
 @dataclass
+class DockerSettings:
+    """Optional settings of a DockerRunner run: an existing ``network`` to join (its registry and object
+    store already there) instead of a new one, and ``environment`` for every step (e.g. S3 credentials)."""
+
+    network: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class ContainerRun:
     """What `run_local` needs for a DockerRunner run: the runner, the rewritten arguments, the registry."""
 
@@ -223,27 +233,31 @@ class ContainerRun:
 
 
 @contextlib.contextmanager
-def container_run(arguments: dict[str, Any], run_dir: Path, *, image: str,
+def container_run(arguments: dict[str, Any], run_dir: Path, *, image: str, settings: DockerSettings | None = None,
                   registry_store: Path | None = None) -> Iterator[ContainerRun]:
     """Prepare ``run_dir`` and the arguments for DockerRunner, with a registry server when the registry
     is not already an ``http(s)://`` server the containers reach."""
     from kfp import local
 
+    settings = settings or DockerSettings()
     client = docker_client()
     require_image(client, image)
     open_to_all(run_dir, writable=True)
     staged = stage_inputs(arguments, run_dir)
     name = f"labelgate-{run_dir.name}".lower()
     try:
-        with docker_network(client, name) as network:
-            runner = local.DockerRunner(network=network)
+        with contextlib.ExitStack() as stack:
+            network = settings.network or stack.enter_context(docker_network(client, name))
+            runner = local.DockerRunner(network=network, **({"environment": settings.environment}
+                                                            if settings.environment else {}))
             registry_uri = str(arguments.get("registry_uri", ""))
             if registry_uri.startswith(("http://", "https://")):
                 yield ContainerRun(runner=runner, arguments=staged, registry=None)
                 return
             store = registry_store or default_registry_store(registry_uri)
-            with registry_server(client, image=image, network=network, store=store, name=f"{name}-mlflow") as server:
-                yield ContainerRun(runner=runner, arguments={**staged, "registry_uri": server.uri}, registry=server)
+            server = stack.enter_context(registry_server(client, image=image, network=network, store=store,
+                                                         name=f"{name}-mlflow"))
+            yield ContainerRun(runner=runner, arguments={**staged, "registry_uri": server.uri}, registry=server)
     finally:
         client.close()
 

@@ -141,10 +141,11 @@ def run_local(
     echo: Callable[[str], None] | None = None,
     pipeline_func: Callable[..., Any] | None = None,
     runner: str = "subprocess",
+    docker: Any = None,
 ) -> RunSummary:
     """Run ``labelgate.pipelines.training.pipeline(**arguments)`` with kfp.local; return its summary.
     ``runner``: ``subprocess`` (this Python environment) or ``docker`` (every step in the component
-    image; see pipelines/containers.py). ``pipeline_func`` replaces the pipeline only in tests of this runner."""
+    image; see pipelines/containers.py, whose ``DockerSettings`` ``docker`` may carry). ``pipeline_func`` replaces the pipeline only in tests of this runner."""
     from kfp import local
 
     if pipeline_func is None:
@@ -158,7 +159,7 @@ def run_local(
 
     watcher = _StepWatcher(echo)
     started = time.monotonic()
-    with _runner(runner, arguments, run_dir) as (kfp_runner, run_arguments), \
+    with _runner(runner, arguments, run_dir, docker) as (kfp_runner, run_arguments), \
             open(run_dir / "pipeline.log", "w", encoding="utf-8") as log, _watching(watcher):
         with contextlib.redirect_stdout(_LogTee(log, echo)), warnings.catch_warnings():
             # The component image name carries no "python"; the subprocess runner warns about that.
@@ -181,7 +182,8 @@ RUNNERS = ("subprocess", "docker")
 
 
 @contextlib.contextmanager
-def _runner(runner: str, arguments: dict[str, Any], run_dir: Path) -> Iterator[tuple[Any, dict[str, Any]]]:
+def _runner(runner: str, arguments: dict[str, Any], run_dir: Path,
+            docker: Any = None) -> Iterator[tuple[Any, dict[str, Any]]]:
     """The kfp.local runner and the arguments it runs the pipeline with."""
     from kfp import local
 
@@ -190,7 +192,7 @@ def _runner(runner: str, arguments: dict[str, Any], run_dir: Path) -> Iterator[t
     elif runner == "docker":
         from labelgate.pipelines.containers import container_run, pipeline_image
 
-        with container_run(arguments, run_dir, image=pipeline_image()) as containers:
+        with container_run(arguments, run_dir, image=pipeline_image(), settings=docker) as containers:
             yield containers.runner, containers.arguments
     else:
         raise ValueError(f"unknown runner {runner!r}: choose one of {', '.join(RUNNERS)}")
