@@ -13,7 +13,7 @@ CONFIG ?= examples/youtube_spam/config.yaml
 RUN_ARGS ?=
 PIPELINE_YAML ?= pipeline.yaml
 
-.PHONY: help install run test lint compile data image base-image wheelhouse engine run-containers rehearse run-local submit schedule serve ui bench clean
+.PHONY: help install run test lint compile data image base-image wheelhouse engine run-containers run-local submit schedule serve ui bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
