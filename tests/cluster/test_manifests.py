@@ -178,3 +178,22 @@ def test_push_drives_the_inference_service_on_the_cluster_paths():
     assert "--param inference_service=labelgate-spam --param serving_image=labelgate-serving:t1" in done.stdout
     script = (ROOT / "scripts" / "run_local_kind.sh").read_text()
     assert '--param "inference_service=labelgate-spam" --param "serving_image=$SERVING_IMAGE"' in script
+
+
+# The MLflow server's largest resident memory in the rehearsal (tests/containers/test_rehearsal.py, which
+# writes build/rehearsal.json), with the manifest's command: 2 workers, no job runner.
+MLFLOW_MEASURED_PEAK_MIB = 624
+MLFLOW_HEADROOM = 1.5
+
+
+def test_the_registry_server_fits_its_memory_limit():
+    """Defect 1: `mlflow server` defaults to 4 workers plus a job runner (~2.3 GiB once loaded); under the
+    old 1 Gi limit its workers were killed before it answered (seen in the rehearsal). The manifest sets
+    the workers and turns the job runner off, and its limit leaves room above the measured peak."""
+    from labelgate.pipelines.containers import docker_memory, registry_command
+
+    command, env, limit = registry_command()
+    workers = [int(arg.split("=", 1)[1]) for arg in command if arg.startswith("--workers=")]
+    assert workers and workers[0] <= 2
+    assert env.get("MLFLOW_SERVER_ENABLE_JOB_EXECUTION") == "false"
+    assert int(docker_memory(limit)) >= MLFLOW_MEASURED_PEAK_MIB * 2**20 * MLFLOW_HEADROOM
