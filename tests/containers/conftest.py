@@ -40,7 +40,22 @@ def _image(client, variable: str, default: str) -> str:
 
 @pytest.fixture(scope="session")
 def component_image(docker_client) -> str:
-    return _image(docker_client, "LABELGATE_COMPONENT_IMAGE", "labelgate-component:latest")
+    """The component image: LABELGATE_COMPONENT_IMAGE, else LABELGATE_IMAGE (what the pipeline's steps are
+    compiled with), else the `:latest` that `make image` tags."""
+    return _image(docker_client, "LABELGATE_COMPONENT_IMAGE",
+                  os.environ.get("LABELGATE_IMAGE", "labelgate-component:latest"))
+
+
+@pytest.fixture(scope="session")
+def pipeline_image(component_image) -> str:
+    """The component image, when the pipeline imported in this process was compiled with it (components
+    read LABELGATE_IMAGE once, at import)."""
+    from labelgate.pipelines.containers import pipeline_image
+
+    if pipeline_image() != component_image:
+        unavailable(f"the pipeline in this process uses {pipeline_image()}, not {component_image}: run pytest "
+                    f"with LABELGATE_IMAGE={component_image}")
+    return component_image
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,7 @@ def _wait_ready(url: str, container, timeout: float = 180) -> None:
     pytest.fail(f"{url} not ready; logs:\n{container.logs(tail=40).decode(errors='replace')}")
 
 
-def test_cluster_rehearsal_with_real_servers(docker_client, component_image, serving_image, example_data, tmp_path):
+def test_cluster_rehearsal_with_real_servers(docker_client, pipeline_image, serving_image, example_data, tmp_path):
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -113,7 +113,7 @@ def test_cluster_rehearsal_with_real_servers(docker_client, component_image, ser
 
             # The registry, as manifests/base/registry.yaml runs it (command, user, read-only root, limit).
             command, _, limit = registry_command()
-            with registry_server(docker_client, image=component_image, network=network, store=tmp_path / "registry",
+            with registry_server(docker_client, image=pipeline_image, network=network, store=tmp_path / "registry",
                                  name=f"{name}-mlflow") as registry:
                 sampler = MemorySampler(registry.container)
                 sampler.start()
