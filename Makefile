@@ -13,7 +13,7 @@ DATA_FLAG = $(if $(or $(filter command line environment,$(origin DATA)),$(filter
 RUN_ARGS ?=
 PIPELINE_YAML ?= pipeline.yaml
 
-.PHONY: help install run test lint compile data image run-local submit schedule serve ui bench clean
+.PHONY: help install run test lint compile data image base-image wheelhouse engine run-containers run-local submit schedule serve ui bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,15 +76,53 @@ KFP_HOST ?=
 KFP_EXPERIMENT ?= labelgate
 KFP_DATA_URI ?= s3://mlpipeline/labelgate/data/youtube-spam
 KFP_REGISTRY_URI ?= http://labelgate-mlflow:5000
-KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI)
+# Push creates (first time) or patches this KServe InferenceService with SERVING_IMAGE; INFERENCE_SERVICE=
+# (empty) where KServe is not installed.
+INFERENCE_SERVICE ?= labelgate-spam
+KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI) \
+	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE))
 SUBMIT_ARGS ?= --wait
 CRON ?= 0 3 * * *
 CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))
 
-image: ## build the component and serving images (Dockerfile), tagged from the git commit
+# The images' base: the Dockerfile's default (python:3.11-slim from Docker Hub) unless `make base-image`
+# built the local one, or PYTHON_IMAGE= names another.
+LOCAL_BASE_IMAGE := labelgate-python:3.11-bookworm
+PYTHON_IMAGE ?= $(shell docker image inspect $(LOCAL_BASE_IMAGE) >/dev/null 2>&1 && echo $(LOCAL_BASE_IMAGE))
+# pip on the host fetches torch's CPU wheel into wheelhouse/ (from PyTorch's CPU index unless pip's own
+# configuration finds it first); the image build installs it from there, and trusts pip's CA bundle
+# (PIP_CERT or global.cert) when the host has one.
+TORCH_VERSION := $(patsubst torch==%,%,$(TORCH_PIN))
+TORCH_DOWNLOAD_ARGS ?= --extra-index-url https://download.pytorch.org/whl/cpu
+DOCKER_BUILD = docker build --network host $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) \
+	--build-arg TORCH_VERSION=$(TORCH_VERSION) --build-arg GIT_COMMIT=$(IMAGE_TAG)
+
+engine: ## make a Docker engine reachable (use a running one, else start Debian's dockerd as root)
+	scripts/docker_engine.sh start
+
+base-image: ## build the local Python 3.11 base image (debootstrap) when python:3.11-slim cannot be pulled
+	@scripts/require_tools.sh base-image docker
+	@docker image inspect $(LOCAL_BASE_IMAGE) >/dev/null 2>&1 || docker pull -q python:3.11.11-slim-bookworm >/dev/null 2>&1 \
+		&& echo "base image: python:3.11.11-slim-bookworm pulled, or $(LOCAL_BASE_IMAGE) present" \
+		|| scripts/base_image.sh $(LOCAL_BASE_IMAGE)
+
+wheelhouse: install ## download torch's CPU wheel into wheelhouse/ for the image build
+	@ls wheelhouse/torch-$(TORCH_VERSION)+cpu-*.whl >/dev/null 2>&1 \
+		|| $(BIN)/python -m pip download --quiet --no-deps --dest wheelhouse $(TORCH_DOWNLOAD_ARGS) 'torch==$(TORCH_VERSION)+cpu'
+	@ls wheelhouse/torch-$(TORCH_VERSION)+cpu-*.whl
+	@cert=$${PIP_CERT:-$$($(BIN)/python -m pip config get global.cert 2>/dev/null || true)}; \
+		if [ -n "$$cert" ] && [ -f "$$cert" ]; then cp "$$cert" wheelhouse/ca-bundle.crt; echo "wheelhouse/ca-bundle.crt: pip's CA bundle ($$cert)"; fi
+
+image: wheelhouse ## build the component and serving images (Dockerfile), tagged from the git commit and :latest
 	@scripts/require_tools.sh image docker
-	docker build --target component --build-arg GIT_COMMIT=$(IMAGE_TAG) -t $(COMPONENT_IMAGE) .
-	docker build --target serving --build-arg GIT_COMMIT=$(IMAGE_TAG) -t $(SERVING_IMAGE) .
+	$(DOCKER_BUILD) --target component -t $(COMPONENT_IMAGE) -t $(IMAGE_REGISTRY)labelgate-component:latest .
+	$(DOCKER_BUILD) --target serving -t $(SERVING_IMAGE) -t $(IMAGE_REGISTRY)labelgate-serving:latest .
+	@docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^$(IMAGE_REGISTRY)labelgate-(component|serving):$(IMAGE_TAG) '
+
+run-containers: install $(if $(filter data/youtube-spam,$(DATA)),data) ## run the pipeline with every step in the component image (kfp.local DockerRunner); after make image
+	@scripts/require_tools.sh run-containers docker
+	LABELGATE_IMAGE=$(COMPONENT_IMAGE) $(BIN)/labelgate run --runner docker \
+		--data $(DATA) --lf-module $(LF_MODULE) --config $(CONFIG) $(RUN_ARGS)
 
 run-local: .require-kind install ## kind + KFP 2.17: install, load the images, run the pipeline, print its summary
 	COMPONENT_IMAGE=$(COMPONENT_IMAGE) SERVING_IMAGE=$(SERVING_IMAGE) DATA=$(DATA) BIN=$(BIN) scripts/run_local_kind.sh

@@ -1,4 +1,5 @@
-"""Kubernetes settings of the pipeline's steps on a cluster: resources, secrets, pull policy, labels.
+"""Kubernetes settings of the pipeline's steps on a cluster: resources, secrets, pull policy, labels,
+no caching.
 
 ``apply_cluster_settings()`` is called once at the end of the pipeline body and adjusts every task
 defined so far. The settings land in the compiled YAML's platform spec (kfp-kubernetes) and in each
@@ -18,6 +19,9 @@ DATA_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_
 # Optional credentials for an MLflow server that wants them.
 REGISTRY_SECRET = "labelgate-registry"
 REGISTRY_SECRET_KEYS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+# GHCR packages start private: every step's pod may pull with this docker-registry secret (a missing
+# secret only makes the kubelet try anonymously). manifests/base puts it on the service account too.
+PULL_SECRET = "labelgate-pull"
 # Which steps read what.
 DATA_STEPS = frozenset({Step.INGEST})
 REGISTRY_STEPS = frozenset({Step.VALIDATE, Step.EVALUATE, Step.PUSH})
@@ -50,6 +54,11 @@ def configure_task(task: PipelineTask) -> PipelineTask:
     task.set_cpu_request(cpu_request).set_cpu_limit(cpu_limit)
     task.set_memory_request(memory_request).set_memory_limit(memory_limit)
     kubernetes.set_image_pull_policy(task, "IfNotPresent")
+    kubernetes.set_image_pull_secrets(task, [PULL_SECRET])
+    # KFP 2.17's cache key is the task's inputs, image and command: a retrain on the same data_uri (new
+    # files under the same prefix) or against a registry whose champion moved would reuse an old run's
+    # outputs. Every step reads a URI (data or registry) or depends on one that does: none is cached.
+    task.set_caching_options(enable_caching=False)
     kubernetes.add_pod_label(task, "app.kubernetes.io/part-of", "labelgate")
     kubernetes.add_pod_label(task, "labelgate.dev/step", step)
     if step in DATA_STEPS:

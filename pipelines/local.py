@@ -128,9 +128,14 @@ def run_local(
     runs_dir: str | Path = "runs",
     run_id: str | None = None,
     echo: Callable[[str], None] | None = None,
+    runner: str = "subprocess",
+    docker: Any = None,
+    image: str | None = None,
 ) -> RunSummary:
     """Run ``pipeline_func(**arguments)`` (`labelgate run` hands it ``labelgate.pipelines.training.pipeline``)
-    with kfp.local; return its summary."""
+    with kfp.local; return its summary. ``runner``: ``subprocess`` (this Python environment) or ``docker``
+    (every step in ``image``, the image the components were compiled with; see pipelines/containers.py,
+    whose ``DockerSettings`` ``docker`` may carry)."""
     from kfp import local
 
     echo = echo or _printer(sys.stdout)
@@ -141,19 +146,45 @@ def run_local(
 
     watcher = _StepWatcher(echo)
     started = time.monotonic()
-    with open(run_dir / "pipeline.log", "w", encoding="utf-8") as log, _watching(watcher):
+    with _runner(runner, arguments, run_dir, docker, image) as (kfp_runner, run_arguments), \
+            open(run_dir / "pipeline.log", "w", encoding="utf-8") as log, _watching(watcher):
         with contextlib.redirect_stdout(_LogTee(log, echo)), warnings.catch_warnings():
             # The component image name carries no "python"; the subprocess runner warns about that.
             warnings.filterwarnings("ignore", message=".*custom or non-Python base image.*")
             # Cluster-only settings (pipelines/cluster.py: cpu/memory) are ignored here by design.
             warnings.filterwarnings("ignore", message=".*have no effect in the current local runner.*")
-            local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(run_dir),
-                       raise_on_error=False)
-            pipeline_func(**arguments)
+            local.init(runner=kfp_runner, pipeline_root=str(run_dir), raise_on_error=False)
+            pipeline_func(**run_arguments)
+    if runner == "docker":
+        from labelgate.pipelines.containers import check_outputs
+
+        check_outputs(watcher.steps, _task_root(run_dir))
     summary = summarise(run_dir=run_dir, run_id=run_id, watcher=watcher, arguments=arguments,
                         seconds=time.monotonic() - started)
     (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
     return summary
+
+
+RUNNERS = ("subprocess", "docker")
+
+
+@contextlib.contextmanager
+def _runner(runner: str, arguments: dict[str, Any], run_dir: Path, docker: Any = None,
+            image: str | None = None) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The kfp.local runner and the arguments it runs the pipeline with."""
+    from kfp import local
+
+    if runner == "subprocess":
+        yield local.SubprocessRunner(use_venv=False), arguments
+    elif runner == "docker":
+        from labelgate.pipelines.containers import container_run
+
+        if not image:
+            raise ValueError("the docker runner needs the component image the pipeline was compiled with")
+        with container_run(arguments, run_dir, image=image, settings=docker) as containers:
+            yield containers.runner, containers.arguments
+    else:
+        raise ValueError(f"unknown runner {runner!r}: choose one of {', '.join(RUNNERS)}")
 
 
 def link_outputs(run_dir: Path, task_root: Path | None) -> dict[str, str]:

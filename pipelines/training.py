@@ -11,6 +11,7 @@ from kfp import dsl
 from labelgate.components.apply_lfs import apply_lfs
 from labelgate.components.data_gate import data_gate
 from labelgate.components.evaluate import evaluate
+from labelgate.components.image import CLUSTER_DATA_URI, CLUSTER_REGISTRY_URI
 from labelgate.components.ingest import ingest
 from labelgate.components.model_gate import model_gate
 from labelgate.components.plan_shards import plan_shards
@@ -29,12 +30,12 @@ __all__ = ["PIPELINE_NAME", "pipeline"]
     description="Weak supervision to a served model: ingest, label, validate, train, evaluate, push.",
 )
 def pipeline(
-    data_uri: str = DEFAULTS.data_uri,
+    data_uri: str = CLUSTER_DATA_URI,
     lf_module: str = DEFAULTS.lf_module,
     config_path: str = DEFAULTS.config_path,
     suite_path: str = DEFAULTS.suite_path,
     constraints_path: str = DEFAULTS.constraints_path,
-    registry_uri: str = DEFAULTS.registry_uri,
+    registry_uri: str = CLUSTER_REGISTRY_URI,
     model_name: str = DEFAULTS.model_name,
     seed: int = DEFAULTS.seed,
     min_test_accuracy: float = DEFAULTS.min_test_accuracy,
@@ -46,7 +47,10 @@ def pipeline(
     canary_traffic_percent: int = DEFAULTS.canary_traffic_percent,
     serving_image: str = DEFAULTS.serving_image,
 ):
-    """Defaults come from ``labelgate.parameters`` (their one home). ``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
+    """Defaults come from ``labelgate.parameters`` (their one home), except the data and registry URIs: the
+    compiled YAML carries a cluster's (deploy-time settings read at compile time, components/image.py) for a
+    run started from the KFP UI or a trigger without parameters; `labelgate run` passes every parameter
+    itself. ``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
     data; 1 on one machine, where the applier already streams in chunks). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
     patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
     version gets first, and the predictor's ``serving_image``."""

@@ -21,6 +21,7 @@ DATA_URI=${KFP_DATA_URI:-s3://mlpipeline/labelgate/data/youtube-spam}
 REGISTRY_URI=${KFP_REGISTRY_URI:-http://labelgate-mlflow:5000}
 UI_PORT=${KFP_UI_PORT:-8080}
 S3_PORT=${KFP_S3_PORT:-9000}
+S3_SERVICE=seaweedfs
 COMPONENT_IMAGE=${COMPONENT_IMAGE:?set by make run-local}
 SERVING_IMAGE=${SERVING_IMAGE:?set by make run-local}
 BIN=${BIN:-.venv/bin}
@@ -95,17 +96,25 @@ kubectl --context "$CTX" apply -k build/kind-overlay
 kubectl --context "$CTX" -n "$NAMESPACE" rollout status deployment/labelgate-mlflow --timeout=300s
 
 say "example data -> $DATA_URI (KFP's object store)"
-forward minio-service "$S3_PORT:9000"
+# KFP 2.17 platform-agnostic ships SeaweedFS as its object store: service `seaweedfs`, S3 on port 9000,
+# with the credentials of the mlpipeline-minio-artifact secret (minio / minio123).
+forward "$S3_SERVICE" "$S3_PORT:9000"
 AWS_ACCESS_KEY_ID=minio AWS_SECRET_ACCESS_KEY=minio123 AWS_ENDPOINT_URL="http://127.0.0.1:$S3_PORT" \
   "$BIN/python" -c 'import sys, fsspec; fs = fsspec.filesystem("s3"); fs.put(sys.argv[1].rstrip("/") + "/", sys.argv[2], recursive=True); print("\n".join(fs.find(sys.argv[2])))' "$DATA" "$DATA_URI"
 
 say "compile, upload, run"
+# With KServe, push creates the InferenceService on the first blessed model and patches it afterwards.
+serving_params=()
+if [[ "$WITH_KSERVE" == 1 ]]; then
+  serving_params=(--param "inference_service=labelgate-spam" --param "serving_image=$SERVING_IMAGE")
+fi
 LABELGATE_IMAGE="$COMPONENT_IMAGE" "$BIN/labelgate" compile --output build/pipeline-kind.yaml
 forward ml-pipeline-ui "$UI_PORT:80"
 set +e
 "$BIN/labelgate" submit --host "http://127.0.0.1:$UI_PORT" --package build/pipeline-kind.yaml \
   --version "$(date -u +%Y%m%d-%H%M%S)-${COMPONENT_IMAGE##*:}" --kube-namespace "$NAMESPACE" \
-  --param "data_uri=$DATA_URI" --param "registry_uri=$REGISTRY_URI" --wait --summary-out build/kind-summary.json
+  --param "data_uri=$DATA_URI" --param "registry_uri=$REGISTRY_URI" "${serving_params[@]}" \
+  --wait --summary-out build/kind-summary.json
 code=$?
 set -e
 echo "KFP UI: kubectl port-forward -n $NAMESPACE svc/ml-pipeline-ui $UI_PORT:80, then http://localhost:$UI_PORT"

@@ -13,8 +13,12 @@ from labelgate.pipelines.training import pipeline
 
 
 def test_the_pipeline_signature_takes_every_default_from_the_parameters_module():
+    from labelgate.components.image import CLUSTER_DATA_URI, CLUSTER_REGISTRY_URI
+
     signature = inspect.signature(pipeline.pipeline_func)
-    assert {name: p.default for name, p in signature.parameters.items()} == DEFAULTS.model_dump()
+    # The data and registry URIs are a cluster's, set at compile time; `labelgate run` passes its own.
+    expected = {**DEFAULTS.model_dump(), "data_uri": CLUSTER_DATA_URI, "registry_uri": CLUSTER_REGISTRY_URI}
+    assert {name: p.default for name, p in signature.parameters.items()} == expected
     assert {dest for dest, _, _ in RUN_FLAGS.values()} <= set(PipelineParameters.model_fields)
 
 
@@ -65,3 +69,12 @@ def test_compile_with_a_config_makes_its_section_the_compiled_defaults(tmp_path,
     assert params["registry_uri"]["defaultValue"] == "http://labelgate-mlflow:5000"
     assert params["config_path"]["defaultValue"] == str(config)
     assert params["model_name"]["defaultValue"] == DEFAULTS.model_name
+
+
+def test_run_passes_every_parameter_so_compiled_cluster_defaults_never_apply(tmp_path, monkeypatch):
+    import labelgate.pipelines.training as training
+
+    called = {}
+    monkeypatch.setattr(training, "pipeline", lambda **arguments: called.update(arguments))
+    main(["run", "--runs-dir", str(tmp_path)])
+    assert called["data_uri"] == DEFAULTS.data_uri and called["registry_uri"] == DEFAULTS.registry_uri

@@ -1,5 +1,6 @@
 """Stands in for `kubectl port-forward` in the `make run-local` rehearsal: serves on the local port what
-the cluster would serve there (KFP's API stand-in, or an S3 store with KFP's `mlpipeline` bucket)."""
+the cluster would serve there (KFP's API stand-in, or an S3 store with KFP's `mlpipeline` bucket). Only the
+services KFP 2.17's platform-agnostic install has are served; any other name fails the forward."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def main(service: str, port: int, outcome: str) -> None:
         server = KfpStandIn(port=port)
         server.state.outcome = outcome
         server.__enter__()
-    elif service == "minio-service":
+    elif service == "seaweedfs":  # KFP 2.17's object store (platform-agnostic); there is no minio-service
         import boto3
         from moto.server import ThreadedMotoServer
 

@@ -44,7 +44,9 @@ def test_torch_is_the_pinned_cpu_build_and_base_images_are_pinned():
     pinned = next(d for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
                   if d.startswith("torch"))
     assert f"ARG TORCH_VERSION={pinned.split('==')[1]}" in DOCKERFILE
-    assert "--index-url https://download.pytorch.org/whl/cpu" in DOCKERFILE
+    # The CPU index stays the default for users; a host-filled wheelhouse/ (make wheelhouse) comes first.
+    assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in DOCKERFILE
+    assert "--index-url ${TORCH_INDEX_URL}" in DOCKERFILE and '"torch==${TORCH_VERSION}+cpu"' in DOCKERFILE
     base = re.search(r"ARG PYTHON_IMAGE=(\S+)", DOCKERFILE)[1]
     assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", base), base
 

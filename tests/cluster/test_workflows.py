@@ -66,6 +66,55 @@ def test_make_targets_and_labelgate_commands_they_run_exist():
 
 def test_the_cluster_run_on_main_waits_so_a_blocked_gate_fails_the_job():
     deploy = _load(ROOT / ".github/workflows/main.yml")["jobs"]["deploy"]
-    (submit,) = [s["run"] for s in deploy["steps"] if "make submit" in s.get("run", "")]
+    (submit,) = [s["run"] for s in deploy["steps"] if "labelgate submit" in s.get("run", "")]
     assert "--wait" in submit
     assert deploy["needs"] == "images"
+
+
+def test_image_names_are_lower_case_for_ghcr(tmp_path):
+    """Defect 7: GHCR refuses upper-case names and `github.repository_owner` keeps the owner's case. Every
+    job that names an image runs scripts/image_names.sh first; run it as Actions would."""
+    env_file = tmp_path / "github_env"
+    for doc in map(_load, WORKFLOWS):
+        for job in doc["jobs"].values():
+            steps = yaml.safe_dump(job["steps"])
+            assert "repository_owner" not in steps
+            if "COMPONENT_IMAGE" in steps or "SERVING_IMAGE" in steps:
+                runs = [step.get("run", "") for step in job["steps"]]
+                naming = next(i for i, run in enumerate(runs) if "scripts/image_names.sh" in run)
+                first_use = next(i for i, step in enumerate(job["steps"]) if "_IMAGE" in yaml.safe_dump(step)
+                                 and i != naming)
+                assert naming < first_use
+    env = {"GITHUB_REPOSITORY_OWNER": "LabelGate-Org", "GITHUB_SHA": "0123abcd", "PATH": "/usr/bin:/bin",
+           "GITHUB_ENV": str(env_file)}
+    subprocess.run(["bash", "-c", 'scripts/image_names.sh >> "$GITHUB_ENV"'], cwd=ROOT, env=env, check=True)
+    names = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert names == {"COMPONENT_IMAGE": "ghcr.io/labelgate-org/labelgate-component:0123abcd",
+                     "SERVING_IMAGE": "ghcr.io/labelgate-org/labelgate-serving:0123abcd"}
+
+
+def test_pods_pull_with_the_pull_secret():
+    """Defect 7: the pipeline's and the registry's pods name the pull secret (rendered base)."""
+    kubectl = shutil.which("kubectl")
+    needs(kubectl is not None, "kubectl not on PATH: it renders the kustomize overlays")
+    from labelgate.pipelines.cluster import PULL_SECRET
+
+    done = subprocess.run([kubectl, "kustomize", str(ROOT / "manifests" / "base")], capture_output=True, text=True,
+                          check=True)
+    docs = {d["kind"]: d for d in yaml.safe_load_all(done.stdout) if d}
+    assert docs["ServiceAccount"]["imagePullSecrets"] == [{"name": PULL_SECRET}]
+    assert docs["Deployment"]["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": PULL_SECRET}]
+
+
+def test_make_turns_every_failure_into_2_so_ci_calls_the_cli(tmp_path):
+    """Defect 8: a recipe exiting 3 (a gate blocked) makes `make` exit 2, like any error. Where blocked
+    and broken must stay apart, the workflows call the CLI, and the README says what make returns."""
+    needs(shutil.which("make") is not None, "make is not installed")
+    (tmp_path / "Makefile").write_text("blocked:\n\t@exit 3\n")
+    assert subprocess.run(["make", "-s", "-C", str(tmp_path), "blocked"], capture_output=True).returncode == 2
+    for path in WORKFLOWS:
+        for script in _run_lines(_load(path)):
+            assert not re.search(r"\bmake (run|submit|run-local|run-containers)\b", script), (path.name, script)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert not re.search(r"`make (submit|run-local)`[^.]*0/3/1", readme)
+    assert "make exits 2" in readme

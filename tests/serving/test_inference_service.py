@@ -3,6 +3,7 @@ that stores objects, applies JSON merge patches and records every request."""
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Iterator
@@ -117,9 +118,9 @@ MANIFEST_LIKE = {
 }
 
 
-def _target(canary: int = 0) -> ServiceTarget:
+def _target(canary: int = 0, mode: str = "RawDeployment") -> ServiceTarget:
     return ServiceTarget(name="labelgate-spam", namespace="ml", registry_uri="http://labelgate-mlflow:5000",
-                         model_name="youtube-spam", canary_traffic_percent=canary)
+                         model_name="youtube-spam", canary_traffic_percent=canary, deployment_mode=mode)
 
 
 def test_patch_pins_the_version_keeps_the_rest_and_sets_the_canary() -> None:
@@ -138,10 +139,12 @@ def test_patch_pins_the_version_keeps_the_rest_and_sets_the_canary() -> None:
 
 def test_deploy_creates_then_patches_with_merge_patch(kube: tuple[FakeKubernetes, client.ApiClient]) -> None:
     server, api_client = kube
-    action, created = deploy(api_client=api_client, target=_target(canary=30), version="1", storage_uri="s1")
+    action, created = deploy(api_client=api_client, target=_target(canary=30, mode="Serverless"), version="1",
+                             storage_uri="s1")
     assert action == "created" and "canaryTrafficPercent" not in created["spec"]["predictor"]
     assert created["spec"]["predictor"]["containers"][0]["args"][-1] == "--model-version=1"
-    action, patched = deploy(api_client=api_client, target=_target(canary=30), version="2", storage_uri="s2")
+    action, patched = deploy(api_client=api_client, target=_target(canary=30, mode="Serverless"), version="2",
+                             storage_uri="s2")
     assert action == "patched"
     assert patched["spec"]["predictor"]["canaryTrafficPercent"] == 30
     assert patched["metadata"]["annotations"][VERSION_ANNOTATION] == "2"
@@ -189,3 +192,34 @@ def test_push_points_the_service_at_the_version_before_the_alias_moves(
     assert champion_model_dir(registry_uri, "spam").parent.name == "1"
     assert {v.version: v.aliases for v in list_versions(registry_uri, "spam")} == {"1": ("champion",), "2": ()}
     assert server.objects[("ml", "labelgate-spam")]["metadata"]["annotations"][VERSION_ANNOTATION] == "1"
+
+
+def test_the_first_push_creates_a_complete_predictor() -> None:
+    """Defect 5: the InferenceService is created by the first push (none exists before a champion does), so
+    what the manifest used to carry comes with it: service account, pull secret, resources, non-root."""
+    from labelgate.serving.inference_service import DEPLOYMENT_MODE_ANNOTATION, build_inference_service
+
+    body = build_inference_service(_target(), version="1", storage_uri="s")
+    predictor = body["spec"]["predictor"]
+    assert predictor["serviceAccountName"] == "labelgate-serving"
+    assert predictor["imagePullSecrets"] == [{"name": "labelgate-pull"}]
+    assert predictor["securityContext"]["runAsNonRoot"] is True
+    (container,) = predictor["containers"]
+    assert container["resources"]["limits"]["memory"] and container["resources"]["requests"]["cpu"]
+    assert body["metadata"]["annotations"][DEPLOYMENT_MODE_ANNOTATION] == "RawDeployment"
+
+
+def test_a_canary_is_refused_where_the_deployment_mode_ignores_it() -> None:
+    """Defect 5: RawDeployment ignores canaryTrafficPercent; a push asking for one must not pretend."""
+    from labelgate.serving.inference_service import DEPLOYMENT_MODE_ANNOTATION
+
+    raw = copy.deepcopy(MANIFEST_LIKE)
+    raw["metadata"]["annotations"][DEPLOYMENT_MODE_ANNOTATION] = "RawDeployment"
+    with pytest.raises(ConfigError, match="RawDeployment"):
+        build_patch(raw, _target(canary=20), version="4", storage_uri="s")
+    assert build_patch(raw, _target(canary=0), version="4", storage_uri="s")["spec"]["predictor"][
+        "containers"][0]["args"][-1] == "--model-version=4"
+    serverless = copy.deepcopy(MANIFEST_LIKE)
+    serverless["metadata"]["annotations"][DEPLOYMENT_MODE_ANNOTATION] = "Serverless"
+    assert build_patch(serverless, _target(canary=20), version="4", storage_uri="s")["spec"]["predictor"][
+        "canaryTrafficPercent"] == 20

@@ -38,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for flag, (dest, kind, text) in RUN_FLAGS.items():
         # None = not given: the config's `pipeline` section, then labelgate.parameters decide.
         run.add_argument(flag, dest=dest, type=kind, default=None, help=f"{text} [default: {getattr(DEFAULTS, dest)}]")
+    run.add_argument("--runner", choices=("subprocess", "docker"), default="subprocess",
+                     help="subprocess: steps in this Python environment; docker: every step in the component "
+                     "image (LABELGATE_IMAGE, `make image`) with an MLflow server container as the registry "
+                     "[default: subprocess]")
     run.add_argument("--runs-dir", default="runs", help="where run outputs are written [default: runs]")
     run.add_argument("--run-id", default=None, help="name of this run's folder (default: time + random suffix)")
     run.set_defaults(handler=_run)
@@ -56,12 +60,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from labelgate.components.image import BASE_IMAGE
     from labelgate.pipelines.local import format_local_summary, run_local
     from labelgate.pipelines.training import pipeline
 
     values = resolved({dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()})
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
-    summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
+    summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id,
+                        runner=args.runner, image=BASE_IMAGE)
     print(format_local_summary(summary), flush=True)
     return summary.exit_code
 

@@ -24,6 +24,17 @@ VERSION_ANNOTATION = "labelgate.dev/model-version"
 STORAGE_ANNOTATION = "labelgate.dev/storage-uri"
 CONTAINER_NAME = "kserve-container"
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+# KServe's deployment mode annotation. RawDeployment (plain Deployments, what `make run-local` installs)
+# ignores canaryTrafficPercent; only Serverless (Knative revisions) splits traffic.
+DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+RAW_DEPLOYMENT = "RawDeployment"
+SERVERLESS = "Serverless"
+# The predictor's pod settings (the first push creates the InferenceService: there is none before a
+# champion exists). The service account is manifests/components/serving/serviceaccount.yaml's.
+SERVING_SERVICE_ACCOUNT = "labelgate-serving"
+PULL_SECRET = "labelgate-pull"
+REGISTRY_SECRET = "labelgate-registry"
+PREDICTOR_RESOURCES = {"requests": {"cpu": "250m", "memory": "768Mi"}, "limits": {"cpu": "1", "memory": "1536Mi"}}
 
 
 @dataclass(frozen=True)
@@ -36,10 +47,13 @@ class ServiceTarget:
     model_name: str
     image: str = "ghcr.io/labelgate/labelgate-serving:0.1.0"
     canary_traffic_percent: int = 0
+    deployment_mode: str = RAW_DEPLOYMENT  # of an InferenceService this creates
 
     def __post_init__(self) -> None:
         if not 0 <= self.canary_traffic_percent <= 100:
             raise ConfigError(f"canary traffic percent must be within 0..100, got {self.canary_traffic_percent}")
+        if self.deployment_mode not in (RAW_DEPLOYMENT, SERVERLESS):
+            raise ConfigError(f"KServe deployment mode must be {RAW_DEPLOYMENT} or {SERVERLESS}, got {self.deployment_mode}")
         if not self.name:
             raise ConfigError("the InferenceService needs a name")
 
@@ -77,29 +91,45 @@ def _canary(target: ServiceTarget) -> int | None:
 
 
 def build_inference_service(target: ServiceTarget, *, version: str, storage_uri: str) -> dict[str, Any]:
-    """A new InferenceService serving ``version`` (all traffic: a first version has nothing to canary against)."""
+    """A new InferenceService serving ``version`` (all traffic: a first version has nothing to canary
+    against), with the predictor's service account, pull secret, resources and non-root settings."""
     return {
         "apiVersion": f"{GROUP}/{API_VERSION}",
         "kind": "InferenceService",
         "metadata": {
             "name": target.name,
             "namespace": target.namespace,
-            "annotations": {VERSION_ANNOTATION: version, STORAGE_ANNOTATION: storage_uri},
+            "annotations": {VERSION_ANNOTATION: version, STORAGE_ANNOTATION: storage_uri,
+                            DEPLOYMENT_MODE_ANNOTATION: target.deployment_mode},
             "labels": {"app.kubernetes.io/part-of": "labelgate"},
         },
         "spec": {
             "predictor": {
                 "minReplicas": 1,
+                "maxReplicas": 2,
+                "serviceAccountName": SERVING_SERVICE_ACCOUNT,
+                "imagePullSecrets": [{"name": PULL_SECRET}],
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
+                                    "seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [{
                     "name": CONTAINER_NAME,
                     "image": target.image,
                     "args": _args([], target, version),
+                    "env": [{"name": "HOME", "value": "/tmp"}],
+                    "envFrom": [{"secretRef": {"name": REGISTRY_SECRET, "optional": True}}],
                     "ports": [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}],
                     "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": 8080}},
+                    "resources": copy.deepcopy(PREDICTOR_RESOURCES),
+                    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
                 }],
             }
         },
     }
+
+
+def deployment_mode(existing: dict[str, Any]) -> str:
+    """The KServe deployment mode an existing InferenceService declares (KServe's default: Serverless)."""
+    return ((existing.get("metadata") or {}).get("annotations") or {}).get(DEPLOYMENT_MODE_ANNOTATION, SERVERLESS)
 
 
 def build_patch(existing: dict[str, Any], target: ServiceTarget, *, version: str, storage_uri: str) -> dict[str, Any]:
@@ -110,6 +140,12 @@ def build_patch(existing: dict[str, Any], target: ServiceTarget, *, version: str
         raise ServingError(
             f"InferenceService {target.namespace}/{target.name} has no custom predictor container; labelgate "
             "serves with its own image (manifests/components/serving/inferenceservice.yaml)"
+        )
+    if _canary(target) is not None and deployment_mode(existing) == RAW_DEPLOYMENT:
+        raise ConfigError(
+            f"InferenceService {target.namespace}/{target.name} runs in {RAW_DEPLOYMENT} mode, which ignores "
+            f"canaryTrafficPercent: push with canary_traffic_percent=0, or use KServe's {SERVERLESS} mode "
+            f"(annotation {DEPLOYMENT_MODE_ANNOTATION}: {SERVERLESS})"
         )
     index = next((i for i, c in enumerate(containers) if c.get("name") == CONTAINER_NAME), 0)
     containers[index]["args"] = _args(list(containers[index].get("args") or []), target, version)
