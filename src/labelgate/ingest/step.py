@@ -20,6 +20,12 @@ def run_ingest(*, data_uri: str, config_path: str, out_path: str) -> dict[str, A
     result.frame.to_parquet(out_path, index=False)
     counts = result.split_counts()
     progress(Step.INGEST, f"{len(result.frame)} rows from {len(result.files)} files; splits {counts}")
+    for role, info in result.roles.items():
+        progress(Step.INGEST, f"  {role:<5} {info['rows']:>7} rows  from {info['origin']}")
+    for drop in result.dropped:
+        progress(Step.INGEST, f"left out {drop['rows']} rows of {drop['files']}: {drop['reason']}")
+    for warning in result.warnings:
+        progress(Step.INGEST, f"warning: {warning}")
     return {
         "fingerprint": result.fingerprint,
         "files": result.files,
@@ -28,4 +34,7 @@ def run_ingest(*, data_uri: str, config_path: str, out_path: str) -> dict[str, A
         "data_uri": data_uri,
         "columns": {"id": data.id_column, "text": data.text_column, "label": data.label_column},
         "classes": list(data.classes),
+        "roles": result.roles,
+        "dropped": result.dropped,
+        "warnings": result.warnings,
     }
