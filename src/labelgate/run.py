@@ -220,6 +220,7 @@ class RunSummary:
     arguments: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     on_cluster: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def step_rows(statuses: Mapping[str, tuple[str, float | None, int]], *, blocked: bool) -> list[dict[str, Any]]:
@@ -247,19 +248,35 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
         lines += ["", "Gates:"]
         for name, gate in summary.gates.items():
             lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
+    lines += _data_lines(summary.data)
     if summary.failure:
         lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
     lines += _metric_lines(summary.metrics)
     if summary.pushed:
         lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
         if not summary.on_cluster:
-            lines.append("  serve it with: make serve    (models: labelgate models list)")
+            name = summary.pushed.get("model_name") or summary.arguments.get("model_name")
+            model = f" MODEL_NAME={name}" if name else ""
+            lines.append(f"  serve it with: make serve{model}    (models: labelgate models list)")
     if summary.outputs and not summary.on_cluster:
         lines += ["", "Open:"] + [f"  {display(path)}" for path in summary.outputs.values()]
     where = (f"Run: {summary.location}" if summary.on_cluster
              else f"Outputs: {display(summary.location)}  (log: pipeline.log, summary: summary.json)")
     lines += ["", where, f"Exit code: {summary.exit_code}"]
     return "\n".join(lines)
+
+
+def _data_lines(data: Mapping[str, Any]) -> list[str]:
+    """Each role's rows and where they came from (the ingest step's ``data`` metadata), rows left out and
+    why, and the ingest warnings."""
+    roles = data.get("roles") or {}
+    if not roles:
+        return []
+    lines = ["", "Data:"] + [f"  {role:<6} {info.get('rows', 0):>7} rows  from {info.get('origin', '-')}"
+                             for role, info in roles.items()]
+    lines += [f"  left out {drop['rows']} rows of {drop['files']}: {drop['reason']}" for drop in data.get("dropped", [])]
+    lines += [f"  warning: {text}" for text in data.get("warnings", [])]
+    return lines
 
 
 def _metric_lines(metrics: Mapping[str, Any]) -> list[str]:
