@@ -16,7 +16,7 @@ from sklearn.metrics import confusion_matrix, roc_curve
 
 from labelgate.config import load_config
 from labelgate.contract import SOURCE, SPLIT, Split, gold_rows, read_table
-from labelgate.errors import ConfigError, ModelError
+from labelgate.errors import ModelError
 from labelgate.evaluation.blessing import BootstrapResult, bless, paired_bootstrap
 from labelgate.evaluation.metrics import (
     Scores,
