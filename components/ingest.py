@@ -7,10 +7,14 @@ from labelgate.components.image import BASE_IMAGE
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
-def ingest(data_uri: str, config_path: str, data: Output[Dataset]):
-    """Read CSV/Parquet/JSONL files under ``data_uri``, check them, and split them as the config says."""
+def ingest(data_uri: str, config_path: str, data: Output[Dataset], lf_module: str = "", suite_path: str = "",
+           constraints_path: str = ""):
+    """Check every input of the run first (preflight), then read CSV/Parquet/JSONL files under ``data_uri``,
+    check them, and split them as the config says."""
     from labelgate.ingest.step import run_ingest
     from labelgate.run import Step, step_failures
 
     with step_failures(Step.INGEST, data.path):
-        data.metadata.update(run_ingest(data_uri=data_uri, config_path=config_path, out_path=data.path))
+        data.metadata.update(run_ingest(data_uri=data_uri, config_path=config_path, out_path=data.path,
+                                       lf_module=lf_module, suite_path=suite_path,
+                                       constraints_path=constraints_path))

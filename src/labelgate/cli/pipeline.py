@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from labelgate.parameters import DEFAULTS
@@ -61,9 +63,35 @@ def _run(args: argparse.Namespace) -> int:
 
     values = resolved({dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()})
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
+    failed = check_inputs(arguments)
+    if failed is not None:
+        return failed
     summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
     print(format_local_summary(summary), flush=True)
     return summary.exit_code
+
+
+def check_inputs(arguments: dict[str, object]) -> int | None:
+    """Fail fast (``labelgate.ingest.preflight``): every problem with the config, LFs, suite, constraints
+    and data, before any step runs. Returns the exit code when the run must not start."""
+    from labelgate.errors import DataError, LabelgateError
+    from labelgate.ingest.preflight import CHECKED_ENV, preflight
+    from labelgate.run import EXIT_BLOCKED, EXIT_ERROR
+
+    report = preflight(data_uri=str(arguments["data_uri"]), lf_module=str(arguments["lf_module"]),
+                       config_path=str(arguments["config_path"]), suite_path=str(arguments["suite_path"]),
+                       constraints_path=str(arguments["constraints_path"]))
+    try:
+        report.raise_if_failed()
+    except LabelgateError as exc:
+        print(f"labelgate run: {exc}", file=sys.stderr, flush=True)
+        return EXIT_BLOCKED if isinstance(exc, DataError) else EXIT_ERROR
+    os.environ[CHECKED_ENV] = "1"  # the local ingest step need not check again
+    ingested = report.ingested
+    if ingested is not None:
+        roles = ", ".join(f"{role} {info['rows']}" for role, info in ingested.roles.items())
+        print(f"preflight: ok ({len(report.lf_names)} LFs; rows: {roles})", flush=True)
+    return None
 
 
 def resolved(flags: dict[str, object]) -> dict[str, object]:

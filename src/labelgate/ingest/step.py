@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from labelgate.config import load_config
 from labelgate.ingest.dataset import ingest
+from labelgate.ingest.preflight import CHECKED_ENV, preflight
 from labelgate.ingest.settings import DataSettings, SplitSettings
 from labelgate.run import Step, progress
 
 
-def run_ingest(*, data_uri: str, config_path: str, out_path: str) -> dict[str, Any]:
-    """Ingest ``data_uri`` with the config's data/split sections; write Parquet to ``out_path``."""
+def run_ingest(*, data_uri: str, config_path: str, out_path: str, lf_module: str = "", suite_path: str = "",
+               constraints_path: str = "") -> dict[str, Any]:
+    """Ingest ``data_uri`` with the config's data/split sections; write Parquet to ``out_path``. Given the
+    LF module, suite and constraints, first check every input of the run (``preflight``) and fail fast."""
     config = load_config(config_path)
     data = DataSettings.from_section(config["data"])
     result = ingest(data_uri, data, SplitSettings.from_section(config["split"]))
+    if lf_module and os.environ.get(CHECKED_ENV) != "1":
+        preflight(data_uri=data_uri, lf_module=lf_module, config_path=config_path, suite_path=suite_path,
+                  constraints_path=constraints_path, ingested=result).raise_if_failed()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     result.frame.to_parquet(out_path, index=False)
     counts = result.split_counts()
