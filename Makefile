@@ -11,6 +11,8 @@ DATA ?= $(if $(wildcard $(SHARED_DATA)/*.csv),$(SHARED_DATA),data/youtube-spam)
 # Pipeline defaults live in src/labelgate/parameters.py; `make run` passes --data only when it differs.
 DATA_FLAG = $(if $(or $(filter command line environment,$(origin DATA)),$(filter data/youtube-spam,$(DATA))),--data $(DATA))
 RUN_ARGS ?=
+# A project folder written by `labelgate init` (docs/own-data.md): `make run PROJECT=DIR`.
+PROJECT ?=
 PIPELINE_YAML ?= pipeline.yaml
 
 .PHONY: help install run test lint compile data image run-local submit schedule serve ui bench clean
@@ -34,8 +36,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## create .venv and install labelgate with its dev tools
 
-run: install $(if $(filter data/youtube-spam,$(DATA)),data) ## run the whole pipeline locally (kfp.local) on the example data
-	$(BIN)/labelgate run $(DATA_FLAG) $(RUN_ARGS)
+run: install $(if $(PROJECT),,$(if $(filter data/youtube-spam,$(DATA)),data)) ## run the whole pipeline locally (kfp.local) on the example data, or on PROJECT=DIR
+	$(BIN)/labelgate run $(if $(PROJECT),--project $(PROJECT),$(DATA_FLAG)) $(RUN_ARGS)
 
 test: install ## run the test suite, the end-to-end pipeline run included
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -40,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for flag, (dest, kind, text) in RUN_FLAGS.items():
         # None = not given: the config's `pipeline` section, then labelgate.parameters decide.
         run.add_argument(flag, dest=dest, type=kind, default=None, help=f"{text} [default: {getattr(DEFAULTS, dest)}]")
+    run.add_argument("--project", default=None, metavar="DIR",
+                     help="a folder written by `labelgate init`: its config.yaml (and through it the data, LFs, "
+                     "suite, constraints, model name and thresholds); flags still override")
     run.add_argument("--runs-dir", default="runs", help="where run outputs are written [default: runs]")
     run.add_argument("--run-id", default=None, help="name of this run's folder (default: time + random suffix)")
     run.set_defaults(handler=_run)
@@ -61,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     from labelgate.pipelines.local import format_local_summary, run_local
     from labelgate.pipelines.training import pipeline
 
-    values = resolved({dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()})
+    values = resolved(project_flags(args, [dest for dest, _, _ in RUN_FLAGS.values()]))
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
     failed = check_inputs(arguments)
     if failed is not None:
@@ -92,6 +95,21 @@ def check_inputs(arguments: dict[str, object]) -> int | None:
         roles = ", ".join(f"{role} {info['rows']}" for role, info in ingested.roles.items())
         print(f"preflight: ok ({len(report.lf_names)} LFs; rows: {roles})", flush=True)
     return None
+
+
+def project_flags(args: argparse.Namespace, names: list[str]) -> dict[str, object]:
+    """The flags given, with ``--project DIR`` standing for ``--config DIR/config.yaml`` (unless --config)."""
+    from labelgate.errors import ConfigError
+
+    flags = {name: getattr(args, name) for name in names}
+    project = getattr(args, "project", None)
+    if project and not flags.get("config_path"):
+        config = Path(project) / "config.yaml"
+        if not config.is_file():
+            raise ConfigError(f"--project {project}: no config.yaml there; write the project with "
+                              f"`labelgate init {project} --data PATH... --text-column C` first")
+        flags["config_path"] = str(config)
+    return flags
 
 
 def resolved(flags: dict[str, object]) -> dict[str, object]:
