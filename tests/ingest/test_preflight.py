@@ -92,4 +92,6 @@ def test_labelgate_run_stops_before_any_step_on_a_mistake(tmp_path, capsys):
                  "--runs-dir", str(runs)])
     assert code == 1
     assert "column 'body' is not in the data" in capsys.readouterr().err
-    assert not runs.exists()  # no step ran
+    summary = json.loads(next(runs.glob("*/summary.json")).read_text())
+    assert summary["failure"]["step"] == "preflight" and summary["exit_code"] == 1
+    assert {step["status"] for step in summary["steps"]} == {"not run"}  # no step ran

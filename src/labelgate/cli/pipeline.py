@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
 
     values = resolved(project_flags(args, [dest for dest, _, _ in RUN_FLAGS.values()]))
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
-    failed = check_inputs(arguments)
+    failed = check_inputs(arguments, runs_dir=args.runs_dir, run_id=args.run_id)
     if failed is not None:
         return failed
     summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
@@ -74,12 +74,16 @@ def _run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-def check_inputs(arguments: dict[str, object]) -> int | None:
+def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None, run_id: str | None = None) -> int | None:
     """Fail fast (``labelgate.ingest.preflight``): every problem with the config, LFs, suite, constraints
-    and data, before any step runs. Returns the exit code when the run must not start."""
-    from labelgate.errors import DataError, LabelgateError
+    and data, before any step runs. Returns the exit code when the run must not start (and, given
+    ``runs_dir``, writes the run's summary.json saying so)."""
+    import json
+    from dataclasses import asdict
+
+    from labelgate.errors import LabelgateError
     from labelgate.ingest.preflight import CHECKED_ENV, preflight
-    from labelgate.run import EXIT_BLOCKED, EXIT_ERROR
+    from labelgate.run import RunSummary, StepFailure, decide_outcome, step_rows
 
     report = preflight(data_uri=str(arguments["data_uri"]), lf_module=str(arguments["lf_module"]),
                        config_path=str(arguments["config_path"]), suite_path=str(arguments["suite_path"]),
@@ -87,8 +91,20 @@ def check_inputs(arguments: dict[str, object]) -> int | None:
     try:
         report.raise_if_failed()
     except LabelgateError as exc:
-        print(f"labelgate run: {exc}", file=sys.stderr, flush=True)
-        return EXIT_BLOCKED if isinstance(exc, DataError) else EXIT_ERROR
+        print(f"labelgate run: {exc}\nNo step ran.", file=sys.stderr, flush=True)
+        failure = StepFailure(step="preflight", error=type(exc).__name__, message=str(exc))
+        outcome = decide_outcome(pushed=False, push_label="", failure=failure, step_failed=True, gates={})
+        if runs_dir is not None:
+            from labelgate.pipelines.local import new_run_id
+
+            run_id = run_id or new_run_id()
+            run_dir = Path(runs_dir) / run_id
+            summary = RunSummary(run_id=run_id, location=str(run_dir.resolve()), exit_code=outcome.exit_code,
+                                 outcome=outcome.text, steps=step_rows({}, blocked=False), failure=asdict(failure),
+                                 arguments=arguments)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
+        return outcome.exit_code
     os.environ[CHECKED_ENV] = "1"  # the local ingest step need not check again
     ingested = report.ingested
     if ingested is not None:
