@@ -34,7 +34,7 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
 
     def split_counts(self) -> dict[str, int]:
-        counts = {name: int((self.frame[SPLIT] == name).sum()) for name in SPLITS}
+        counts = {str(name): int((self.frame[SPLIT] == name).sum()) for name in SPLITS}
         counts[DEV] = int(self.frame[DEV].sum())
         return counts
 

@@ -277,3 +277,14 @@ def list_versions(registry_uri: str, model_name: str) -> list[VersionInfo]:
         for mv in versions
     ]
     return sorted(out, key=lambda v: int(v.version), reverse=True)
+
+
+def list_models(registry_uri: str) -> list[tuple[str, int, str | None]]:
+    """Every registered model: ``(name, number of versions, champion version or None)``, by name."""
+    client = open_client(registry_uri)
+    out = []
+    for model in client.search_registered_models():
+        versions = client.search_model_versions(f"name = '{model.name}'")
+        champion = (model.aliases or {}).get(CHAMPION_ALIAS)
+        out.append((model.name, len(versions), None if champion is None else str(champion)))
+    return sorted(out)
