@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--project", default=None, metavar="DIR",
                      help="a folder written by `labelgate init`: its config.yaml (and through it the data, LFs, "
                      "suite, constraints, model name and thresholds); flags still override")
+    run.add_argument("--force", action="store_true",
+                     help="run and push even when data, LFs, config and code equal the champion's")
     run.add_argument("--runs-dir", default="runs", help="where run outputs are written [default: runs]")
     run.add_argument("--run-id", default=None, help="name of this run's folder (default: time + random suffix)")
     run.set_defaults(handler=_run)
@@ -67,17 +69,63 @@ def _run(args: argparse.Namespace) -> int:
     values = resolved(project_flags(args, [dest for dest, _, _ in RUN_FLAGS.values()]))
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
     failed = check_inputs(arguments, runs_dir=args.runs_dir, run_id=args.run_id)
-    if failed is not None:
+    if isinstance(failed, int):
         return failed
+    fingerprint = _unchanged_check(arguments, failed, force=args.force, runs_dir=args.runs_dir, run_id=args.run_id)
+    if fingerprint is None:
+        return 0
     summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id)
     print(format_local_summary(summary), flush=True)
+    if summary.exit_code == 0 and summary.pushed and summary.pushed.get("version") and fingerprint:
+        from labelgate.registry.store import record_inputs
+
+        try:
+            record_inputs(str(arguments["registry_uri"]), str(arguments["model_name"]),
+                          str(summary.pushed["version"]), fingerprint)
+        except Exception as exc:  # the model is pushed; only the next re-run's shortcut is lost
+            print(f"labelgate run: could not record the inputs' fingerprint: {exc}", file=sys.stderr)
     return summary.exit_code
 
 
-def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None, run_id: str | None = None) -> int | None:
+def _unchanged_check(arguments: dict[str, object], report: object, *, force: bool, runs_dir: str,
+                     run_id: str | None) -> str | None:
+    """The inputs' fingerprint (``""`` when unknown), or None when they equal the champion's: then the run
+    is reported as unchanged (summary.json too) and nothing is trained or pushed."""
+    import json
+    from dataclasses import asdict
+
+    from labelgate.ingest.preflight import inputs_fingerprint
+    from labelgate.pipelines.local import new_run_id
+    from labelgate.run import RunSummary
+
+    fingerprint = inputs_fingerprint(report, arguments) or ""  # type: ignore[arg-type]
+    if force or not fingerprint:
+        return fingerprint
+    try:
+        from labelgate.registry.store import champion_inputs
+
+        version, recorded = champion_inputs(str(arguments["registry_uri"]), str(arguments["model_name"]))
+    except Exception:  # no registry yet, or unreadable: run as usual
+        return fingerprint
+    if recorded != fingerprint:
+        return fingerprint
+    text = (f"unchanged: the data, LFs, config, suite, constraints, parameters and code are identical to those of "
+            f"{arguments['model_name']} champion version {version}; nothing trained or pushed (--force runs anyway)")
+    run_id = run_id or new_run_id()
+    run_dir = Path(runs_dir) / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    summary = RunSummary(run_id=run_id, location=str(run_dir.resolve()), exit_code=0, outcome=text, steps=[],
+                         arguments=arguments, pushed=None)
+    (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
+    print(text, flush=True)
+    return None
+
+
+def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None,
+                 run_id: str | None = None) -> int | object:
     """Fail fast (``labelgate.ingest.preflight``): every problem with the config, LFs, suite, constraints
     and data, before any step runs. Returns the exit code when the run must not start (and, given
-    ``runs_dir``, writes the run's summary.json saying so)."""
+    ``runs_dir``, writes the run's summary.json saying so), else the preflight report."""
     import json
     from dataclasses import asdict
 
@@ -110,7 +158,7 @@ def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None, r
     if ingested is not None:
         roles = ", ".join(f"{role} {info['rows']}" for role, info in ingested.roles.items())
         print(f"preflight: ok ({len(report.lf_names)} LFs; rows: {roles})", flush=True)
-    return None
+    return report
 
 
 def project_flags(args: argparse.Namespace, names: list[str]) -> dict[str, object]:

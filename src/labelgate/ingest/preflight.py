@@ -155,3 +155,35 @@ def _constraints(path: str) -> list[Any]:
     from labelgate.validation.constraints import load_constraints
 
     return load_constraints(path)
+
+
+def inputs_fingerprint(report: PreflightReport, arguments: dict[str, Any]) -> str | None:
+    """One hash over everything that decides a run's model: the data (ingest's fingerprint), the LF module,
+    config, suite and constraint files, the run's parameters (not where it writes), and labelgate's code.
+    Equal fingerprints mean a re-run would train the same model. None when the data was not read."""
+    import hashlib
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    if report.ingested is None:
+        return None
+    digest = hashlib.sha256(report.ingested.fingerprint.encode())
+    for key in ("lf_module", "config_path", "suite_path", "constraints_path"):
+        path = Path(str(arguments.get(key, "")))
+        if path.is_file():
+            digest.update(path.read_bytes())
+        else:  # a dotted LF module: its source file
+            spec = importlib.util.find_spec(str(arguments.get(key))) if key == "lf_module" else None
+            if spec and spec.origin and Path(spec.origin).is_file():
+                digest.update(Path(spec.origin).read_bytes())
+    ignored = {"data_uri", "lf_module", "config_path", "suite_path", "constraints_path", "registry_uri"}
+    digest.update(json.dumps({k: v for k, v in sorted(arguments.items()) if k not in ignored},
+                             default=str).encode())
+    for package in ("labelgate", "labelgate.components", "labelgate.pipelines"):
+        spec = importlib.util.find_spec(package)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            for path in sorted(Path(folder).rglob("*")):
+                if path.suffix in (".py", ".html") and "__pycache__" not in path.parts:
+                    digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

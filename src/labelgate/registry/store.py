@@ -288,3 +288,21 @@ def list_models(registry_uri: str) -> list[tuple[str, int, str | None]]:
         champion = (model.aliases or {}).get(CHAMPION_ALIAS)
         out.append((model.name, len(versions), None if champion is None else str(champion)))
     return sorted(out)
+
+
+INPUTS_TAG = "labelgate.inputs_sha256"
+
+
+def champion_inputs(registry_uri: str, model_name: str) -> tuple[str | None, str | None]:
+    """The champion's version and the fingerprint of the inputs that made it (``INPUTS_TAG``), each None
+    when unknown."""
+    client = open_client(registry_uri)
+    version = champion_version(client, model_name)
+    if version is None:
+        return None, None
+    return version, client.get_model_version(model_name, version).tags.get(INPUTS_TAG)
+
+
+def record_inputs(registry_uri: str, model_name: str, version: str, fingerprint: str) -> None:
+    """Tag a pushed version with the fingerprint of its inputs (data, LFs, config, suite, constraints, code)."""
+    open_client(registry_uri).set_model_version_tag(model_name, version, INPUTS_TAG, fingerprint)
