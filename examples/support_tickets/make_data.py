@@ -42,10 +42,21 @@ CLOSERS = ["Thanks", "Regards", "", "", "Cheers", "Best"]
 # A few words of another class slip into some tickets, so LFs conflict and the label model has work to do.
 NOISE = ["the app", "my account", "the order", "thanks", "the charge", "a new feature"]
 SHARES = (0.24, 0.22, 0.18, 0.16, 0.12, 0.08)
+# Vague tickets: one weak hint of the class and nothing else, which no keyword list fully covers.
+VAGUE = {"billing": ["question about my plan cost", "the amount looks odd"],
+         "bug": ["something is off in the app", "it behaves strangely since yesterday"],
+         "account": ["I cannot get in anymore", "my profile settings are wrong"],
+         "shipping": ["where is my stuff", "still waiting for my box"],
+         "feature_request": ["an idea for the product", "it would be nice if it could do more"],
+         "praise": ["just wanted to say hi, all good", "nice work everyone"]}
 
 
 def ticket(rng: random.Random, label: str) -> str:
+    if rng.random() < 0.08:
+        return " ".join(p for p in (rng.choice(OPENERS), rng.choice(VAGUE[label]), rng.choice(CLOSERS)) if p)
     parts = [rng.choice(OPENERS), rng.choice(PHRASES[label])]
+    if rng.random() < 0.1:  # mentions another class's issue first
+        parts.insert(1, "Last time " + rng.choice(PHRASES[rng.choice([c for c in CLASSES if c != label])]) + ", but now")
     if rng.random() < 0.4:
         parts.append(rng.choice(PHRASES[label]))
     if rng.random() < 0.25:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgate.errors import DataError, LabelgateError, ModelError
+from labelgate.parameters import DEFAULTS
 
 
 class Step(StrEnum):
@@ -257,6 +258,8 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
         if not summary.on_cluster:
             name = summary.pushed.get("model_name") or summary.arguments.get("model_name")
             model = f" MODEL_NAME={name}" if name else ""
+            registry = summary.pushed.get("registry_uri") or summary.arguments.get("registry_uri")
+            model += f" REGISTRY_URI={registry}" if registry and registry != DEFAULTS.registry_uri else ""
             lines.append(f"  serve it with: make serve{model}    (models: labelgate models list)")
     if summary.outputs and not summary.on_cluster:
         lines += ["", "Open:"] + [f"  {display(path)}" for path in summary.outputs.values()]
