@@ -216,7 +216,8 @@ def _lfs(text: str, classes: list[str], keywords: dict[str, list[str]]) -> str:
     first = names[0]
     return f'''"""Labeling functions for this project (written by `labelgate init`; make them your own).
 
-An LF votes a class index (the constants below, in data.classes order) or ABSTAIN (-1). Kinds:
+An LF votes a class index (the constants below, in data.classes order), a class name from data.classes
+(label="{classes[0]}") or ABSTAIN (-1). Kinds:
 keyword_lf / regex_lf / predicate_lf label a whole column at once (fast); @labeling_function() gets one row
 (its columns as attributes: x.{text}). Iterate with `labelgate lfs --project <folder>` (coverage, overlaps,
 conflicts and dev accuracy per LF). The keywords below were picked from the labeled rows as a start.

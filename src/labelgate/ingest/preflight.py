@@ -108,7 +108,7 @@ def preflight(*, data_uri: str, lf_module: str, config_path: str, suite_path: st
                             f"{columns}; list your own columns (e.g. length_columns: [{data.text_column}])")
     if lfs is not None:
         report.lf_names = [lf.name for lf in lfs]
-        report.attempt(lambda: _apply_sample(lfs, frame, len(classes), lf_module))
+        report.attempt(lambda: _apply_sample(lfs, frame, classes, lf_module))
     return report
 
 
@@ -118,14 +118,14 @@ def _lfs(lf_module: str) -> list[Any]:
     return load_lfs(lf_module)
 
 
-def _apply_sample(lfs: list[Any], frame: Any, cardinality: int, lf_module: str) -> None:
+def _apply_sample(lfs: list[Any], frame: Any, classes: list[str], lf_module: str) -> None:
     """Run the LFs on a sample of the data: a wrong column name or a vote outside the classes fails here."""
     from labelgate.errors import LabelingError
     from labelgate.labeling.applier import LFApplier
 
     sample = frame.head(SAMPLE_ROWS)
     try:
-        LFApplier(lfs, cardinality=cardinality).apply(sample)
+        LFApplier(lfs, cardinality=len(classes), classes=classes).apply(sample)
     except LabelingError as exc:
         raise LabelingError(f"{lf_module}: {exc} (on a sample of the first {len(sample)} rows; the data's "
                             f"columns are {[str(c) for c in frame.columns]})") from exc
