@@ -43,6 +43,15 @@ class Step(StrEnum):
 STEPS: tuple[Step, ...] = tuple(Step)
 # Each gate and the step that runs only when it passes.
 GATES: dict[Step, Step] = {Step.DATA_GATE: Step.TRAIN, Step.MODEL_GATE: Step.PUSH}
+# What a person can try when a gate blocks (docs/own-data.md, "When a gate blocks", says more).
+GATE_HINTS: dict[str, str] = {
+    Step.DATA_GATE: "open validation.html for the failed checks and examples; fix the data, or set that check's "
+                    "severity to warning in the suite/constraints if it is wrong for your data",
+    Step.MODEL_GATE: "improve the LFs first (labelgate lfs: low accuracy or low coverage, classes no LF votes for); "
+                     "give a labeled dev file so the label model can choose on dev; for a rare class set "
+                     "labeling.class_balance; training.dev_weight: 1.0 learns from the dev rows too; lower "
+                     "pipeline.min_test_f1/min_test_accuracy only if they were set too high (docs/own-data.md)",
+}
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
 BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__name__})
 
@@ -249,6 +258,8 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
         lines += ["", "Gates:"]
         for name, gate in summary.gates.items():
             lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
+            if not gate["passed"] and name in GATE_HINTS:
+                lines.append(f"  {'':<11} what to try: {GATE_HINTS[name]}")
     lines += _data_lines(summary.data)
     if summary.failure:
         lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]

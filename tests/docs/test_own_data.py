@@ -28,9 +28,10 @@ SPAM = ["check out my channel", "subscribe to me for free gift cards", "win cash
 
 
 def _text(rng: random.Random, label: str) -> str:
-    words = rng.choice(HAM if label == "ham" else SPAM)
-    if rng.random() < 0.4:
-        words += " " + rng.choice(HAM if rng.random() < 0.8 else SPAM).split(" ", 1)[-1]
+    own, other = (HAM, SPAM) if label == "ham" else (SPAM, HAM)
+    words = rng.choice(own)
+    if rng.random() < 0.35:  # a second phrase, rarely one that belongs to the other class
+        words += " " + rng.choice(own if rng.random() > 0.05 else other).split(" ", 1)[-1]
     return words + rng.choice(["", "!", " :)", " ...", "!!"])
 
 

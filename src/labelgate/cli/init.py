@@ -293,12 +293,17 @@ t1&t2&EQ(t1.{text},t2.{text})&IQ(t1.{label},t2.{label})
 """
 
 
+def _column(name: str, info: dict, n_files: int) -> str:
+    where = "" if info["files"] == n_files else f", in {info['files']} of {n_files} files"
+    return f"{name} ({info['dtype']}, {info['nulls']} null{where})"
+
+
 def _report(project: Path, found, classes: list[str], model_name: str, text: str) -> str:
     lines = [f"labelgate init: wrote {', '.join(FILES)} to {project}/", "", f"Data: {found.rows} rows"]
     for name, info in found.files.items():
         labeled = "labeled" if info["labeled"] else "unlabeled"
         lines.append(f"  {name:<30} {info['rows']:>7} rows  role {info['role']:<6} {labeled}")
-    lines.append("Columns: " + ", ".join(f"{c} ({i['dtype']}, {i['nulls']} null)" for c, i in found.columns.items()))
+    lines.append("Columns: " + ", ".join(_column(name, info, len(found.files)) for name, info in found.columns.items()))
     t = found.text_lengths
     lines.append(f"Text '{text}': length min {t['min']}, median {t['median']:.0f}, max {t['max']}; "
                  f"{found.duplicate_texts} duplicate texts, {found.duplicate_ids} duplicate ids")
