@@ -101,6 +101,9 @@ def _unchanged_check(arguments: dict[str, object], report: object, *, force: boo
     fingerprint = inputs_fingerprint(report, arguments) or ""  # type: ignore[arg-type]
     if force or not fingerprint:
         return fingerprint
+    registry = str(arguments["registry_uri"])
+    if registry.startswith("sqlite:///") and not Path(registry.removeprefix("sqlite:///")).exists():
+        return fingerprint  # no registry yet: nothing to compare with (and nothing created by looking)
     try:
         from labelgate.registry.store import champion_inputs
 
