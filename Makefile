@@ -11,6 +11,10 @@ DATA ?= $(if $(wildcard $(SHARED_DATA)/*.csv),$(SHARED_DATA),data/youtube-spam)
 # Pipeline defaults live in src/labelgate/parameters.py; `make run` passes --data only when it differs.
 DATA_FLAG = $(if $(or $(filter command line environment,$(origin DATA)),$(filter data/youtube-spam,$(DATA))),--data $(DATA))
 RUN_ARGS ?=
+# A project folder written by `labelgate init` (docs/own-data.md): `make run PROJECT=DIR`.
+PROJECT ?=
+# The multi-class example's synthetic data, written on first use (examples/support_tickets/make_data.py).
+TICKETS_DATA := examples/support_tickets/data/train.csv
 PIPELINE_YAML ?= pipeline.yaml
 
 .PHONY: help install run test lint compile data image base-image wheelhouse engine run-containers run-local submit schedule serve ui bench clean
@@ -34,8 +38,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## create .venv and install labelgate with its dev tools
 
-run: install $(if $(filter data/youtube-spam,$(DATA)),data) ## run the whole pipeline locally (kfp.local) on the example data
-	$(BIN)/labelgate run $(DATA_FLAG) $(RUN_ARGS)
+run: install $(if $(PROJECT),$(if $(filter examples/support_tickets%,$(PROJECT)),$(TICKETS_DATA)),$(if $(filter data/youtube-spam,$(DATA)),data)) ## run the whole pipeline locally (kfp.local) on the example data, or on PROJECT=DIR
+	$(BIN)/labelgate run $(if $(PROJECT),--project $(PROJECT),$(DATA_FLAG)) $(RUN_ARGS)
 
 test: install ## run the test suite, the end-to-end pipeline run included
 	$(BIN)/python -m pytest -q -rs $(PYTEST_ARGS)
@@ -45,6 +49,9 @@ lint: install ## ruff over the code
 
 compile: install ## write the KFP IR YAML of the pipeline (pipeline.yaml; PIPELINE_YAML= to change)
 	$(BIN)/labelgate compile --output $(PIPELINE_YAML)
+
+$(TICKETS_DATA): examples/support_tickets/make_data.py | $(BIN)/python
+	$(BIN)/python examples/support_tickets/make_data.py examples/support_tickets/data
 
 data: ## download the YouTube Spam Collection from UCI and verify its SHA-256 hashes
 	$(PYTHON) scripts/fetch_data.py --dest data/youtube-spam

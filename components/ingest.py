@@ -7,10 +7,21 @@ from labelgate.components.image import BASE_IMAGE
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
-def ingest(data_uri: str, config_path: str, data: Output[Dataset]):
-    """Read CSV/Parquet/JSONL files under ``data_uri``, check them, and split them as the config says."""
+def ingest(data_uri: str, config_path: str, data: Output[Dataset], lf_module: str = "", suite_path: str = "",
+           constraints_path: str = ""):
+    """Check every input of the run first (preflight), then read CSV/Parquet/JSONL files under ``data_uri``,
+    check them, and split them as the config says."""
+    import os
+
     from labelgate.ingest.step import run_ingest
+    from labelgate.preflight import CHECKED_ENV, preflight
     from labelgate.run import Step, step_failures
 
+    def check(ingested):  # `labelgate run` checked already (CHECKED_ENV); on a cluster this is the first check
+        if lf_module and os.environ.get(CHECKED_ENV) != "1":
+            preflight(data_uri=data_uri, lf_module=lf_module, config_path=config_path, suite_path=suite_path,
+                      constraints_path=constraints_path, ingested=ingested).raise_if_failed()
+
     with step_failures(Step.INGEST, data.path):
-        data.metadata.update(run_ingest(data_uri=data_uri, config_path=config_path, out_path=data.path))
+        data.metadata.update(run_ingest(data_uri=data_uri, config_path=config_path, out_path=data.path,
+                                       check=check))

@@ -250,8 +250,14 @@ def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: d
         steps=step_rows(statuses, blocked=any(not g.passed for g in gates.values())),
         gates={name: asdict(g) for name, g in gates.items()}, failure=asdict(failure) if failure else None,
         metrics=metrics, pushed=pushed, outputs=link_outputs(run_dir, task_root), arguments=arguments,
-        seconds=round(seconds, 1),
+        seconds=round(seconds, 1), data=_data_roles(task_root),
     )
+
+
+def _data_roles(task_root: Path | None) -> dict[str, Any]:
+    """The ingest step's roles, left-out rows and warnings, for the summary."""
+    metadata = _artifact_metadata(task_root, Step.INGEST, "data")
+    return {key: metadata[key] for key in ("roles", "dropped", "warnings") if key in metadata}
 
 
 def _task_root(run_dir: Path) -> Path | None:

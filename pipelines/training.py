@@ -54,7 +54,8 @@ def pipeline(
     data; 1 on one machine, where the applier already streams in chunks). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
     patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
     version gets first, and the predictor's ``serving_image``."""
-    ingested = ingest(data_uri=data_uri, config_path=config_path)
+    ingested = ingest(data_uri=data_uri, config_path=config_path, lf_module=lf_module, suite_path=suite_path,
+                      constraints_path=constraints_path)
     data = ingested.outputs["data"]
 
     shards = plan_shards(n_shards=lf_shards)

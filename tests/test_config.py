@@ -65,7 +65,7 @@ def test_choice_error_names_file_key_choices_and_value(tmp_path):
 def test_unknown_key_names_the_section_suggests_and_lists_known(tmp_path):
     message, path = _error(tmp_path, "split", ["dev_szie: 5"])
     assert message == (f"config {path}: unknown key split.dev_szie in section 'split' (did you mean 'dev_size'?); "
-                       "known: dev_size, holdout_sources, seed, test_size, valid_size")
+                       "known: dev_size, holdout_sources, roles, seed, test_size, valid_size")
 
 
 def test_type_error_names_the_type(tmp_path):
@@ -97,7 +97,7 @@ def test_unknown_section_suggests_one(tmp_path):
 RULES = [
     ("data", {"classes": ["spam"]}, "data.classes must hold at least 2 item(s)"),
     ("data", {"text_column": 3}, "data.text_column must be a string; got 3"),
-    ("split", {"holdout_sources": []}, "split.holdout_sources must hold at least 1 item(s)"),
+    ("split", {"roles": {"eval": "e*.csv"}}, "split.roles has unknown role(s) ['eval']; allowed: train, dev, valid, test"),
     ("split", {"valid_size": 0}, "split.valid_size must be >= 1; got 0"),
     ("split", {"test_size": 0}, "split.test_size must be >= 1"),
     ("split", {"dev_size": -1}, "split.dev_size must be >= 0; got -1"),

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORE = {"errors", "config", "contract", "run", "parameters", "plots", "rendering", "champion"}
 ENTRY = {"cli", "components", "pipelines.training", "pipelines.cluster", "pipelines"}
-ORCHESTRATION = {"cluster", "pipelines.local"}
+ORCHESTRATION = {"cluster", "pipelines.local", "preflight"}
 
 
 def _module_name(path: Path) -> str:

@@ -100,3 +100,30 @@ def test_outcome_rule(kwargs, code, text):
     outcome = decide_outcome(**arguments)
     assert outcome.exit_code == code
     assert text in outcome.text
+
+
+def test_summary_shows_each_role_left_out_rows_and_the_run_s_model_name():
+    from labelgate.run import RunSummary, format_summary
+
+    summary = RunSummary(
+        run_id="r", location="/tmp/r", exit_code=0, outcome="pushed", steps=[],
+        pushed={"model_name": "tickets", "version": "1"}, arguments={"model_name": "tickets"},
+        data={"roles": {"train": {"rows": 40, "origin": "file train.csv"},
+                        "test": {"rows": 17, "origin": "file test.csv"}},
+              "dropped": [{"rows": 20, "files": "hold.csv", "reason": "holdout rows beyond 30"}],
+              "warnings": ["no labeled dev rows: add dev.csv"]})
+    text = format_summary(summary)
+    assert "  test        17 rows  from file test.csv" in text
+    assert "left out 20 rows of hold.csv: holdout rows beyond 30" in text
+    assert "warning: no labeled dev rows" in text
+    assert "serve it with: make serve MODEL_NAME=tickets" in text
+
+
+def test_a_blocked_model_gate_says_what_to_try():
+    from labelgate.run import RunSummary, format_summary
+
+    summary = RunSummary(run_id="r", location="/tmp/r", exit_code=3, outcome="blocked by model-gate", steps=[],
+                         gates={"model-gate": {"gate": "model-gate", "passed": False,
+                                               "reason": "not blessed: test F1 0.72 is below the minimum 0.85"}})
+    text = format_summary(summary)
+    assert "what to try: improve the LFs first (labelgate lfs" in text and "labeling.class_balance" in text

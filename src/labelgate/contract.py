@@ -36,6 +36,10 @@ class Split(StrEnum):
 
 SPLITS: tuple[str, ...] = tuple(s.value for s in Split)
 
+# The roles a raw row can be given (a file, a glob or a column): dev rows are train rows whose gold label
+# is kept (``DEV``), for LF accuracies and the label model's selection.
+ROLES: tuple[str, ...] = ("train", "dev", "valid", "test")
+
 # Columns of the label model's probabilities table.
 ROW = "row"
 COVERED = "covered"

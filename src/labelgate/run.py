@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgate.errors import DataError, LabelgateError, ModelError
+from labelgate.parameters import DEFAULTS
 
 
 class Step(StrEnum):
@@ -42,6 +43,15 @@ class Step(StrEnum):
 STEPS: tuple[str, ...] = tuple(s.value for s in Step)
 # Each gate and the step that runs only when it passes.
 GATES: dict[str, str] = {Step.DATA_GATE.value: Step.TRAIN.value, Step.MODEL_GATE.value: Step.PUSH.value}
+# What a person can try when a gate blocks (docs/own-data.md, "When a gate blocks", says more).
+GATE_HINTS: dict[str, str] = {
+    Step.DATA_GATE.value: "open validation.html for the failed checks and examples; fix the data, or set that check's "
+                    "severity to warning in the suite/constraints if it is wrong for your data",
+    Step.MODEL_GATE.value: "improve the LFs first (labelgate lfs: low accuracy or low coverage, classes no LF votes for); "
+                     "give a labeled dev file so the label model can choose on dev; for a rare class set "
+                     "labeling.class_balance; training.dev_weight: 1.0 learns from the dev rows too; lower "
+                     "pipeline.min_test_f1/min_test_accuracy only if they were set too high (docs/own-data.md)",
+}
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
 BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__name__})
 
@@ -220,6 +230,7 @@ class RunSummary:
     arguments: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     on_cluster: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def step_rows(statuses: Mapping[str, tuple[str, float | None, int]], *, blocked: bool) -> list[dict[str, Any]]:
@@ -247,19 +258,39 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
         lines += ["", "Gates:"]
         for name, gate in summary.gates.items():
             lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
+            if not gate["passed"] and name in GATE_HINTS:
+                lines.append(f"  {'':<11} what to try: {GATE_HINTS[name]}")
+    lines += _data_lines(summary.data)
     if summary.failure:
         lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
     lines += _metric_lines(summary.metrics)
     if summary.pushed:
         lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
         if not summary.on_cluster:
-            lines.append("  serve it with: make serve    (models: labelgate models list)")
+            name = summary.pushed.get("model_name") or summary.arguments.get("model_name")
+            model = f" MODEL_NAME={name}" if name else ""
+            registry = summary.pushed.get("registry_uri") or summary.arguments.get("registry_uri")
+            model += f" REGISTRY_URI={registry}" if registry and registry != DEFAULTS.registry_uri else ""
+            lines.append(f"  serve it with: make serve{model}    (models: labelgate models list)")
     if summary.outputs and not summary.on_cluster:
         lines += ["", "Open:"] + [f"  {display(path)}" for path in summary.outputs.values()]
     where = (f"Run: {summary.location}" if summary.on_cluster
              else f"Outputs: {display(summary.location)}  (log: pipeline.log, summary: summary.json)")
     lines += ["", where, f"Exit code: {summary.exit_code}"]
     return "\n".join(lines)
+
+
+def _data_lines(data: Mapping[str, Any]) -> list[str]:
+    """Each role's rows and where they came from (the ingest step's ``data`` metadata), rows left out and
+    why, and the ingest warnings."""
+    roles = data.get("roles") or {}
+    if not roles:
+        return []
+    lines = ["", "Data:"] + [f"  {role:<6} {info.get('rows', 0):>7} rows  from {info.get('origin', '-')}"
+                             for role, info in roles.items()]
+    lines += [f"  left out {drop['rows']} rows of {drop['files']}: {drop['reason']}" for drop in data.get("dropped", [])]
+    lines += [f"  warning: {text}" for text in data.get("warnings", [])]
+    return lines
 
 
 def _metric_lines(metrics: Mapping[str, Any]) -> list[str]:

@@ -47,5 +47,7 @@ def test_input_without_the_text_column_is_blocked_and_pushes_nothing(labelgate_r
     assert "missing column(s) ['CONTENT']" in result.output
     assert "Traceback" not in result.output
     assert result.summary["pushed"] is None
+    # The preflight rejects it before any step runs.
+    assert result.summary["failure"]["step"] == "preflight" and "No step ran." in result.output
     steps = {s["name"]: s["status"] for s in result.summary["steps"]}
-    assert steps["ingest"] == "FAILED" and steps["push"] != "ok"
+    assert steps["ingest"] == "not run" and steps["push"] != "ok"

@@ -27,7 +27,8 @@ def reported(tmp_path_factory):
                  validation_report_path=str(root / "validation.md"), config_path=paths["config"],
                  registry_uri=f"sqlite:///{root}/registry/mlflow.db", model_name="toy-model", min_test_accuracy=0.5,
                  min_test_f1=0.5, champion_tolerance=-0.02, seed=0, report_path=str(root / "out" / "report"),
-                 blessing_path=str(root / "out" / "blessing"), lineage={"data": {"fingerprint": "abc123"}})
+                 blessing_path=str(root / "out" / "blessing"), lineage={"data": {"fingerprint": "abc123", "roles": {
+                     "test": {"rows": 17, "origin": "file test.csv"}}}})
     patch.undo()
     return root / "out" / "report"
 
@@ -39,6 +40,9 @@ def test_report_holds_decision_metrics_lf_analysis_validation_and_lineage(report
     assert "<table>" in html and "<td>keyword_my</td>" in html  # LF analysis markdown table rendered
     assert "<strong>12</strong>" in html
     assert "abc123" in html and "feedbeef" in html and blessing["lineage"]["config_sha256"] in html
+    # each role's rows and origin, and how precision/recall/F1 are averaged
+    assert "<h2>Data roles</h2>" in html and "<td>file test.csv</td>" in html
+    assert "precision, recall, F1: binary, positive class" in html
     assert html.count("data:image/png;base64,") == 6  # confusion, ROC, calibration, slices, bootstrap, training
 
 

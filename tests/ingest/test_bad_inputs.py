@@ -75,8 +75,8 @@ def test_a_renamed_column_is_named_with_what_the_file_has(tmp_path):
 
 
 def test_a_non_integer_label_names_the_rows(tmp_path):
-    (tmp_path / "a.csv").write_text("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n1,a,d,hi,0\n2,a,d,yo,spam\n")
-    with pytest.raises(DataError, match=r"\['spam'\] \(rows \[3\]\)"):
+    (tmp_path / "a.csv").write_text("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n1,a,d,hi,0\n2,a,d,yo,eggs\n")
+    with pytest.raises(DataError, match=r"\['eggs'\] \(rows \[3\]\)"):
         load_raw(str(tmp_path), DataSettings())
 
 

@@ -62,11 +62,11 @@ def test_missing_column_names_the_file_and_column(tmp_path):
         load_raw(str(tmp_path), DATA)
 
 
-def test_non_integer_labels_are_rejected_with_examples(tmp_path):
+def test_unknown_labels_are_rejected_with_examples(tmp_path):
     rows = _rows(3)
-    rows[1]["CLASS"] = "spam"
+    rows[1]["CLASS"] = "eggs"
     _write_csv(tmp_path / "a.csv", rows)
-    with pytest.raises(DataError, match=r"column 'CLASS' must hold class indices.*'spam'.*rows \[3\]"):
+    with pytest.raises(DataError, match=r"column 'CLASS' must hold a class name.*'ham', 'spam'.*'eggs'.*rows \[3\]"):
         load_raw(str(tmp_path), DATA)
 
 

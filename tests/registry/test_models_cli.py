@@ -23,6 +23,9 @@ def test_models_commands(registry_uri: str, model_dirs: list[Path], profile: Pat
     assert main(["models", "list", *common]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "2 version(s)" in lines[0]
+    assert main(["models", "list", "--registry-uri", registry_uri]) == 0  # no name: every model, its champion
+    every = capsys.readouterr().out.splitlines()
+    assert "1 registered model(s)" in every[0] and every[2].split() == ["spam", "2", "2"]
     row2, row1 = lines[2].split(), lines[3].split()
     assert row2[:3] == ["2", "verified", "champion"] and row2[5:7] == ["0.9000", "-"]
     assert row1[:3] == ["1", "verified", "-"]

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "labelgate.cli.serve",
     "labelgate.cli.report",
     "labelgate.cli.lfs",
+    "labelgate.cli.init",
 )
 
 

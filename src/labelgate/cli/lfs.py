@@ -24,18 +24,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lfs.add_argument("--data", dest="data_uri", default=None, help=f"data file, folder or URI [default: {DEFAULTS.data_uri}]")
     lfs.add_argument("--lf-module", default=None, help=f"LF module (.py path or dotted name) [default: {DEFAULTS.lf_module}]")
     lfs.add_argument("--config", dest="config_path", default=None, help=f"pipeline config [default: {DEFAULTS.config_path}]")
+    lfs.add_argument("--project", default=None, metavar="DIR", help="a folder written by `labelgate init` "
+                     "(its config.yaml); flags still override")
     lfs.add_argument("--seed", type=int, default=None, help=f"label model seed [default: {DEFAULTS.seed}]")
     lfs.add_argument("--out", default="runs/lfs", help="where the artifacts are written [default: runs/lfs]")
     lfs.set_defaults(handler=_lfs)
 
 
 def _lfs(args: argparse.Namespace) -> int:
-    from labelgate.cli.pipeline import resolved
+    from labelgate.cli.pipeline import project_flags, resolved
     from labelgate.ingest.step import run_ingest
     from labelgate.labeling.step import run_weak_label
 
-    args = argparse.Namespace(**{**vars(args), **resolved({k: getattr(args, k) for k in
-                                                           ("data_uri", "lf_module", "config_path", "seed")})})
+    args = argparse.Namespace(**{**vars(args), **resolved(project_flags(
+        args, ["data_uri", "lf_module", "config_path", "seed"]))})
     out = Path(args.out)
     data_path = out / "data.parquet"
     run_ingest(data_uri=args.data_uri, config_path=args.config_path, out_path=str(data_path))

@@ -16,8 +16,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("models", help="list registered versions, promote one, or roll back the champion")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    listing = verbs.add_parser("list", help="every version, newest first, with its status and aliases")
-    _common(listing)
+    listing = verbs.add_parser("list", help="every registered model with its champion; with --model-name, every "
+                               "version of it, newest first, with its status and aliases")
+    listing.add_argument("--registry-uri", default=DEFAULTS.registry_uri, help="MLflow tracking/registry URI")
+    listing.add_argument("--model-name", default=None, help="list this model's versions [default: every model]")
     listing.set_defaults(handler=handle_list)
     promoting = verbs.add_parser("promote", help="make a verified VERSION the champion")
     promoting.add_argument("version", metavar="VERSION")
@@ -34,8 +36,18 @@ def _reload_hint(name: str) -> str:
 
 
 def handle_list(args: argparse.Namespace) -> int:
-    from labelgate.registry.store import list_versions
+    from labelgate.registry.store import list_models, list_versions
 
+    if args.model_name is None:
+        models = list_models(args.registry_uri)
+        print(f"{len(models)} registered model(s) in {args.registry_uri}")
+        print(f"{'MODEL':<30} {'VERSIONS':>8} {'CHAMPION':>8}")
+        for name, count, champion in models:
+            print(f"{name:<30} {count:>8} {champion or '-':>8}")
+        if models:
+            print(f"versions of one: labelgate models list --model-name {models[0][0]}; "
+                  f"serve one: make serve MODEL_NAME={models[0][0]}")
+        return 0
     versions = list_versions(args.registry_uri, args.model_name)
     print(f"{args.model_name} in {args.registry_uri}: {len(versions)} version(s)")
     print(f"{'VERSION':>7}  {'STATUS':<22} {'ALIASES':<10} {'CREATED (UTC)':<19}  {'TEST ACC':>8} {'TEST F1':>7}  SOURCE")

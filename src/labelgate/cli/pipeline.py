@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from labelgate.parameters import DEFAULTS
@@ -42,6 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="subprocess: steps in this Python environment; docker: every step in the component "
                      "image (LABELGATE_IMAGE, `make image`) with an MLflow server container as the registry "
                      "[default: subprocess]")
+    run.add_argument("--project", default=None, metavar="DIR",
+                     help="a folder written by `labelgate init`: its config.yaml (and through it the data, LFs, "
+                     "suite, constraints, model name and thresholds); flags still override")
+    run.add_argument("--force", action="store_true",
+                     help="run and push even when data, LFs, config and code equal the champion's")
     run.add_argument("--runs-dir", default="runs", help="where run outputs are written [default: runs]")
     run.add_argument("--run-id", default=None, help="name of this run's folder (default: time + random suffix)")
     run.set_defaults(handler=_run)
@@ -64,12 +71,118 @@ def _run(args: argparse.Namespace) -> int:
     from labelgate.pipelines.local import format_local_summary, run_local
     from labelgate.pipelines.training import pipeline
 
-    values = resolved({dest: getattr(args, dest) for dest, _, _ in RUN_FLAGS.values()})
+    values = resolved(project_flags(args, [dest for dest, _, _ in RUN_FLAGS.values()]))
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
+    failed = check_inputs(arguments, runs_dir=args.runs_dir, run_id=args.run_id)
+    if isinstance(failed, int):
+        return failed
+    fingerprint = _unchanged_check(arguments, failed, force=args.force, runs_dir=args.runs_dir, run_id=args.run_id)
+    if fingerprint is None:
+        return 0
     summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id,
                         runner=args.runner, image=BASE_IMAGE)
     print(format_local_summary(summary), flush=True)
+    if summary.exit_code == 0 and summary.pushed and summary.pushed.get("version") and fingerprint:
+        from labelgate.registry.store import record_inputs
+
+        try:
+            record_inputs(str(arguments["registry_uri"]), str(arguments["model_name"]),
+                          str(summary.pushed["version"]), fingerprint)
+        except Exception as exc:  # the model is pushed; only the next re-run's shortcut is lost
+            print(f"labelgate run: could not record the inputs' fingerprint: {exc}", file=sys.stderr)
     return summary.exit_code
+
+
+def _unchanged_check(arguments: dict[str, object], report: object, *, force: bool, runs_dir: str,
+                     run_id: str | None) -> str | None:
+    """The inputs' fingerprint (``""`` when unknown), or None when they equal the champion's: then the run
+    is reported as unchanged (summary.json too) and nothing is trained or pushed."""
+    import json
+    from dataclasses import asdict
+
+    from labelgate.pipelines.local import new_run_id
+    from labelgate.preflight import inputs_fingerprint
+    from labelgate.run import RunSummary
+
+    fingerprint = inputs_fingerprint(report, arguments) or ""  # type: ignore[arg-type]
+    if force or not fingerprint:
+        return fingerprint
+    registry = str(arguments["registry_uri"])
+    if registry.startswith("sqlite:///") and not Path(registry.removeprefix("sqlite:///")).exists():
+        return fingerprint  # no registry yet: nothing to compare with (and nothing created by looking)
+    try:
+        from labelgate.registry.store import champion_inputs
+
+        version, recorded = champion_inputs(str(arguments["registry_uri"]), str(arguments["model_name"]))
+    except Exception:  # no registry yet, or unreadable: run as usual
+        return fingerprint
+    if recorded != fingerprint:
+        return fingerprint
+    text = (f"unchanged: the data, LFs, config, suite, constraints, parameters and code are identical to those of "
+            f"{arguments['model_name']} champion version {version}; nothing trained or pushed (--force runs anyway)")
+    run_id = run_id or new_run_id()
+    run_dir = Path(runs_dir) / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    summary = RunSummary(run_id=run_id, location=str(run_dir.resolve()), exit_code=0, outcome=text, steps=[],
+                         arguments=arguments, pushed=None)
+    (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
+    print(text, flush=True)
+    return None
+
+
+def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None,
+                 run_id: str | None = None) -> int | object:
+    """Fail fast (``labelgate.preflight``): every problem with the config, LFs, suite, constraints
+    and data, before any step runs. Returns the exit code when the run must not start (and, given
+    ``runs_dir``, writes the run's summary.json saying so), else the preflight report."""
+    import json
+    from dataclasses import asdict
+
+    from labelgate.errors import LabelgateError
+    from labelgate.preflight import CHECKED_ENV, preflight
+    from labelgate.run import RunSummary, StepFailure, decide_outcome, step_rows
+
+    report = preflight(data_uri=str(arguments["data_uri"]), lf_module=str(arguments["lf_module"]),
+                       config_path=str(arguments["config_path"]), suite_path=str(arguments["suite_path"]),
+                       constraints_path=str(arguments["constraints_path"]))
+    try:
+        report.raise_if_failed()
+    except LabelgateError as exc:
+        print(f"labelgate run: {exc}\nNo step ran.", file=sys.stderr, flush=True)
+        failure = StepFailure(step="preflight", error=type(exc).__name__, message=str(exc))
+        outcome = decide_outcome(pushed=False, push_label="", failure=failure, step_failed=True, gates={})
+        if runs_dir is not None:
+            from labelgate.pipelines.local import new_run_id
+
+            run_id = run_id or new_run_id()
+            run_dir = Path(runs_dir) / run_id
+            summary = RunSummary(run_id=run_id, location=str(run_dir.resolve()), exit_code=outcome.exit_code,
+                                 outcome=outcome.text, steps=step_rows({}, blocked=False), failure=asdict(failure),
+                                 arguments=arguments)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
+        return outcome.exit_code
+    os.environ[CHECKED_ENV] = "1"  # the local ingest step need not check again
+    ingested = report.ingested
+    if ingested is not None:
+        roles = ", ".join(f"{role} {info['rows']}" for role, info in ingested.roles.items())
+        print(f"preflight: ok ({len(report.lf_names)} LFs; rows: {roles})", flush=True)
+    return report
+
+
+def project_flags(args: argparse.Namespace, names: list[str]) -> dict[str, object]:
+    """The flags given, with ``--project DIR`` standing for ``--config DIR/config.yaml`` (unless --config)."""
+    from labelgate.errors import ConfigError
+
+    flags = {name: getattr(args, name) for name in names}
+    project = getattr(args, "project", None)
+    if project and not flags.get("config_path"):
+        config = Path(project) / "config.yaml"
+        if not config.is_file():
+            raise ConfigError(f"--project {project}: no config.yaml there; write the project with "
+                              f"`labelgate init {project} --data PATH... --text-column C` first")
+        flags["config_path"] = str(config)
+    return flags
 
 
 def resolved(flags: dict[str, object]) -> dict[str, object]:

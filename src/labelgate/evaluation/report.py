@@ -218,6 +218,8 @@ def write_report(*, outcome: EvaluationOutcome, report_path: Path, model_info: d
         model_name=outcome.blessing["model_name"], blessed=outcome.blessed, reason=outcome.reason,
         checks=outcome.blessing["checks"], thresholds=outcome.blessing["thresholds"],
         primary_metric=outcome.blessing["primary_metric"], test_rows=outcome.blessing["test_rows"],
+        averaging=outcome.blessing.get("averaging", ""),
+        roles=(outcome.blessing["lineage"].get("data") or {}).get("roles") or {},
         models=models, metric_keys=METRIC_KEYS, fmt=_fmt, bootstrap=outcome.bootstrap, plots=plots,
         slice_rows=slice_rows, training={k: json.dumps(v, default=str) if isinstance(v, dict | list) else v
                                          for k, v in sorted(training.items())},

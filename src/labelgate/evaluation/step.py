@@ -16,7 +16,7 @@ from sklearn.metrics import confusion_matrix, roc_curve
 
 from labelgate.config import load_config
 from labelgate.contract import SOURCE, SPLIT, Split, gold_rows, read_table
-from labelgate.errors import ConfigError, ModelError
+from labelgate.errors import ModelError
 from labelgate.evaluation.blessing import BootstrapResult, bless, paired_bootstrap
 from labelgate.evaluation.metrics import (
     Scores,
@@ -124,9 +124,7 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
     data = DataSettings.from_section(config["data"])
     settings = EvaluationSettings.from_section(config["evaluation"])
     classes = list(data.classes)
-    if settings.positive_class not in classes:
-        raise ConfigError(f"config evaluation.positive_class {settings.positive_class!r} is not one of {classes}")
-    positive = classes.index(settings.positive_class)
+    positive = settings.positive_index(classes, getattr(config["evaluation"], "source", None))
     frame = read_table(data_path, "data")
     texts, labels = gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
                               n_classes=data.cardinality, split=Split.TEST)
@@ -140,7 +138,7 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
     challenger = evaluate_predictor(name="challenger", predictor=challenger_model, texts=texts, labels=labels,
                                     groups=groups, classes=classes, positive=positive, settings=settings)
     progress(Step.EVALUATE, f"test accuracy {challenger.scores.accuracy:.4f}, F1 {challenger.scores.f1:.4f} "
-                         f"on {len(texts)} rows")
+                         f"({settings.averaging(classes)}) on {len(texts)} rows")
     champion_dir = find_champion(registry_uri, model_name)
     champion, comparison = None, None
     if champion_dir is not None:
@@ -168,7 +166,8 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
         "blessed": decision.blessed, "reason": decision.reason, "checks": decision.checks,
         "thresholds": {"min_test_accuracy": min_test_accuracy, "min_test_f1": min_test_f1,
                        "champion_tolerance": champion_tolerance},
-        "primary_metric": settings.primary_metric, "classes": classes, "positive_class": settings.positive_class,
+        "primary_metric": settings.primary_metric, "classes": classes, "positive_class": classes[positive] if len(classes) == 2 else None,
+        "averaging": settings.averaging(classes),
         "test_rows": len(texts), "challenger": challenger.scores.as_dict(),
         "champion": champion.scores.as_dict() if champion else None,
         "champion_model_dir": str(champion_dir) if champion_dir else None,

@@ -2,31 +2,49 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from labelgate.contract import DEV, SOURCE, SPLIT, SPLITS, Split
+from labelgate.contract import DEV, ROLES, SOURCE, SPLIT, SPLITS, Split
 from labelgate.errors import DataError
 from labelgate.ingest.readers import RawFile, list_data_files, read_file
 from labelgate.ingest.settings import DataSettings, SplitSettings
 
+# A temporary column while splitting: each row's given role (None: pooled).
+_ROLE = "__role"
+ROLE_WORDS = {"validation": "valid", **{role: role for role in ROLES}}
+
 
 @dataclass(frozen=True)
 class IngestResult:
-    """The split table plus what lineage needs: per-file hashes and one fingerprint over them."""
+    """The split table plus what lineage needs (per-file hashes, one fingerprint over them) and what the
+    summary shows: each role's origin and rows, rows left out and why, and warnings."""
 
     frame: pd.DataFrame
     files: dict[str, str]
     fingerprint: str
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def split_counts(self) -> dict[str, int]:
-        counts = {name: int((self.frame[SPLIT] == name).sum()) for name in SPLITS}
+        counts = {str(name): int((self.frame[SPLIT] == name).sum()) for name in SPLITS}
         counts[DEV] = int(self.frame[DEV].sum())
         return counts
+
+
+@dataclass
+class SplitResult:
+    frame: pd.DataFrame
+    roles: dict[str, dict[str, Any]]
+    dropped: list[dict[str, Any]]
+    warnings: list[str]
 
 
 def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -42,32 +60,53 @@ def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]
 
 def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     frame = raw.frame
-    required = [data.id_column, data.text_column, data.label_column]
+    required = [data.id_column, data.text_column]
     missing = [c for c in required if c not in frame.columns]
     if missing:
+        keys = {data.id_column: "data.id_column", data.text_column: "data.text_column"}
         raise DataError(
             f"{raw.uri}: missing column(s) {missing}; the file has {list(frame.columns)}. "
-            "Rename the columns or set data.id_column/text_column/label_column in the config."
+            f"Set {' and '.join(keys[c] for c in missing)} in the config to the file's column name(s)."
         )
     frame = frame.copy()
     frame[data.id_column] = frame[data.id_column].astype("string")
     frame[data.text_column] = frame[data.text_column].astype("string")
-    frame[data.label_column] = _labels(raw.uri, frame[data.label_column], data)
+    if data.label_column in frame.columns:
+        frame[data.label_column] = _labels(raw.uri, frame[data.label_column], data)
+    else:  # an unlabeled file (train rows need no label); a valid/test/dev role needs one: checked in split
+        frame[data.label_column] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    if data.role_column and data.role_column in frame.columns:
+        frame[data.role_column] = frame[data.role_column].astype("string")
     frame.insert(0, SOURCE, raw.name)
     return frame
 
 
 def _labels(uri: str, column: pd.Series, data: DataSettings) -> pd.Series:
-    numeric = pd.to_numeric(column, errors="coerce")
-    bad = column.notna() & (numeric.isna() | (numeric % 1 != 0))
+    """Gold labels as class indices: a class name from ``data.classes`` or its index ``0..k-1``."""
+    names = {name: i for i, name in enumerate(data.classes)}
+
+    def index(value: Any) -> int | None:
+        text = str(value).strip()
+        if text in names:
+            return names[text]
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() and 0 <= number < data.cardinality else None
+
+    present = column.notna()
+    mapped = column.map(lambda v: index(v) if pd.notna(v) else None).astype("object")
+    bad = present & mapped.isna()
     if bad.any():
         rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:3]]  # +2: 1-based, after the header
         examples = list(column[bad].astype(str).head(3))
         raise DataError(
-            f"{uri}: column '{data.label_column}' must hold class indices 0..{data.cardinality - 1}; "
-            f"found {examples} (rows {rows})"
+            f"{uri}: column '{data.label_column}' must hold a class name from data.classes {list(data.classes)} "
+            f"or its index 0..{data.cardinality - 1}; found {examples} (rows {rows}). Fix the labels or list "
+            f"every class in data.classes."
         )
-    return numeric.astype("Int64")
+    return pd.Series(pd.array(mapped.tolist(), dtype="Int64"), index=column.index)
 
 
 def fingerprint(hashes: dict[str, str]) -> str:
@@ -78,47 +117,159 @@ def fingerprint(hashes: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
+def file_role(name: str) -> str | None:
+    """The role a file name starts with (``train*``, ``dev*``, ``valid*``/``validation*``, ``test*``)."""
+    lowered = name.lower()
+    for word in sorted(ROLE_WORDS, key=len, reverse=True):
+        if lowered.startswith(word):
+            return ROLE_WORDS[word]
+    return None
+
+
+def assign_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings) -> tuple[pd.Series, dict]:
+    """Each row's given role (None: pooled) and where each role came from. Precedence: ``split.roles``
+    globs, then ``data.role_column``, then a role word leading the file name."""
+    roles = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    origins: dict[str, set[str]] = {}
+    sources = frame[SOURCE].astype(str)
+    for role, globs in settings.roles.items():
+        matched = sources.map(lambda s, g=globs: any(fnmatch.fnmatch(s, p) for p in g)) & roles.isna()
+        if not matched.any():
+            raise DataError(f"split.roles.{role} = {list(globs)} matches no file; the files are "
+                            f"{sorted(sources.unique())}. Fix the glob (it matches file names, not paths).")
+        roles[matched] = role
+        origins.setdefault(role, set()).add(f"split.roles {role}={','.join(globs)}")
+    if data.role_column:
+        if data.role_column not in frame.columns:
+            raise DataError(f"data.role_column '{data.role_column}' is not a column of the data; the columns are "
+                            f"{[c for c in frame.columns if c != SOURCE]}. Fix the name or remove data.role_column.")
+        values = frame[data.role_column].str.strip().str.lower()
+        given = values.notna() & (values != "") & roles.isna()
+        mapped = values[given].map(ROLE_WORDS)
+        unknown = sorted(set(values[given][mapped.isna()]))
+        if unknown:
+            raise DataError(f"column '{data.role_column}' (data.role_column) holds {unknown[:5]}; allowed: "
+                            f"{', '.join(ROLES)} or empty (pooled). Fix those values.")
+        roles[given] = mapped
+        for role in mapped.unique():
+            origins.setdefault(role, set()).add(f"column {data.role_column}")
+    for name in sources.unique():
+        role = file_role(name)
+        rows = (sources == name) & roles.isna()
+        if role and rows.any():
+            roles[rows] = role
+            origins.setdefault(role, set()).add(f"file {name}")
+    return roles, origins
+
+
 def split(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings) -> pd.DataFrame:
-    """Split as Snorkel's spam tutorial: holdout files -> valid/test (stratified), the rest -> train with
-    gold labels hidden except on a ``dev`` sample. Returns a copy with ``split`` and ``dev`` columns."""
+    """The split table: ``frame`` with ``split`` and ``dev`` columns (see :func:`split_roles`)."""
+    return split_roles(frame, data, settings).frame
+
+
+def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings) -> SplitResult:
+    """Give every row a role. Given valid/test/dev rows are used exactly as given; pooled rows (no role) are
+    split as in Snorkel's spam tutorial: holdout files -> the missing valid/test (stratified), the rest ->
+    train. Train labels are hidden except on dev rows (a dev file, else a ``dev_size`` sample of labeled
+    train rows). Every row left out is counted with its reason."""
     frame = frame.copy()
-    holdout = frame[SOURCE].isin(settings.holdout_sources)
+    roles, origins = assign_roles(frame, data, settings)
+    label = data.label_column
+    for role in ("valid", "test", "dev"):
+        unlabeled = (roles == role) & frame[label].isna()
+        if unlabeled.any():
+            files = sorted(frame.loc[unlabeled, SOURCE].astype(str).unique())
+            raise DataError(f"{files}: {int(unlabeled.sum())} {role} row(s) lack a gold label in column '{label}' "
+                            f"({role} rows are gold); label them, set data.label_column, or give the file another "
+                            "role (a train file needs no labels).")
+    pooled = roles.isna()
     missing = sorted(set(settings.holdout_sources) - set(frame[SOURCE]))
     if missing:
         raise DataError(f"split.holdout_sources names file(s) not in the data: {missing}; "
                         f"found {sorted(frame[SOURCE].unique())}")
-    if holdout.all():
-        raise DataError("every file is a holdout source: nothing is left to train on")
-    held = frame[holdout]
-    need = settings.valid_size + settings.test_size
-    if len(held) < need:
-        raise DataError(f"the holdout files have {len(held)} rows; valid_size + test_size need {need}")
-    if held[data.label_column].isna().any():
-        raise DataError(f"the holdout files need a gold '{data.label_column}' on every row (valid/test are gold)")
-    held = held.sample(n=need, random_state=settings.seed) if len(held) > need else held
-    valid_idx, test_idx = train_test_split(
-        held.index.to_numpy(), test_size=settings.test_size, train_size=settings.valid_size,
-        random_state=settings.seed, stratify=held[data.label_column].to_numpy(),
-    )
-    frame[SPLIT] = "unused"
-    frame.loc[~holdout, SPLIT] = Split.TRAIN.value
-    frame.loc[valid_idx, SPLIT] = Split.VALID.value
-    frame.loc[test_idx, SPLIT] = Split.TEST.value
-    frame = frame[frame[SPLIT] != "unused"].copy()
+    holdout = pooled & frame[SOURCE].isin(settings.holdout_sources)
+    needed = [r for r in ("valid", "test") if not (roles == r).any()]
+    dropped: list[dict[str, Any]] = []
+    if holdout.any():
+        if not needed:
+            raise DataError(f"split.holdout_sources {list(settings.holdout_sources)} would give valid and test rows, "
+                            "but valid and test files are already given; remove split.holdout_sources.")
+        _split_holdout(frame, roles, origins, holdout, needed, data, settings, dropped)
+    elif needed:
+        raise DataError(
+            f"no {' and no '.join(needed)} rows: add a labeled file whose name starts with "
+            f"{' / '.join(r for r in needed)} (e.g. {needed[0]}.csv), map files with split.roles "
+            f"(labelgate init --split {needed[0]}=GLOB), name a role column (data.role_column), or list "
+            "labeled files in split.holdout_sources to split them.")
+    if (pooled & ~holdout).any():
+        roles[pooled & ~holdout] = "train"
+        names = sorted(frame.loc[pooled & ~holdout, SOURCE].astype(str).unique())
+        origins.setdefault("train", set()).add(f"pooled: {', '.join(names)}")
+    if (roles == "train").sum() == 0 and (roles == "dev").sum() == 0:
+        raise DataError("every file is valid or test data (or a holdout source): nothing is left to train on")
 
-    train_idx = frame.index[frame[SPLIT] == Split.TRAIN]
-    rng = np.random.default_rng(settings.seed)
-    labeled = [i for i in train_idx if pd.notna(frame.at[i, data.label_column])]
-    dev_size = min(settings.dev_size, len(labeled))
-    dev_idx = rng.choice(np.asarray(labeled), size=dev_size, replace=False) if dev_size else []
-    frame[DEV] = False
-    frame.loc[dev_idx, DEV] = True
-    # Gold labels on train rows are hidden from labeling: only the dev sample keeps them.
-    frame.loc[(frame[SPLIT] == Split.TRAIN) & ~frame[DEV], data.label_column] = pd.NA
-    return frame.reset_index(drop=True)
+    kept = roles.notna()
+    frame[SPLIT] = roles.map(lambda r: "train" if r == "dev" else r)
+    frame[DEV] = (roles == "dev").to_numpy()
+    frame = frame[kept].copy()
+    warnings: list[str] = []
+    if not frame[DEV].any():
+        train_idx = frame.index[frame[SPLIT] == Split.TRAIN]
+        rng = np.random.default_rng(settings.seed)
+        labeled = [i for i in train_idx if pd.notna(frame.at[i, label])]
+        dev_size = min(settings.dev_size, len(labeled))
+        dev_idx = rng.choice(np.asarray(labeled), size=dev_size, replace=False) if dev_size else []
+        frame.loc[dev_idx, DEV] = True
+        if dev_size:
+            origins["dev"] = {f"sampled: {dev_size} labeled train rows (split.dev_size)"}
+        else:
+            warnings.append(
+                "no labeled dev rows: LF accuracies, the label model's dev selection and its dev accuracy are "
+                f"skipped. Add a labeled dev file (dev.csv: {data.id_column}, {data.text_column}, {label}; a few "
+                "hundred rows) or map one with split.roles.dev.")
+    # Gold labels on train rows are hidden from labeling: only dev rows keep them.
+    frame.loc[(frame[SPLIT] == Split.TRAIN) & ~frame[DEV], label] = pd.NA
+    frame = frame.reset_index(drop=True)
+    counts = {"train": int(((frame[SPLIT] == "train") & ~frame[DEV]).sum()), "dev": int(frame[DEV].sum()),
+              "valid": int((frame[SPLIT] == "valid").sum()), "test": int((frame[SPLIT] == "test").sum())}
+    role_info = {role: {"rows": counts[role], "origin": "; ".join(sorted(origins.get(role, set()))) or "-"}
+                 for role in ROLES}
+    return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings)
+
+
+def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout: pd.Series, needed: list[str],
+                   data: DataSettings, settings: SplitSettings, dropped: list[dict[str, Any]]) -> None:
+    """Today's tutorial split of the holdout files into the roles not given (valid and/or test)."""
+    held = frame[holdout]
+    names = ", ".join(sorted(held[SOURCE].astype(str).unique()))
+    sizes = {"valid": settings.valid_size, "test": settings.test_size}
+    need = sum(sizes[r] for r in needed)
+    if len(held) < need:
+        keys = " + ".join(f"split.{r}_size" for r in needed)
+        raise DataError(f"the holdout files ({names}) have {len(held)} rows; {keys} need {need}: lower them or "
+                        "add labeled rows")
+    if held[data.label_column].isna().any():
+        raise DataError(f"the holdout files ({names}) need a gold '{data.label_column}' on every row "
+                        "(valid/test are gold)")
+    if len(held) > need:
+        dropped.append({"rows": len(held) - need, "files": names,
+                        "reason": f"holdout rows beyond {' + '.join(f'split.{r}_size' for r in needed)} = {need}"})
+    held = held.sample(n=need, random_state=settings.seed) if len(held) > need else held
+    if len(needed) == 2:
+        valid_idx, test_idx = train_test_split(
+            held.index.to_numpy(), test_size=settings.test_size, train_size=settings.valid_size,
+            random_state=settings.seed, stratify=held[data.label_column].to_numpy(),
+        )
+        roles.loc[valid_idx], roles.loc[test_idx] = "valid", "test"
+    else:
+        roles.loc[held.index] = needed[0]
+    for role in needed:
+        origins.setdefault(role, set()).add(f"holdout: {names} ({sizes[role]} rows, stratified)")
 
 
 def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResult:
     """Read, type-check, fingerprint and split the raw data under ``uri``."""
     frame, hashes = load_raw(uri, data)
-    return IngestResult(frame=split(frame, data, settings), files=hashes, fingerprint=fingerprint(hashes))
+    result = split_roles(frame, data, settings)
+    return IngestResult(frame=result.frame, files=hashes, fingerprint=fingerprint(hashes), roles=result.roles,
+                        dropped=result.dropped, warnings=result.warnings)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, field_validator
 
 from labelgate.config import SectionSettings
+from labelgate.contract import ROLES
 
 
 def _as_names(value: Any) -> Any:
@@ -14,11 +15,19 @@ def _as_names(value: Any) -> Any:
     return tuple(str(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+def _as_globs(value: Any) -> Any:
+    """``split.roles`` values: one glob or a list of globs per role."""
+    if isinstance(value, dict):
+        return {str(k): (str(v),) if isinstance(v, str) else _as_names(v) for k, v in value.items()}
+    return value
+
+
 Names = Annotated[tuple[str, ...], Field(strict=False), BeforeValidator(_as_names)]
 
 
 class DataSettings(SectionSettings):
-    """Which raw columns hold the id, the text and the gold label, and the class names."""
+    """Which raw columns hold the id, the text and the gold label, the class names (a label may be a class
+    name or its index, the position in ``classes``), and optionally a column naming each row's role."""
 
     section: ClassVar[str] = "data"
 
@@ -26,6 +35,7 @@ class DataSettings(SectionSettings):
     text_column: str = "CONTENT"
     label_column: str = "CLASS"
     classes: Annotated[Names, Field(min_length=2)] = ("ham", "spam")
+    role_column: str | None = None
 
     @property
     def cardinality(self) -> int:
@@ -33,13 +43,27 @@ class DataSettings(SectionSettings):
 
 
 class SplitSettings(SectionSettings):
-    """The weak-supervision split: files named in ``holdout_sources`` become valid and test (stratified),
-    every other file is train with its labels hidden, and ``dev_size`` train rows keep theirs."""
+    """Which rows are train, dev, valid and test.
+
+    A row's role comes from ``roles`` (role -> file-name glob(s)), else from ``data.role_column``, else
+    from a leading role word in its file name (``train*``, ``dev*``, ``valid*``, ``test*``). Rows without a
+    role are pooled as in Snorkel's spam tutorial: files named in ``holdout_sources`` give the missing valid
+    and test rows (stratified, ``valid_size``/``test_size``), the other files are train. A given dev file is
+    the dev set; without one, ``dev_size`` labeled train rows keep their labels."""
 
     section: ClassVar[str] = "split"
 
-    holdout_sources: Annotated[Names, Field(min_length=1)] = ("Youtube05-Shakira.csv",)
+    roles: Annotated[dict[str, tuple[str, ...]], Field(strict=False), BeforeValidator(_as_globs)] = {}
+    holdout_sources: Names = ()
     valid_size: int = Field(120, ge=1)
     test_size: int = Field(250, ge=1)
     dev_size: int = Field(100, ge=0)
     seed: int = 123
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        unknown = sorted(set(value) - set(ROLES))
+        if unknown:
+            raise ValueError(f"has unknown role(s) {unknown}; allowed: {', '.join(ROLES)}")
+        return value

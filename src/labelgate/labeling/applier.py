@@ -49,6 +49,7 @@ class LFApplier:
         n_jobs: int = 1,
         fault_tolerant: bool = False,
         vectorize: bool = True,
+        classes: Sequence[str] | None = None,
     ) -> None:
         check_lfs(lfs)
         if cardinality is not None and not 2 <= cardinality <= MAX_CARDINALITY:
@@ -61,6 +62,8 @@ class LFApplier:
         self.n_jobs = max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
         self.fault_tolerant = fault_tolerant
         self.vectorize = vectorize
+        # An LF may vote a class name: its index in ``classes`` (data.classes).
+        self.classes = tuple(classes) if classes is not None else None
 
     @property
     def lf_names(self) -> list[str]:
@@ -95,7 +98,7 @@ class LFApplier:
                 batch = Batch(chunk)
                 for j, lf in enumerate(self.lfs):
                     if j not in row_wise:
-                        block[:, j] = self._checked(lf, _label_batch(lf, batch, offset), offset)
+                        block[:, j] = self._checked(lf, _label_batch(lf, batch, offset, self.classes), offset)
                 if row_wise:
                     self._apply_rows(chunk, row_wise, block, failures, offset, pool)
                 offset += len(chunk)
@@ -110,10 +113,11 @@ class LFApplier:
     ) -> None:
         lfs = [self.lfs[j] for j in columns]
         if pool is None:
-            parts = [_label_rows(lfs, chunk, offset, self.fault_tolerant)]
+            parts = [_label_rows(lfs, chunk, offset, self.fault_tolerant, self.classes)]
         else:
             bounds = [shard_bounds(len(chunk), self.n_jobs, i) for i in range(self.n_jobs)]
-            futures = [pool.submit(_label_rows_in_worker, columns, chunk.iloc[a:b], offset + a, self.fault_tolerant)
+            futures = [pool.submit(_label_rows_in_worker, columns, chunk.iloc[a:b], offset + a, self.fault_tolerant,
+                                   self.classes)
                        for a, b in bounds if b > a]
             parts = [f.result() for f in futures]
         start = 0
@@ -139,7 +143,15 @@ class LFApplier:
         return votes.astype(np.int8)
 
 
-def _label_batch(lf: LabelingFunction, batch: Batch, offset: int) -> np.ndarray:
+def _class_index(vote: object, classes: Sequence[str] | None) -> int | None:
+    """A vote given as a class name -> its index; None when it is not one of ``classes``."""
+    if isinstance(vote, str) and classes is not None and vote in classes:
+        return list(classes).index(vote)
+    return None
+
+
+def _label_batch(lf: LabelingFunction, batch: Batch, offset: int,
+                 classes: Sequence[str] | None = None) -> np.ndarray:
     try:
         votes = lf.label_batch(batch)  # type: ignore[attr-defined]
     except Exception as exc:
@@ -150,13 +162,23 @@ def _label_batch(lf: LabelingFunction, batch: Batch, offset: int) -> np.ndarray:
     votes = np.asarray(votes)
     if votes.shape != (len(batch),):
         raise LabelingError(f"labeling function '{lf.name}' returned {votes.shape} votes for {len(batch)} rows")
+    if votes.dtype.kind in "OU":  # class names (and ABSTAIN) -> indices
+        named = [v if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else _class_index(v, classes)
+                 for v in votes.tolist()]
+        bad = next((i for i, v in enumerate(named) if v is None), None)
+        if bad is not None:
+            raise LabelingError(f"labeling function '{lf.name}' returned {votes[bad]!r} on row {offset + bad}; "
+                                f"return a class index, a class name from data.classes "
+                                f"{list(classes or [])} or ABSTAIN")
+        return np.asarray(named, dtype=np.int64)
     if votes.dtype.kind not in "iub":
         raise LabelingError(f"labeling function '{lf.name}' returned {votes.dtype} votes; they must be integers")
     return votes.astype(np.int64)
 
 
 def _label_rows(
-    lfs: list[LabelingFunction], chunk: pd.DataFrame, offset: int, fault_tolerant: bool
+    lfs: list[LabelingFunction], chunk: pd.DataFrame, offset: int, fault_tolerant: bool,
+    classes: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, list[int], str | None]:
     """Run per-row LFs over ``chunk``; returns votes, failures per LF, and the first error (or None)."""
     votes = np.full((len(chunk), len(lfs)), ABSTAIN, dtype=np.int64)
@@ -177,10 +199,13 @@ def _label_rows(
                     f"labeling function '{lf.name}' raised {type(exc).__name__}: {exc} on row {offset + i} "
                     f"({_preview(row)})"
                 )
+            if isinstance(vote, str) and _class_index(vote, classes) is not None:
+                vote = _class_index(vote, classes)
             if isinstance(vote, (bool, np.bool_)) or not isinstance(vote, (int, np.integer)):
+                names = f", a class name from data.classes {list(classes)}" if classes is not None else ""
                 return votes, failed, (
                     f"labeling function '{lf.name}' returned {vote!r} ({type(vote).__name__}) on row {offset + i}; "
-                    "return a class index or -1 to abstain"
+                    f"return a class index{names} or -1 to abstain"
                 )
             votes[i, j] = vote
     return votes, failed, None
@@ -207,9 +232,10 @@ _WORKER_LFS: list[LabelingFunction] = []
 
 
 def _label_rows_in_worker(
-    columns: list[int], chunk: pd.DataFrame, offset: int, fault_tolerant: bool
+    columns: list[int], chunk: pd.DataFrame, offset: int, fault_tolerant: bool,
+    classes: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, list[int], str | None]:
-    return _label_rows([_WORKER_LFS[j] for j in columns], chunk, offset, fault_tolerant)
+    return _label_rows([_WORKER_LFS[j] for j in columns], chunk, offset, fault_tolerant, classes)
 
 
 def _set_worker_lfs(lfs: list[LabelingFunction]) -> None:

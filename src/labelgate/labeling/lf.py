@@ -207,10 +207,16 @@ def _to_bool(mask: pa.Array, n: int) -> np.ndarray:
     return out
 
 
-def _votes(mask: np.ndarray | pa.Array | pd.Series, label: int) -> np.ndarray:
+def _votes(mask: np.ndarray | pa.Array | pd.Series, label: int | str) -> np.ndarray:
+    """``label`` where ``mask`` holds, else ABSTAIN; a class name gives an object array that the applier
+    maps to its index in ``data.classes``."""
     if isinstance(mask, (pa.Array, pa.ChunkedArray)):
         mask = mask.to_numpy(zero_copy_only=False)
     mask = np.asarray(mask, dtype=bool)
+    if isinstance(label, str):
+        out = np.full(mask.shape, ABSTAIN, dtype=object)
+        out[mask] = label
+        return out
     return np.where(mask, np.int8(label), np.int8(ABSTAIN)).astype(np.int8)
 
 

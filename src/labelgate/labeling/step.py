@@ -33,9 +33,10 @@ def shard_indices(n_shards: int) -> list[int]:
 def _applier(lf_module: str, config_path: str) -> tuple[LFApplier, int]:
     config = load_config(config_path)
     settings = LabelingSettings.from_section(config["labeling"])
-    k = DataSettings.from_section(config["data"]).cardinality
+    data = DataSettings.from_section(config["data"])
+    k = data.cardinality
     applier = LFApplier(load_lfs(lf_module), cardinality=k, chunk_size=settings.chunk_size,
-                        n_jobs=settings.n_jobs, fault_tolerant=settings.fault_tolerant)
+                        n_jobs=settings.n_jobs, fault_tolerant=settings.fault_tolerant, classes=data.classes)
     return applier, k
 
 

@@ -168,3 +168,32 @@ def list_versions(registry_uri: str, model_name: str) -> list[VersionInfo]:
         for mv in versions
     ]
     return sorted(out, key=lambda v: int(v.version), reverse=True)
+
+
+def list_models(registry_uri: str) -> list[tuple[str, int, str | None]]:
+    """Every registered model: ``(name, number of versions, champion version or None)``, by name."""
+    client = open_client(registry_uri)
+    out = []
+    for model in client.search_registered_models():
+        versions = client.search_model_versions(f"name = '{model.name}'")
+        champion = (model.aliases or {}).get(CHAMPION_ALIAS)
+        out.append((model.name, len(versions), None if champion is None else str(champion)))
+    return sorted(out)
+
+
+INPUTS_TAG = "labelgate.inputs_sha256"
+
+
+def champion_inputs(registry_uri: str, model_name: str) -> tuple[str | None, str | None]:
+    """The champion's version and the fingerprint of the inputs that made it (``INPUTS_TAG``), each None
+    when unknown."""
+    client = open_client(registry_uri)
+    version = champion_version(client, model_name)
+    if version is None:
+        return None, None
+    return version, client.get_model_version(model_name, version).tags.get(INPUTS_TAG)
+
+
+def record_inputs(registry_uri: str, model_name: str, version: str, fingerprint: str) -> None:
+    """Tag a pushed version with the fingerprint of its inputs (data, LFs, config, suite, constraints, code)."""
+    open_client(registry_uri).set_model_version_tag(model_name, version, INPUTS_TAG, fingerprint)

@@ -1,0 +1,326 @@
+"""`labelgate init DIR --data PATH...`: profile a person's data and write a project folder that
+`labelgate run --project DIR` runs: config.yaml, lfs.py, expectations.json, constraints.txt."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from pathlib import Path
+
+from labelgate.contract import DEV, ROLES, SOURCE, SPLIT
+from labelgate.errors import ConfigError, DataError
+
+FILES = ("config.yaml", "lfs.py", "expectations.json", "constraints.txt")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    init = subparsers.add_parser(
+        "init",
+        help="profile your data and write a project folder (config, LF template, suite, constraints)",
+        description="Profile the data (columns, types, text lengths, class shares on labeled rows, nulls, "
+        "duplicates) and write DIR/config.yaml, DIR/lfs.py, DIR/expectations.json and DIR/constraints.txt. "
+        "Then: labelgate lfs --project DIR, labelgate run --project DIR. See docs/own-data.md.",
+    )
+    init.add_argument("dir", help="the project folder to write (created if missing)")
+    init.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                      help="data files or one folder/glob (CSV, Parquet, JSONL, optionally .gz)")
+    init.add_argument("--text-column", required=True, help="the column holding the text")
+    init.add_argument("--label-column", default="label", help="the gold label column (may be absent from train "
+                      "files) [default: label]")
+    init.add_argument("--id-column", default="id", help="a column naming each row [default: id]")
+    init.add_argument("--classes", default=None, help="class names in order, comma-separated (index = position); "
+                      "default: the sorted labels found")
+    init.add_argument("--split", action="append", default=[], metavar="ROLE=GLOB",
+                      help=f"give files matching GLOB a role ({', '.join(ROLES)}); repeatable. Without it a file "
+                      "whose name starts with a role word gets that role")
+    init.add_argument("--model-name", default=None, help="registered model name [default: the folder's name]")
+    init.add_argument("--force", action="store_true", help="overwrite existing project files")
+    init.set_defaults(handler=_init)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from labelgate.ingest.profile import profile, read_all
+
+    project = Path(args.dir)
+    existing = [name for name in FILES if (project / name).exists()]
+    if existing and not args.force:
+        raise ConfigError(f"{project}: {existing} already exist; pass --force to overwrite them")
+    split_roles = _split_flags(args.split)
+    data_uri = _data_uri(args.data, project)
+    tables = read_all(args.data)
+    roles = _roles_by_file([name for name, _ in tables], split_roles)
+    found = profile(tables, text_column=args.text_column, label_column=args.label_column,
+                    id_column=args.id_column, roles=roles)
+    classes = _classes(args.classes, found.class_counts, args.label_column)
+    model_name = args.model_name or re.sub(r"[^a-z0-9-]+", "-", project.resolve().name.lower()).strip("-") or "model"
+    project.mkdir(parents=True, exist_ok=True)
+    columns = [c for c in found.columns]
+    (project / "config.yaml").write_text(_config(
+        data_uri=data_uri, model_name=model_name, text=args.text_column, label=args.label_column,
+        ident=args.id_column, classes=classes, split_roles=split_roles, found=found))
+    (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords))
+    (project / "expectations.json").write_text(json.dumps(_suite(
+        columns=columns, text=args.text_column, label=args.label_column, ident=args.id_column,
+        classes=classes, found=found), indent=2) + "\n")
+    (project / "constraints.txt").write_text(_constraints(args.id_column, args.text_column, args.label_column, found))
+    print(_report(project, found, classes, model_name, args.text_column))
+    return 0
+
+
+def _split_flags(flags: list[str]) -> dict[str, list[str]]:
+    roles: dict[str, list[str]] = {}
+    for flag in flags:
+        role, sep, glob = flag.partition("=")
+        if not sep or role not in ROLES or not glob:
+            raise ConfigError(f"--split {flag!r}: write ROLE=GLOB with ROLE one of {', '.join(ROLES)}, "
+                              "e.g. --split test=holdout*.csv")
+        roles.setdefault(role, []).append(glob)
+    return roles
+
+
+def _roles_by_file(names: list[str], split_roles: dict[str, list[str]]) -> dict[str, str]:
+    import fnmatch
+
+    return {name: role for name in names for role, globs in reversed(split_roles.items())
+            if any(fnmatch.fnmatch(name, g) for g in globs)}
+
+
+def _data_uri(paths: list[str], project: Path) -> str:
+    """One data URI for the config, relative to the project folder: the path itself, or the common folder
+    of several files (which must hold no other data files)."""
+    from labelgate.ingest.readers import list_data_files
+
+    if len(paths) == 1:
+        target = paths[0]
+    else:
+        folders = {str(Path(p).resolve().parent) for p in paths}
+        if len(folders) != 1:
+            raise DataError(f"--data files lie in {len(folders)} folders {sorted(folders)}; put them in one folder "
+                            "and pass the folder")
+        target = folders.pop()
+        extra = sorted(set(map(os.path.abspath, list_data_files(target))) - set(map(os.path.abspath, paths)))
+        if extra:
+            raise DataError(f"{target} holds other data files {[Path(e).name for e in extra]} that a run would read "
+                            "too; pass the folder, or move the files you want into a folder of their own")
+    if "://" in target:
+        return target
+    return os.path.relpath(os.path.abspath(target), os.path.abspath(project))
+
+
+def _classes(flag: str | None, counts: dict[str, int], label: str) -> list[str]:
+    if flag:
+        classes = [c.strip() for c in flag.split(",") if c.strip()]
+        unknown = sorted(set(counts) - set(classes) - {str(i) for i in range(len(classes))})
+        if unknown:
+            raise DataError(f"labels {unknown} in column '{label}' are not in --classes {classes}; add them")
+    else:
+        classes = sorted(counts)
+        if not classes:
+            raise DataError(f"no labeled rows in column '{label}' (--label-column): pass --classes a,b,... so that "
+                            "labelgate knows the classes, and give labeled valid/test files")
+    if len(classes) < 2:
+        raise DataError(f"at least two classes are needed; found {classes}")
+    return classes
+
+
+def _yaml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str, classes: list[str],
+            split_roles: dict[str, list[str]], found) -> str:
+    roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
+    shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
+    positive = (f"  # positive_class: {classes[1]}   # binary only: the class precision/recall/F1 are about "
+                f"(default: the second class, {classes[1]})" if len(classes) == 2 else
+                "  # positive_class: (binary only; multi-class metrics are macro averages over the classes)")
+    return f"""# labelgate project, written by `labelgate init`. Paths are relative to this file.
+# Run it:  labelgate run --project {{this folder}}   (flags still override; see docs/own-data.md)
+pipeline:
+  data_uri: {data_uri}
+  lf_module: lfs.py
+  suite_path: expectations.json
+  constraints_path: constraints.txt
+  model_name: {model_name}
+  # The model gate: minimum gold test accuracy and F1, and how much worse than the champion a new model may be.
+  min_test_accuracy: 0.85
+  min_test_f1: 0.85
+  champion_tolerance: -0.02
+  # registry_uri: sqlite:///mlruns/mlflow.db   # MLflow tracking URI (relative to where you run labelgate)
+  # seed: 0
+data:
+  id_column: {ident}
+  text_column: {text}
+  label_column: {label}        # train files need not have it; valid, test and dev rows must
+  classes: {_yaml_list(classes)}   # index = position; labels may be these names or their indices
+  # role_column: role          # a column holding train/dev/valid/test per row (empty: pooled)
+split:
+  # Roles: split.roles (file-name globs) > data.role_column > a file name starting with train/dev/valid/test.
+{"  roles:" + chr(10) + roles if roles else "  roles: {}"}
+  # Files without a role are train, unless listed here: then they are split into the missing valid/test.
+  holdout_sources: []
+  valid_size: 120              # rows taken from holdout_sources for valid (only when no valid file is given)
+  test_size: 250               # ... and for test
+  dev_size: 100                # labeled train rows kept as dev when no dev file is given
+  seed: 123
+labeling:
+  label_model: auto            # auto: moments, with dev labels choosing a clearly better candidate
+  class_balance: null          # null estimates it; labeled class shares seen by init: {shares}
+  # max_iter: 100
+  # fault_tolerant: false      # true: an LF that raises abstains and is counted
+  # select_on_dev: true
+validation:
+  # The data gate: drift against the champion's profile (none on the first run) and what the profile covers.
+  length_columns: [{text}]
+  numeric_columns: []
+  categorical_columns: [{label}]
+  # max_js_distance: 0.2
+  # max_linf_distance: 0.2
+  # max_class_balance_shift: 0.15
+  # drift_severity: critical   # critical blocks the run, warning only reports
+  # constraint_severity: critical
+training:
+  family: hashed_linear        # or hashed_embedding
+  # epochs: 80
+  # learning_rate: 0.005
+  # dev_weight: 0.0            # > 0: also learn from the gold dev rows
+  # min_confidence: 0.0
+evaluation:
+  primary_metric: accuracy     # bootstrapped against the champion (accuracy or f1)
+{positive}
+  # length_buckets: [40, 80, 160]
+serving: {{}}
+"""
+
+
+def _constant(name: str, taken: set[str]) -> str:
+    constant = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "CLASS"
+    constant = f"C_{constant}" if constant[0].isdigit() else constant
+    while constant in taken:
+        constant += "_"
+    taken.add(constant)
+    return constant
+
+
+def _lfs(text: str, classes: list[str], keywords: dict[str, list[str]]) -> str:
+    taken: set[str] = set()
+    names = [_constant(c, taken) for c in classes]
+    constants = "\n".join(f"{n} = {i}  # {c!r}" for i, (n, c) in enumerate(zip(names, classes, strict=True)))
+    keyword_lines = []
+    for constant, cls in zip(names, classes, strict=True):
+        words = keywords.get(cls) or [f"todo-{cls}-word"]
+        lf = re.sub(r"[^a-z0-9]+", "_", cls.lower()).strip("_") or "class"
+        keyword_lines.append(f"keyword_{lf} = keyword_lf(\"keyword_{lf}\", {words!r}, label={constant}, column=TEXT)")
+    first = names[0]
+    return f'''"""Labeling functions for this project (written by `labelgate init`; make them your own).
+
+An LF votes a class index (the constants below, in data.classes order), a class name from data.classes
+(label="{classes[0]}") or ABSTAIN (-1). Kinds:
+keyword_lf / regex_lf / predicate_lf label a whole column at once (fast); @labeling_function() gets one row
+(its columns as attributes: x.{text}). Iterate with `labelgate lfs --project <folder>` (coverage, overlaps,
+conflicts and dev accuracy per LF). The keywords below were picked from the labeled rows as a start.
+"""
+
+from labelgate.labeling import ABSTAIN, keyword_lf, labeling_function, predicate_lf, regex_lf
+
+TEXT = "{text}"
+{constants}
+
+# Keyword LFs: any of the words -> the class (case-insensitive; whole_word=True for whole words only).
+{chr(10).join(keyword_lines)}
+
+# A regular expression LF.
+regex_question = regex_lf("regex_question", r"\\?\\s*$", label={first}, column=TEXT)
+
+
+# A vectorised predicate over a batch of rows (a pandas DataFrame): True -> the class.
+def _very_long(frame):
+    return frame[TEXT].fillna("").str.len() > 400
+
+
+very_long = predicate_lf("very_long", _very_long, label={first})
+
+
+# A per-row LF: any Python; return a class constant or ABSTAIN.
+@labeling_function()
+def short_text(x) -> int:
+    return {first} if len((x.{text} or "").split()) < 3 else ABSTAIN
+'''
+
+
+def _suite(*, columns: list[str], text: str, label: str, ident: str, classes: list[str], found) -> dict:
+    rows = found.rows
+    expectations = [
+        {"type": "expect_table_columns_to_match_set", "severity": "critical",
+         "kwargs": {"column_set": sorted({*columns, label, SOURCE, SPLIT, DEV}), "exact_match": False},
+         "notes": "schema: the columns init found plus ingest's source/split/dev"},
+        {"type": "expect_table_row_count_to_be_between", "severity": "critical",
+         "kwargs": {"min_value": max(1, rows // 2), "max_value": rows * 20},
+         "notes": f"init saw {rows} rows: half of that is suspicious"},
+        {"type": "expect_column_values_to_not_be_null", "severity": "critical",
+         "kwargs": {"column": text, "mostly": 0.99}, "notes": "texts are present"},
+        {"type": "expect_column_values_to_not_be_null", "severity": "critical",
+         "kwargs": {"column": ident}, "notes": "every row has an id"},
+        {"type": "expect_column_values_to_be_in_set", "severity": "critical",
+         "kwargs": {"column": label, "value_set": list(range(len(classes)))},
+         "notes": f"gold labels are class indices of {classes} (NA on hidden train rows is skipped)"},
+        {"type": "expect_column_value_lengths_to_be_between", "severity": "warning",
+         "kwargs": {"column": text, "min_value": 1, "max_value": max(found.text_lengths.get("max", 1000) * 2, 100),
+                    "mostly": 0.99},
+         "notes": f"init saw text lengths {found.text_lengths}"},
+        {"type": "expect_column_values_to_be_in_set", "severity": "critical",
+         "kwargs": {"column": SPLIT, "value_set": ["train", "valid", "test"]}, "notes": "ingest's split column"},
+    ]
+    return {"name": "project_ingested", "meta": {"description": "Derived from the data by labelgate init; "
+            "critical blocks the run, warning only reports. Edit freely."}, "expectations": expectations}
+
+
+def _constraints(ident: str, text: str, label: str, found) -> str:
+    id_rule = f"t1&t2&EQ(t1.{ident},t2.{ident})&IQ(t1.{text},t2.{text})"
+    id_line = (id_rule if not found.conflicting_ids else
+               f"# init found {found.conflicting_ids} id(s) with different texts: fix them, then uncomment\n# {id_rule}")
+    return f"""# Denial constraints (HoloClean format) on the ingested table: no two rows t1, t2 may satisfy all
+# predicates of a line. EQ = equal, IQ = not equal, LT/GT/LTE/GTE compare; t1.col names a column; a single
+# tuple (t1&...) checks one row, e.g. t1&EQ(t1.{label},"3") with a constant.
+# Each line is critical (blocks the run) unless a "# severity: warning" line sits right above it.
+# One id names one text:
+{id_line}
+# Identical texts with gold labels must carry the same label (NA labels on hidden train rows never count):
+# severity: warning
+t1&t2&EQ(t1.{text},t2.{text})&IQ(t1.{label},t2.{label})
+"""
+
+
+def _column(name: str, info: dict, n_files: int) -> str:
+    where = "" if info["files"] == n_files else f", in {info['files']} of {n_files} files"
+    return f"{name} ({info['dtype']}, {info['nulls']} null{where})"
+
+
+def _report(project: Path, found, classes: list[str], model_name: str, text: str) -> str:
+    lines = [f"labelgate init: wrote {', '.join(FILES)} to {project}/", "", f"Data: {found.rows} rows"]
+    for name, info in found.files.items():
+        labeled = "labeled" if info["labeled"] else "unlabeled"
+        lines.append(f"  {name:<30} {info['rows']:>7} rows  role {info['role']:<6} {labeled}")
+    lines.append("Columns: " + ", ".join(_column(name, info, len(found.files)) for name, info in found.columns.items()))
+    t = found.text_lengths
+    lines.append(f"Text '{text}': length min {t['min']}, median {t['median']:.0f}, max {t['max']}; "
+                 f"{found.duplicate_texts} duplicate texts, {found.duplicate_ids} duplicate ids")
+    shares = ", ".join(f"{i}={c} {found.class_counts.get(c, 0)} ({found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%})"
+                       for i, c in enumerate(classes))
+    lines.append(f"Classes (index=name, labeled rows): {shares}")
+    roles = {info["role"] for info in found.files.values()}
+    for role in ("valid", "test"):
+        if role not in roles:
+            lines.append(f"note: no {role} file: name one {role}.csv, pass --split {role}=GLOB, or set "
+                         "split.holdout_sources in config.yaml")
+    if "dev" not in roles:
+        lines.append("note: no dev file: LF accuracies and the label model's dev selection need labeled dev rows "
+                     "(a dev.csv with a few hundred labeled rows)")
+    lines += ["", f"Model name: {model_name}", "Next:",
+              f"  edit {project}/lfs.py (your labeling functions)",
+              f"  labelgate lfs --project {project}      # LF coverage, conflicts and dev accuracy, in seconds",
+              f"  labelgate run --project {project}      # the whole pipeline (or: make run PROJECT={project})",
+              f"  make serve MODEL_NAME={model_name}"]
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""Profile raw files for `labelgate init`: columns, types, text lengths, class shares, nulls, duplicates,
+and which role each file would get."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from labelgate.errors import DataError
+from labelgate.ingest.dataset import file_role
+from labelgate.ingest.readers import list_data_files, read_file
+
+
+@dataclass
+class DataProfile:
+    """What `labelgate init` found in the data."""
+
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> rows, role, labeled
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> dtype, nulls, files
+    rows: int = 0
+    text_lengths: dict[str, float] = field(default_factory=dict)
+    class_counts: dict[str, int] = field(default_factory=dict)
+    duplicate_ids: int = 0
+    duplicate_texts: int = 0
+    conflicting_ids: int = 0
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def labeled_rows(self) -> int:
+        return sum(self.class_counts.values())
+
+
+def read_all(paths: list[str]) -> list[tuple[str, pd.DataFrame]]:
+    """Every data file under each path (file, folder or glob), read as labelgate reads it."""
+    found: list[str] = []
+    for path in paths:
+        found.extend(f for f in list_data_files(path) if f not in found)
+    return [(raw.name, raw.frame) for raw in map(read_file, found)]
+
+
+def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_column: str | None,
+            id_column: str | None, roles: dict[str, str]) -> DataProfile:
+    """Profile the tables; ``roles`` maps a file name to its role (from ``--split``), else the file name."""
+    result = DataProfile()
+    for name, frame in tables:
+        if text_column not in frame.columns:
+            raise DataError(f"{name}: no column '{text_column}' (--text-column); the file has {list(frame.columns)}")
+        if id_column and id_column not in frame.columns:
+            raise DataError(f"{name}: no column '{id_column}' (--id-column); the file has {list(frame.columns)}")
+        labeled = bool(label_column and label_column in frame.columns and frame[label_column].notna().any())
+        result.files[name] = {"rows": len(frame), "role": roles.get(name) or file_role(name) or "pooled",
+                              "labeled": labeled}
+        for column in frame.columns:
+            info = result.columns.setdefault(str(column), {"dtype": _kind(frame[column]), "nulls": 0, "files": 0})
+            info["nulls"] += int(frame[column].isna().sum())
+            info["files"] += 1
+    frame = pd.concat([f for _, f in tables], ignore_index=True)
+    result.rows = len(frame)
+    lengths = frame[text_column].fillna("").astype(str).str.len()
+    result.text_lengths = {"min": int(lengths.min()), "median": float(lengths.median()), "max": int(lengths.max())}
+    result.duplicate_texts = int(frame[text_column].duplicated().sum())
+    if id_column:
+        result.duplicate_ids = int(frame[id_column].duplicated().sum())
+        texts = frame.groupby(id_column, dropna=True)[text_column].nunique()
+        result.conflicting_ids = int((texts > 1).sum())
+    if label_column and label_column in frame.columns:
+        labels = frame[label_column].dropna().astype(str).str.strip()
+        result.class_counts = dict(sorted(Counter(labels).items()))
+        result.keywords = _keywords(frame.loc[labels.index, text_column].fillna("").astype(str), labels)
+    return result
+
+
+def _kind(column: pd.Series) -> str:
+    numeric = pd.to_numeric(column, errors="coerce")
+    if column.notna().any() and numeric[column.notna()].notna().all():
+        return "integer" if (numeric.dropna() % 1 == 0).all() else "number"
+    return "text"
+
+
+_WORD = re.compile(r"[a-z][a-z']{2,}")
+_STOP = frozenset("the and for with you your this that was are have has not but can could would from when what "
+                  "why how all any our out get got just very really also too its it's i'm".split())
+
+
+def _keywords(texts: pd.Series, labels: pd.Series, per_class: int = 3) -> dict[str, list[str]]:
+    """A few words that mark each class on the labeled rows (frequent in it, rare elsewhere): starting
+    points for the LF template, to be replaced by the user's own."""
+    in_class: dict[str, Counter] = {c: Counter() for c in labels.unique()}
+    overall: Counter = Counter()
+    for text, label in zip(texts, labels, strict=True):
+        words = set(_WORD.findall(text.lower())) - _STOP
+        in_class[label].update(words)
+        overall.update(words)
+    picks = {}
+    for label, counts in in_class.items():
+        scored = [(n / overall[w], n, w) for w, n in counts.items() if n >= 3]
+        picks[label] = [w for _, _, w in sorted(scored, key=lambda s: (-s[0], -s[1], s[2]))[:per_class]]
+    return picks

@@ -1,0 +1,27 @@
+"""The multi-class example (examples/support_tickets, made with `labelgate init`), run end to end as
+`make run PROJECT=examples/support_tickets` does, on its generated data."""
+
+import sys
+
+import pytest
+
+from labelgate.run import EXIT_OK
+from tests.e2e.conftest import ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+sys.path.insert(0, str(ROOT / "examples" / "support_tickets"))
+import make_data  # noqa: E402
+
+
+def test_six_class_project_pushes_a_model_scored_on_exactly_its_test_file(labelgate_run, tmp_path):
+    data = make_data.write(tmp_path / "data")
+    result = labelgate_run("--project", "examples/support_tickets", "--data", str(data), run_id="tickets",
+                           registry=tmp_path / "registry")
+    assert result.exit_code == EXIT_OK, result.output
+    summary = result.summary
+    assert summary["pushed"]["model_name"] == "support-tickets"
+    assert summary["metrics"]["test_rows"] == 300
+    assert {role: info["rows"] for role, info in summary["data"]["roles"].items()} == {
+        "train": 1500, "dev": 200, "valid": 200, "test": 300}
+    assert "(macro average over 6 classes)" in result.output
+    assert "make serve MODEL_NAME=support-tickets" in result.output
