@@ -67,10 +67,10 @@ def test_the_image_holds_what_the_pipeline_defaults_point_at():
     component = _stages()["component"]
     assert ("WORKDIR", "/app") in component
     assert any(op == "COPY" and "examples ./examples" in args for op, args in component)
-    from labelgate.cli.pipeline import DEFAULTS
+    from labelgate.parameters import DEFAULTS
 
     for key in ("lf_module", "config_path", "suite_path", "constraints_path"):
-        assert (ROOT / DEFAULTS[key]).exists(), DEFAULTS[key]  # copied to /app/<same path> in the image
+        assert (ROOT / getattr(DEFAULTS, key)).exists(), getattr(DEFAULTS, key)  # copied to /app/<same path> in the image
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ignored[ignored.index("*") + 1:] and all(f"!{p}/" in ignored for p in ("src", "components",
                                                                                   "pipelines", "examples"))
