@@ -165,6 +165,11 @@ split:
   test_size: 250               # ... and for test
   dev_size: 100                # labeled train rows kept as dev when no dev file is given
   seed: 123
+# Data repair (HoloClean/AimNet-style, labelgate.repair): detects and repairs dirty cells of tabular columns.
+# The library, the repair component and bench/repair.py exist; the pipeline does not run the step yet.
+# repair:
+#   threshold: 0.8             # a repair is applied when its probability reaches this (1.0: report only)
+#   exclude_columns: [{ident}, {text}]
 labeling:
   label_model: auto            # auto: moments, with dev labels choosing a clearly better candidate
   class_balance: null          # null estimates it; labeled class shares seen by init: {shares}
