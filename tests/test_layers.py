@@ -4,7 +4,7 @@ entry points (cli, components, pipelines.training, pipelines.cluster) may import
 orchestration (cluster, pipelines.local, pipelines.containers) imports the run model and the stages, never each other;
 stages (ingest, labeling, validation, training, evaluation, registry, serving, ...) import the core and
 each other's library modules, never another stage's ``step`` module, and never KFP, the CLI or a runner;
-the core (errors, config, contract, run, parameters, plots, rendering, champion) imports only the core.
+the core (errors, config, contract, run, parameters, plots, rendering, champion, devices) imports only the core.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = {"errors", "config", "contract", "run", "parameters", "plots", "rendering", "champion"}
+CORE = {"errors", "config", "contract", "run", "parameters", "plots", "rendering", "champion", "devices"}
 ENTRY = {"cli", "components", "pipelines.training", "pipelines.cluster", "pipelines"}
 ORCHESTRATION = {"cluster", "pipelines.local", "preflight"}
 

@@ -3,16 +3,14 @@ the decision per dirty cell (repair when the calibrated probability reaches the 
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
+from labelgate.devices import torch_threads
 from labelgate.errors import ConfigError, DataError
 from labelgate.repair.candidates import N_EXTRA, CandidateFeaturizer, functional_dependencies
 from labelgate.repair.detect import Detection, detect_errors
@@ -62,15 +60,6 @@ def target_columns(table: EncodedTable, settings: RepairSettings) -> list[int]:
             and (table.columns[table.index(n)].codes > 0).any()]
 
 
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run with ``count`` torch threads, restoring the previous number afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def repair_frame(frame: pd.DataFrame, constraints: list[DenialConstraint], settings: RepairSettings,

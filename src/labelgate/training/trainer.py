@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from labelgate.devices import resolve_device, torch_threads
 from labelgate.errors import ModelError
 from labelgate.training.features import FeatureSpec, HashedNgrams
 from labelgate.training.predictor import Predictor
@@ -86,14 +87,6 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp(minimize_scalar(nll, bounds=(-4.0, 4.0), method="bounded").x))
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError(f"config training.device is {name!r} but no CUDA device is available")
-    return torch.device(name)
-
-
 def _compact(matrix: sp.csr_matrix, slots: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((matrix.data, slots[matrix.indices], matrix.indptr),
                          shape=(matrix.shape[0], int(slots.max()) + 1))
@@ -129,15 +122,10 @@ def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, v
     """Fit the configured model to soft ``train_targets`` (n x k), rows weighted by ``train_weights``;
     keep the epoch with the best valid score (gold ``valid_labels``), stopping after
     ``settings.patience`` epochs without improvement."""
-    threads = torch.get_num_threads()
-    if settings.cpu_threads:
-        torch.set_num_threads(settings.cpu_threads)
-    try:
+    with torch_threads(settings.cpu_threads):
         return _train(train_texts=train_texts, train_targets=train_targets, valid_texts=valid_texts,
                       valid_labels=valid_labels, classes=classes, settings=settings, seed=seed,
                       train_weights=train_weights, on_epoch=on_epoch)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts: Sequence[str],
@@ -161,7 +149,7 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    device = pick_device(settings.device)
+    device = resolve_device(settings.device, setting="training.device")
     spec = FeatureSpec(word_ngrams=settings.word_ngrams, char_ngrams=settings.char_ngrams,
                        hash_bits=settings.hash_bits, lowercase=settings.lowercase,
                        sublinear_tf=settings.sublinear_tf)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelgate.devices import resolve_device, torch_threads
 from labelgate.errors import LabelingError
 from labelgate.labeling.matrix import check_label_matrix
 from labelgate.labeling.model.candidate import (
@@ -31,7 +32,6 @@ from labelgate.labeling.model.candidate import (
     posterior,
 )
 from labelgate.labeling.model.dependencies import lf_groups
-from labelgate.labeling.model.device import resolve_device, single_thread
 from labelgate.labeling.model.em import fit_em
 from labelgate.labeling.model.fit_data import FitData
 from labelgate.labeling.model.moments import fit_moments
@@ -75,7 +75,7 @@ class LabelModel:
             raise LabelingError(f"unknown label model method '{method}'; choose one of {list(METHODS)}")
         self.cardinality = cardinality
         self.method = method
-        self.device = resolve_device(device)
+        self.device = resolve_device(device, setting="labeling.device")
         self.max_iter = max_iter
         self.tol = tol
         self.max_fit_rows = max_fit_rows
@@ -120,7 +120,7 @@ class LabelModel:
                 f"accuracies; the matrix has {L.shape[1]}. Add LFs or use method 'majority_vote'"
             )
         rows, weights = distinct_rows(L, self.max_fit_rows, seed)
-        with single_thread(self.device):
+        with torch_threads(1 if self.device.type == "cpu" else None):  # small ops: one thread is fastest
             # Dependent LFs are grouped for the models of independent LFs ("auto" only: a named method is
             # the textbook model).
             data = FitData(rows, weights, k, self.device)
