@@ -7,7 +7,7 @@ from labelgate.training.settings import TrainingSettings
 from labelgate.training.toy import keyword_votes, majority_probs, toy_frame
 from labelgate.training.trainer import soft_cross_entropy, train_classifier
 
-SETTINGS = TrainingSettings(hash_bits=12, char_ngrams=(2, 4), learning_rate=0.05, epochs=12, patience=4, batch_size=16, device="cpu")
+SETTINGS = TrainingSettings(family="hashed_linear", hash_bits=12, char_ngrams=(2, 4), learning_rate=0.05, epochs=12, patience=4, batch_size=16, device="cpu")
 
 
 def _inputs(seed=0):
