@@ -7,7 +7,6 @@ each request) run the same code, and the served predictor needs neither torch no
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -129,16 +128,22 @@ def load_encoder(name: str = "minilm", max_tokens: int = 64) -> SentenceEncoder:
                            n_layers=int(config["num_hidden_layers"]), n_heads=int(config["num_attention_heads"]))
 
 
-_CACHE: dict[tuple[str, int, str], np.ndarray] = {}
+_CACHE: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+
+
+def missing(texts: Sequence[str], *, name: str = "minilm", max_tokens: int = 64) -> list[str]:
+    """The distinct texts among ``texts`` whose vectors this process does not hold yet."""
+    held = _CACHE.get((name, max_tokens), {})
+    return [t for t in dict.fromkeys("" if t is None else str(t) for t in texts) if t not in held]
 
 
 def cached_embeddings(texts: Sequence[str], *, name: str = "minilm", max_tokens: int = 64) -> np.ndarray:
-    """``encode(texts)``, remembered for this process by the texts' digest: a search embeds each text once,
-    whatever number of trials (and seeds, in a benchmark) use it."""
-    digest = hashlib.sha256("\x00".join("" if t is None else str(t) for t in texts).encode()).hexdigest()
-    key = (name, max_tokens, digest)
-    if key not in _CACHE:
-        if len(_CACHE) >= 8:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = load_encoder(name, max_tokens).encode(texts)
-    return _CACHE[key]
+    """``encode(texts)``, each distinct text embedded once per process: a search's trials (and a benchmark's
+    seeds) reuse the vectors, whichever rows a trial trains on."""
+    held = _CACHE.setdefault((name, max_tokens), {})
+    new = missing(texts, name=name, max_tokens=max_tokens)
+    if new:
+        held.update(zip(new, load_encoder(name, max_tokens).encode(new), strict=True))
+    if not texts:
+        return np.zeros((0, load_encoder(name, max_tokens).dim), dtype=np.float32)
+    return np.stack([held["" if t is None else str(t)] for t in texts])

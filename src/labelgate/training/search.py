@@ -97,22 +97,25 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
     skipped: dict[str, str] = {}
     vectors: dict[str, np.ndarray] = {}
 
-    def embed_fits(texts: list[str]) -> bool:
-        """Embed a sample, extrapolate to all texts; embed them all only if that fits the budget's share."""
-        from labelgate.training.encoder import cached_embeddings, load_encoder
+    def embed_fits() -> bool:
+        """Embed a sample, extrapolate to every text not embedded yet; embed them all (train rows with and
+        without the dev rows, and valid) only if that fits the budget's share."""
+        from labelgate.training.encoder import cached_embeddings, load_encoder, missing
 
         if "ready" in vectors:
             return True
-        everything = list(texts) + list(valid_texts)
-        t0 = time.perf_counter()
-        load_encoder("minilm", settings.encoder_max_tokens).encode(everything[:SAMPLE_TEXTS])
-        estimate = (time.perf_counter() - t0) * len(everything) / min(SAMPLE_TEXTS, len(everything))
-        left = deadline - time.perf_counter()
-        if estimate > EMBED_SHARE * left:
-            skipped["minilm"] = (f"embedding {len(everything)} texts would take about {estimate:.0f} s, more than "
-                                 f"{EMBED_SHARE:.0%} of the {left:.0f} s left of training.search_budget_s")
-            return False
-        cached_embeddings(valid_texts, max_tokens=settings.encoder_max_tokens)
+        everything = rows_for(0.0)[0] + rows_for(1.0)[0] + list(valid_texts)
+        todo = missing(everything, max_tokens=settings.encoder_max_tokens)
+        if todo:
+            t0 = time.perf_counter()
+            load_encoder("minilm", settings.encoder_max_tokens).encode(todo[:SAMPLE_TEXTS])
+            estimate = (time.perf_counter() - t0) * len(todo) / min(SAMPLE_TEXTS, len(todo))
+            left = deadline - time.perf_counter()
+            if estimate > EMBED_SHARE * left:
+                skipped["minilm"] = (f"embedding {len(todo)} texts would take about {estimate:.0f} s, more than "
+                                     f"{EMBED_SHARE:.0%} of the {left:.0f} s left of training.search_budget_s")
+                return False
+            cached_embeddings(todo, max_tokens=settings.encoder_max_tokens)
         vectors["ready"] = np.zeros(0)
         return True
 
@@ -124,7 +127,7 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
         params = first_params(family, settings) if trial.user_attrs.get("config") else suggest(trial, family, settings)
         candidate = settings.model_copy(update={"family": family, **params})
         texts, targets, weights = rows_for(candidate.dev_weight)
-        if family == "minilm" and not embed_fits(texts):
+        if family == "minilm" and not embed_fits():
             raise optuna.TrialPruned(skipped[family])
         t0 = time.perf_counter()
         result = train_classifier(train_texts=texts, train_targets=targets, train_weights=weights,
