@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--probs", default=None, help="reuse this probs Parquet instead of running weak_label")
     parser.add_argument("--budget", type=float, default=None, help="override training.search_budget_s")
+    parser.add_argument("--trials", type=int, default=None, help="override training.search_trials")
     args = parser.parse_args()
 
     config = load_config(CONFIG)
@@ -99,6 +100,8 @@ def main() -> None:
     settings = TrainingSettings.from_section(config["training"])
     if args.budget:
         settings = settings.model_copy(update={"search_budget_s": args.budget})
+    if args.trials:
+        settings = settings.model_copy(update={"search_trials": args.trials})
     with tempfile.TemporaryDirectory() as tmp:
         data_path, probs_path = prepare(Path(tmp), args.probs)
         frame, probs = pd.read_parquet(data_path), pd.read_parquet(probs_path)
@@ -180,13 +183,13 @@ def search_bench(settings, data, frame, probs, texts, targets, weights, valid_te
         for t in result.trials:
             families.setdefault(t["family"], []).append(t["valid_accuracy"])
         print(f"  seed {seed}: chose {result.settings.family} (valid {result.best.valid_accuracy:.4f}); test accuracy "
-              f"{accuracy:.4f}; {len(result.trials)} trials in {result.seconds:.1f} s; best valid by family "
+              f"{accuracy:.4f}; {len(result.trials)} trials in {result.seconds:.1f} s ({result.cpu_seconds:.1f} CPU s); best valid by family "
               f"{ {f: round(max(v), 4) for f, v in families.items()} }; skipped {result.skipped or 'none'}")
-        runs.append({"accuracy": accuracy, "seconds": result.seconds, "predictor": result.best.predictor,
+        runs.append({"accuracy": accuracy, "seconds": result.seconds, "cpu": result.cpu_seconds, "predictor": result.best.predictor,
                      "family": result.settings.family})
     accs = np.array([r["accuracy"] for r in runs])
     print(f"auto: test accuracy over {len(runs)} seeds: mean {accs.mean():.4f}, std {accs.std():.4f}, min "
-          f"{accs.min():.4f}, max {accs.max():.4f}; search seconds {[round(r['seconds'], 1) for r in runs]} "
+          f"{accs.min():.4f}, max {accs.max():.4f}; search seconds {[round(r['seconds'], 1) for r in runs]}, CPU seconds {[round(r['cpu'], 1) for r in runs]} "
           f"(budget {settings.search_budget_s:.0f} s; seed 0 includes embedding the texts)")
     anchor = anchor_recipe(texts, targets, test_texts, test_labels)
     print(f"anchor (tutorial recipe, CountVectorizer 1-5 + LogisticRegression C=1e3, same labels): test accuracy "

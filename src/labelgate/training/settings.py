@@ -48,7 +48,8 @@ class TrainingSettings(SectionSettings):
     cut to ``encoder_max_tokens`` tokens) into a linear head (``head_hidden`` > 0: one hidden ReLU layer),
     plus (``encoder_ngrams``) the hashed n-gram linear part beside it. ``family: auto`` (the default)
     searches ``search_families`` and their hyperparameters with Optuna (seeded TPE) for at most
-    ``search_trials`` trials or ``search_budget_s`` seconds, scored on the valid split only; the config's
+    ``search_trials`` trials or ``search_budget_s`` CPU seconds of the step's process (a busy machine
+    slows the search but does not change its trials), scored on the valid split only; the config's
     own hyperparameters are each family's first trial. ``confidence_weight``: weigh each covered row by
     its top label probability (rows the label model is unsure of count less)."""
 
