@@ -117,3 +117,17 @@ def test_the_numpy_encoder_matches_transformers():
     theirs = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1).numpy()
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
     assert pd.Series(np.linalg.norm(ours, axis=1)).round(5).eq(1.0).all()
+
+
+@pytest.mark.slow
+def test_a_config_without_a_training_section_searches_and_picks_a_family(tmp_path):
+    paths = write_toy_inputs(tmp_path / "in")
+    config = tmp_path / "in" / "config.yaml"
+    config.write_text("\n".join(line for line in config.read_text().splitlines() if not line.startswith(("training", " "))))
+    assert "training" not in config.read_text()
+    metrics = run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=str(config), seed=0,
+                        model_dir=str(tmp_path / "model"))
+    trials = json.loads((tmp_path / "model" / TRIALS_FILE).read_text())
+    assert metrics["family"] in ("hashed_linear", "hashed_embedding", "minilm") and metrics["search_trials"] >= 1
+    assert trials["chosen_family"] == metrics["family"] and trials["budget_s"] == TrainingSettings().search_budget_s
+    assert load_predictor(tmp_path / "model").info["family"] == metrics["family"]
