@@ -98,6 +98,12 @@ def test_the_encoder_family_round_trips_through_the_model_directory(tmp_path, ng
     probe = ["check out my channel", "love this song", "", "zzzz qqqq"]
     np.testing.assert_allclose(loaded.predict_proba(probe), result.predictor.predict_proba(probe), rtol=1e-5)
     assert (loaded.first is None) == (not ngrams)
+    # serving loads it the way it loads every family
+    from labelgate.serving.loader import ModelSource, load_model
+
+    served = load_model(ModelSource(model_dir=tmp_path / "model"))
+    assert served.classes == ["ham", "spam"]
+    np.testing.assert_allclose(served.predictor.predict_proba(probe), loaded.predict_proba(probe), rtol=1e-5)
 
 
 @pytest.mark.slow
