@@ -96,13 +96,18 @@ class SentenceEncoder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
     def encode(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
-        """One unit vector per text (n x dim, float32). Texts are batched by length, so padding stays short."""
+        """One unit vector per text (n x dim, float32). Texts are batched by length, so padding stays short.
+        BLAS runs on one thread: these matrices are small, and on a busy 2-core machine OpenBLAS's threads
+        made one text 10x slower (bench/serving.py --encoder)."""
+        from threadpoolctl import threadpool_limits
+
         texts = ["" if t is None else str(t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), batch_size):
-            rows = order[start:start + batch_size]
-            out[rows] = self._encode_batch([texts[i] for i in rows])
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, len(texts), batch_size):
+                rows = order[start:start + batch_size]
+                out[rows] = self._encode_batch([texts[i] for i in rows])
         return out
 
 
