@@ -43,6 +43,14 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
+@lru_cache(maxsize=1)
+def _blas_controller():  # noqa: ANN202 - threadpoolctl.ThreadpoolController
+    """threadpoolctl's view of the loaded BLAS libraries, found once (finding them costs milliseconds)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 @dataclass(frozen=True)
 class SentenceEncoder:
     """BERT forward pass (post-LayerNorm, GELU) over the packaged weights, mean-pooled and L2-normalised."""
@@ -99,12 +107,10 @@ class SentenceEncoder:
         """One unit vector per text (n x dim, float32). Texts are batched by length, so padding stays short.
         BLAS runs on one thread: these matrices are small, and on a busy 2-core machine OpenBLAS's threads
         made one text 10x slower (bench/serving.py --encoder)."""
-        from threadpoolctl import threadpool_limits
-
         texts = ["" if t is None else str(t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             for start in range(0, len(texts), batch_size):
                 rows = order[start:start + batch_size]
                 out[rows] = self._encode_batch([texts[i] for i in rows])
