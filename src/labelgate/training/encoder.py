@@ -103,6 +103,11 @@ class SentenceEncoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens per text after truncation (what the forward pass's cost grows with)."""
+        return np.array([sum(e.attention_mask) for e in self.tokenizer.encode_batch(
+            ["" if t is None else str(t) for t in texts])], dtype=np.int64)
+
     def encode(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
         """One unit vector per text (n x dim, float32). Texts are batched by length, so padding stays short.
         BLAS runs on one thread: these matrices are small, and on a busy 2-core machine OpenBLAS's threads

@@ -113,9 +113,14 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
         everything = rows_for(0.0)[0] + rows_for(1.0)[0] + list(valid_texts)
         todo = missing(everything, max_tokens=settings.encoder_max_tokens)
         if todo:
+            encoder = load_encoder("minilm", settings.encoder_max_tokens)
+            counts = encoder.token_counts(todo)
+            sample = np.linspace(0, len(todo) - 1, min(SAMPLE_TEXTS, len(todo))).astype(int)  # spread over the texts
             t0 = time.process_time()
-            load_encoder("minilm", settings.encoder_max_tokens).encode(todo[:SAMPLE_TEXTS])
-            estimate = (time.process_time() - t0) * len(todo) / min(SAMPLE_TEXTS, len(todo))
+            encoder.encode([todo[i] for i in sample], batch_size=4)
+            # the cost grows with the tokens; the full run batches texts of similar length (little padding), so
+            # the sample runs in small batches too
+            estimate = (time.process_time() - t0) * counts.sum() / max(counts[sample].sum(), 1)
             left = deadline - time.process_time()
             if estimate > EMBED_SHARE * left:
                 skipped["minilm"] = (f"embedding {len(todo)} texts would take about {estimate:.0f} CPU s, more than "
