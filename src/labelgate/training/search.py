@@ -116,10 +116,10 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
             encoder = load_encoder("minilm", settings.encoder_max_tokens)
             counts = encoder.token_counts(todo)
             sample = np.linspace(0, len(todo) - 1, min(SAMPLE_TEXTS, len(todo))).astype(int)  # spread over the texts
+            # The cost grows with the tokens; the full run batches texts of similar length (little padding), so
+            # the sample runs in small batches too.
             t0 = time.process_time()
             encoder.encode([todo[i] for i in sample], batch_size=4)
-            # the cost grows with the tokens; the full run batches texts of similar length (little padding), so
-            # the sample runs in small batches too
             estimate = (time.process_time() - t0) * counts.sum() / max(counts[sample].sum(), 1)
             left = deadline - time.process_time()
             if estimate > EMBED_SHARE * left:
