@@ -13,7 +13,7 @@ from kserve.protocol.infer_type import InferInput, InferRequest
 
 from labelgate.serving.loader import ModelSource
 from labelgate.serving.model import TextClassifierModel, parse_v1, parse_v2
-from labelgate.serving.settings import RequestLimits
+from labelgate.serving.settings import InferenceLimits, RequestLimits
 from labelgate.training import load_predictor
 
 LIMITS = RequestLimits(max_batch=4, max_text_chars=50, max_body_bytes=10_000)
@@ -114,7 +114,8 @@ def test_concurrent_requests_share_predictor_calls_and_get_their_own_rows(model_
             return self.inner.predict_proba(texts)
 
     model = TextClassifierModel("spam", source=ModelSource(model_dir=model_dirs[0]),
-                                loader=lambda d: Counting(load_predictor(d)), limits=RequestLimits(max_batch=64))
+                                loader=lambda d: Counting(load_predictor(d)), limits=RequestLimits(max_batch=64),
+                                inference=InferenceLimits(max_pending=64))
     model.load()
     requests = [[f"text {i}", "free gift cards"] if i % 2 else [f"song {i}"] for i in range(40)]
 
@@ -123,7 +124,7 @@ def test_concurrent_requests_share_predictor_calls_and_get_their_own_rows(model_
 
     answers = asyncio.run(send_all())
     assert sum(calls) == sum(len(r) for r in requests) and len(calls) < len(requests)
-    assert max(calls) <= model.batch_texts
+    assert max(calls) <= model.inference.chunk_texts
     reference = load_predictor(model_dirs[0])
     for texts, (answer, _) in zip(requests, answers, strict=True):
         got = [[p["probabilities"]["ham"], p["probabilities"]["spam"]] for p in answer["predictions"]]
