@@ -352,6 +352,9 @@ class TextClassifierModel(kserve.Model):
     def observe_batch(self, requests: int, texts: int) -> None:
         """Called once per predictor call (a hook for metrics)."""
 
+    def observe_pending(self, pending: int) -> None:
+        """Called when a request is admitted or answered, with the number in progress (a hook for metrics)."""
+
     async def predict(self, payload: _Batch, headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Predict in the thread pool. Requests waiting at the same time share predictor calls, at most
         ``chunk_texts`` texts and about ``chunk_chars`` characters each; the request with the fewest
@@ -366,6 +369,7 @@ class TextClassifierModel(kserve.Model):
         job = _Job(payload, loop.create_future(), state, next(self._seq),
                    list(itertools.accumulate(len(t) + 1 for t in payload.texts)))
         self._pending += 1
+        self.observe_pending(self._pending)
         self._waiting.append(job)
         if not self._pump_scheduled:  # once per loop iteration: requests parsed together are batched together
             self._pump_scheduled = True
@@ -374,6 +378,7 @@ class TextClassifierModel(kserve.Model):
             return await job.future
         finally:
             self._pending -= 1
+            self.observe_pending(self._pending)
             if job in self._waiting:  # cancelled before all its texts were handed out
                 self._waiting.remove(job)
 

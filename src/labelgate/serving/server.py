@@ -205,6 +205,8 @@ def _metrics() -> dict[str, Any]:
         "texts": Counter("labelgate_texts_total", "texts classified", ["model"]),
         "rejected": Counter("labelgate_rejected_requests_total", "requests refused (4xx or 503), by reason", ["reason"]),
         "version": Gauge("labelgate_model_version_info", "the served model version (value 1)", ["model", "version"]),
+        "pending": Gauge("labelgate_requests_in_progress", "prediction requests admitted and not yet answered",
+                         ["model"]),
     }
 
 
@@ -221,6 +223,9 @@ class MeteredModel(TextClassifierModel):
     def unload(self) -> None:
         super().unload()
         _metrics()["version"].clear()
+
+    def observe_pending(self, pending: int) -> None:
+        _metrics()["pending"].labels(model=self.name).set(pending)
 
     def observe_batch(self, requests: int, texts: int) -> None:
         _metrics()["batch_requests"].observe(requests)
