@@ -243,7 +243,7 @@ class LoadFailed(Exception):
 
 def _kserve_parts() -> tuple[type, type, type]:
     """The repository, its extension and the data plane, with labelgate's behaviour (KServe imported late)."""
-    from kserve.errors import ModelNotFound
+    from kserve.errors import InvalidInput, ModelNotFound
     from kserve.model_repository import ModelRepository
     from kserve.protocol.dataplane import DataPlane
     from kserve.protocol.model_repository_extension import ModelRepositoryExtension
@@ -284,6 +284,15 @@ def _kserve_parts() -> tuple[type, type, type]:
             metadata = await super().model_metadata(model_name)
             version = getattr(self.get_model_from_registry(model_name), "version", None)
             return {**metadata, "versions": [str(version)] if version is not None else []}
+
+        def decode(self, body: Any, headers: Any, *args: Any, **kwargs: Any) -> Any:
+            # Decoding reads only the client's request (JSON, CloudEvent headers): any failure is its mistake.
+            try:
+                return super().decode(body, headers, *args, **kwargs)
+            except InvalidInput:
+                raise
+            except (ValueError, TypeError, AttributeError, KeyError, IndexError, UnicodeError) as exc:
+                raise InvalidInput(f"the request cannot be decoded ({type(exc).__name__}: {exc})") from exc
 
         def decode_inference_request(self, body: Any, headers: dict, model_name: str) -> Any:
             if not isinstance(body, bytes):
