@@ -293,6 +293,7 @@ class TextClassifierModel(kserve.Model):
         self._waiting: list[_Job] = []  # admitted jobs with texts not yet handed to the pool
         self._pending = 0  # admitted requests not yet answered
         self._running = 0  # predictor calls in the pool
+        self._running_large = 0  # of which over ``express_chars`` characters
         self._seq = itertools.count()
         self._pump_scheduled = False
 
@@ -387,9 +388,9 @@ class TextClassifierModel(kserve.Model):
             self._pool = ThreadPoolExecutor(max_workers=self.inference.threads, thread_name_prefix="labelgate-predict")
         return self._pool
 
-    def _take_chunk(self) -> list[tuple[_Job, int, int]]:
-        """The next predictor call's texts: (job, start, end) slices, fewest remaining characters first."""
-        self._waiting.sort(key=lambda j: (j.remaining_chars, j.seq))
+    def _take_chunk(self, max_chars: int) -> tuple[list[tuple[_Job, int, int]], int]:
+        """The next predictor call's texts, (job, start, end) slices taken fewest remaining characters first,
+        and their characters (at most ``max_chars`` unless one text is longer)."""
         state = self._waiting[0].state
         pieces: list[tuple[_Job, int, int]] = []
         texts = chars = 0
@@ -399,7 +400,7 @@ class TextClassifierModel(kserve.Model):
             start = end = job.taken
             base = job.ends[start - 1] if start else 0
             while end < len(job.ends) and texts < self.inference.chunk_texts and \
-                    (texts == 0 or chars + job.ends[end] - base <= self.inference.chunk_chars):
+                    (texts == 0 or chars + job.ends[end] - base <= max_chars):
                 end += 1
                 texts += 1
             chars += (job.ends[end - 1] if end else 0) - base
@@ -410,21 +411,30 @@ class TextClassifierModel(kserve.Model):
                 self._waiting.remove(job)
             else:
                 break  # the chunk is full
-        return pieces
+        return pieces, chars
 
     def _pump(self) -> None:
         self._pump_scheduled = False
         loop = asyncio.get_running_loop()
-        while self._waiting and self._running < self.inference.threads:
-            pieces = self._take_chunk()
+        limits = self.inference
+        while self._waiting and self._running < limits.threads:
+            self._waiting.sort(key=lambda j: (j.remaining_chars, j.seq))
+            # The last free thread (of two or more) is kept for short work.
+            express = limits.threads > 1 and self._running_large >= limits.threads - 1
+            if express and self._waiting[0].remaining_chars > limits.express_chars:
+                break
+            pieces, chars = self._take_chunk(limits.express_chars if express else limits.chunk_chars)
+            large = chars > limits.express_chars
             texts = [t for job, start, end in pieces for t in job.batch.texts[start:end]]
             self.observe_batch(len(pieces), len(texts))
             self._running += 1
+            self._running_large += large
             call = loop.run_in_executor(self._executor(), self._predict_texts, pieces[0][0].state, texts)
-            call.add_done_callback(functools.partial(self._chunk_done, pieces))
+            call.add_done_callback(functools.partial(self._chunk_done, pieces, large))
 
-    def _chunk_done(self, pieces: list[tuple[_Job, int, int]], call: asyncio.Future) -> None:
+    def _chunk_done(self, pieces: list[tuple[_Job, int, int]], large: bool, call: asyncio.Future) -> None:
         self._running -= 1
+        self._running_large -= large
         error = call.exception() if not call.cancelled() else asyncio.CancelledError()
         offset = 0
         for job, start, end in pieces:

@@ -25,7 +25,9 @@ class InferenceLimits(BaseModel):
     """How predictions run: in a pool of ``threads`` beside the event loop (which keeps answering health
     and small requests), at most ``max_pending`` requests admitted at once (more get 503 with
     ``Retry-After: retry_after_s``), each predictor call at most ``chunk_texts`` texts and about
-    ``chunk_chars`` characters, so a short request waits for one chunk, not for a whole large request."""
+    ``chunk_chars`` characters, so a short request waits for one chunk, not for a whole large request.
+    With two threads or more, one is kept for calls of at most ``express_chars`` characters: a short
+    request does not even wait for a chunk of a large one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -33,4 +35,5 @@ class InferenceLimits(BaseModel):
     max_pending: int = Field(32, ge=1)
     chunk_texts: int = Field(64, ge=1)
     chunk_chars: int = Field(20_000, ge=1)
+    express_chars: int = Field(4_000, ge=1)
     retry_after_s: int = Field(1, ge=1)
