@@ -321,7 +321,11 @@ def main() -> int:
         for proc in servers.values():
             proc.terminate()
         for proc in servers.values():
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a server still busy with the large requests
+                proc.kill()
+                proc.wait()
     if args.only_load:
         return 0
     print(f"single texts: labelgate's throughput is within {worst_single:.2f}x of the constant-model floor "

@@ -119,6 +119,7 @@ class BodyLimitMiddleware:
 _POST_ONLY = re.compile(r"^/v1/models/[^/]+:predict$|^/v2/models/[^/]+/infer$|^/v2/repository/models/[^/]+/(load|unload)$")
 _EXPLAIN = re.compile(r"^/v1/models/[^/]+:explain$")
 _REPOSITORY = re.compile(r"^/v[12]/repository(/|$)")
+_HEALTH = re.compile(r"^/v2/health/(live|ready)$|^/v2/models/[^/]+(/versions/[^/]+)?/ready$|^/v1/models/[^/:]+$")
 _VERSIONED = re.compile(r"^/v2/models/([^/]+)/versions/([^/]+)(/ready|/infer)?$")
 
 
@@ -138,11 +139,12 @@ class GuardMiddleware:
             return
         holder: dict[str, str] = {}
         scope = {**scope, REASON_KEY: holder}
+        probe = scope.get("method") == "GET" and _HEALTH.match(scope.get("path", "")) is not None
 
         async def counting_send(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if 400 <= status < 500 or status == 503:
+                if 400 <= status < 500 or (status == 503 and not probe):  # a not-ready probe refuses nothing
                     _metrics()["rejected"].labels(reason=holder.get("reason") or _STATUS_REASONS.get(
                         status, f"http_{status}")).inc()
                 headers = list(message.get("headers") or [])
