@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import sys
 import threading
 import time
@@ -39,7 +40,8 @@ from labelgate.run import (
     step_rows,
 )
 
-# Friendly names at the top of runs/<run-id>/ for the outputs people open first: (task, artifact) -> link.
+# Friendly names at the top of runs/<run-id>/ for the outputs people open first: (task, artifact) -> name. Each
+# file's name ends in what a browser renders (.html, .md): KFP names artifact files without an extension.
 SHORTCUTS = {
     (Step.EVALUATE, "report"): "report.html",
     (Step.WEAK_LABEL, "lf_analysis_html"): "lf_analysis.html",
@@ -188,16 +190,25 @@ def _runner(runner: str, arguments: dict[str, Any], run_dir: Path, docker: Any =
 
 
 def link_outputs(run_dir: Path, task_root: Path | None) -> dict[str, str]:
-    """Symlink the outputs people open first to the top of the run folder; returns name -> target."""
+    """Put the outputs people open first at the top of the run folder; returns name -> path. A file is hard-linked
+    (copied where that fails) under its shortcut's name, not symlinked: a browser resolves a symlink and goes by
+    the target's name, and KFP's artifact files have no extension, so ``report.html -> evaluate/report`` would
+    show the page's source as text. A folder (the model) is symlinked."""
     links = {}
     for (task, artifact), name in SHORTCUTS.items():
         target = task_root / task / artifact if task_root else None
         if target is None or not target.exists():
             continue
         link = run_dir / name
-        if link.is_symlink() or link.exists():
+        if link.is_symlink() or link.is_file():
             link.unlink()
-        link.symlink_to(target.relative_to(run_dir))
+        if target.is_dir():
+            link.symlink_to(os.path.relpath(target, run_dir))
+        else:
+            try:
+                os.link(target.resolve(), link)
+            except OSError:  # another file system, or no hard links there
+                shutil.copyfile(target, link)
         links[name] = str(link)
     return links
 
