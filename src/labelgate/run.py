@@ -263,7 +263,11 @@ def step_rows(statuses: Mapping[str, tuple[str, float | None, int]], *, blocked:
 def format_summary(summary: RunSummary, display: Any = str) -> str:
     """The end-of-run report: steps, gates, key metrics, where the model went, and the outcome.
     ``display`` shortens local paths for the terminal."""
-    lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}", "", "Steps:"]
+    lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}"]
+    if summary.resumed_from:
+        reused = [step["name"] for step in summary.steps if step["status"] == "reused"]
+        lines.append(f"Resumed {summary.resumed_from}: reused {', '.join(reused) or 'no step'} (unchanged inputs)")
+    lines += ["", "Steps:"]
     for step in summary.steps:
         took = f"{step['seconds']:.1f}s" if step["seconds"] is not None else ""
         parallel = f"  ({step['runs']} parallel tasks)" if step.get("runs", 0) > 1 else ""
