@@ -190,6 +190,7 @@ def run_local(
         from labelgate.pipelines.containers import check_outputs
 
         check_outputs(watcher.steps, _task_root(run_dir))
+    _write_metadata_only_outputs(cache, run_dir)
     _link_reused(run_dir, watcher.reused, cache)
     summary = summarise(run_dir=run_dir, run_id=run_id, watcher=watcher, arguments=arguments,
                         seconds=time.monotonic() - started)
@@ -229,6 +230,24 @@ def _copy_cache(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for entry in source.glob("*.json") if source.is_dir() else []:
         shutil.copyfile(entry, target / entry.name)
+
+
+def _write_metadata_only_outputs(cache: Path, run_dir: Path) -> None:
+    """Give each output of this run that has no file (a Metrics artifact is metadata only) a JSON file of its
+    metadata at its URI: kfp's cache takes an entry whose output file is missing for a miss, so the steps that
+    log metrics (weak-label, validate, train, evaluate) would never be reused."""
+    for entry in cache.glob("*.json"):
+        try:
+            outputs = json.loads(entry.read_text())
+        except (OSError, ValueError):
+            continue
+        for value in outputs.values():
+            for item in (value.get("artifacts", [value]) if isinstance(value, dict) else []):
+                uri = item.get("uri") if isinstance(item, dict) else None
+                if not uri or "://" in uri or Path(uri).exists() or not Path(uri).is_relative_to(run_dir):
+                    continue
+                Path(uri).parent.mkdir(parents=True, exist_ok=True)
+                Path(uri).write_text(json.dumps(item.get("metadata") or {}, indent=1, default=str))
 
 
 def _link_reused(run_dir: Path, reused: dict[str, list[str]], cache: Path) -> None:

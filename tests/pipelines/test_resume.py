@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from kfp import compiler, dsl
-from kfp.dsl import Dataset, Input, Markdown, Output
+from kfp.dsl import Dataset, Input, Markdown, Metrics, Output
 
 from labelgate.cli.pipeline import earlier_run
 from labelgate.errors import ConfigError
@@ -16,10 +16,11 @@ from labelgate.run import DIGESTS, EXIT_ERROR, EXIT_OK, NEVER_REUSED
 
 
 @dsl.component(base_image="python:3.11", install_kfp_package=False)
-def ingest(data_digest: str, data: Output[Dataset]):
+def ingest(data_digest: str, data: Output[Dataset], metrics: Output[Metrics]):
     import time
 
     open(data.path, "w").write(f"rows read at {time.time()}")
+    metrics.log_metric("rows", 3)  # metadata only: kfp.local writes no file for it
 
 
 @dsl.component(base_image="python:3.11", install_kfp_package=False)
