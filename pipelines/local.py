@@ -205,7 +205,7 @@ RUNNERS = ("subprocess", "docker")
 
 @contextlib.contextmanager
 def _task_cache_on(pipeline_func: Callable[..., Any]) -> Iterator[None]:
-    """kfp's cache on for every task but ``NEVER_REUSED``, for this run only. The pipeline's cluster settings turn
+    """kfp's cache on for every task but ``NEVER_REUSED`` (off for those), for this run only. The pipeline's cluster settings turn
     it off for every task (on a cluster the arguments carry no content digests and a cache keyed on paths would
     reuse stale outputs); kfp.local reads the same flag from the same spec, and here the arguments do carry
     the digests. The flag is put back afterwards, so a pipeline compiled later in this process is unchanged."""
@@ -214,15 +214,15 @@ def _task_cache_on(pipeline_func: Callable[..., Any]) -> Iterator[None]:
         yield
         return
     dags = [spec.root.dag, *(component.dag for component in spec.components.values() if component.HasField("dag"))]
-    switched = [task for dag in dags for name, task in dag.tasks.items()
-                if name not in NEVER_REUSED and not task.caching_options.enable_cache]
-    for task in switched:
-        task.caching_options.enable_cache = True
+    switched = [(task, task.caching_options.enable_cache, name not in NEVER_REUSED)
+                for dag in dags for name, task in dag.tasks.items()]
+    for task, _, on in switched:
+        task.caching_options.enable_cache = on
     try:
         yield
     finally:
-        for task in switched:
-            task.caching_options.enable_cache = False
+        for task, before, _ in switched:
+            task.caching_options.enable_cache = before
 
 
 def _copy_cache(source: Path, target: Path) -> None:
