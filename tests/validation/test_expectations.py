@@ -96,6 +96,7 @@ def test_data_docs_page_is_offline_and_labels_a_warning_as_a_warning(frame):
     assert not re.search(r"<(link|script)[^>]+(href|src)=\"https?://", html)
     assert not re.search(r"<img[^>]+src=\"https?://", html) and "url('http" not in html
     assert "newsletter" not in html.lower()
+    assert 'href="../' not in html and 'href="index.html"' not in html  # no links into a Data Docs site
     assert "<style>" in html and "bootstrap" in html.lower()
 
 

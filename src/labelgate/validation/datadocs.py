@@ -8,8 +8,8 @@ a warning-severity one included. Here the page is GX's own rendering, then:
   registry; ``assets/THIRD_PARTY_LICENSES.txt``), inlined, so the page is one self-contained file that
   renders styled from ``file://``, in the KFP UI and without a network (the dark-mode stylesheet, 880 KB,
   is left out; vega is inlined only when the page draws a chart);
-- GX's logo is inlined from the installed package; the newsletter footer, the favicon and the
-  walkthrough modal are left out;
+- GX's logo is inlined from the installed package; the newsletter footer, the favicon, the walkthrough
+  modal and the links into a Data Docs site that is not there are left out;
 - the header's status is the data gate's verdict, and a failed warning-severity expectation is shown
   with a warning sign, not the red cross of a failure that blocks.
 """
@@ -56,6 +56,8 @@ _LOGO = re.compile(r"src=\"[^\"]*(?:static/images/|web-assets[^\"]*/)(logo-long)
 _REMOTE_CSS_URL = re.compile(r"url\('?https?://[^)]*\)")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 _SOURCE_MAP = re.compile(r"/[*/]# sourceMappingURL=\S+?(?: \*/)?$", re.MULTILINE)
+# Links into a Data Docs site (its index, the suite's page) that does not exist beside this page.
+_SITE_LINK = re.compile(r"\s+href=\"(?:\.\./)*(?:index\.html|expectations/[^\"]*\.html)\"")
 _TITLE = re.compile(r"<title>.*?</title>", re.IGNORECASE | re.DOTALL)
 _SCRIPT_CLOSE = re.compile(r"</(script)", re.IGNORECASE)
 
@@ -103,6 +105,7 @@ def offline_page(html: str, *, title: str) -> str:
     html = _FOOTER.sub("", html)
     html = _LOGO.sub(lambda m: f'src="{_gx_image("logo-long.png")}"', html)
     html = _REMOTE_CSS_URL.sub("none", html)
+    html = _SITE_LINK.sub("", html)
     html = _TITLE.sub("", html)
     return html.replace("<head>", f"<head>\n    <title>{_escape(title)}</title>", 1)
 
