@@ -2,6 +2,7 @@
 starts again from apply-lfs. Three pipeline runs on the example; the pages of the resumed run are opened in
 headless Chromium."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def test_resume_runs_only_push_after_it_failed_and_from_apply_lfs_after_an_lf_ch
     (hook / "sitecustomize.py").write_text(FAIL_PUSH)
 
     first = labelgate_run("--data", str(example_data), "--lf-module", str(lfs), run_id="resume-1",
-                          registry=registry, env={"PYTHONPATH": str(hook)})
+                          registry=registry,
+                          env={"PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))})
     assert first.exit_code == EXIT_ERROR, first.output
     assert first.summary["failure"]["step"] == "push" and "forced failure" in first.summary["failure"]["message"]
     ran = [name for name, status in _steps(first.summary).items() if status == "ok"]
