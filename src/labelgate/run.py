@@ -41,6 +41,18 @@ class Step(StrEnum):
 
 
 STEPS: tuple[str, ...] = tuple(s.value for s in Step)
+# Content digests `labelgate run` passes as pipeline parameters (name -> what it covers), so that kfp.local's task
+# cache, which keys on a task's arguments, keys on what the files hold rather than on their paths: each step takes
+# the digests of what it reads, and an unchanged step of an earlier run is reused (`labelgate run --resume`).
+DIGESTS: dict[str, str] = {
+    "data_digest": "the data (the ingest fingerprint)",
+    "lfs_digest": "the LF module's source",
+    "suite_digest": "the expectation suite and the constraints",
+    "setup_digest": "the config file and labelgate's code",
+    "champion_digest": "the registry's champion, read afresh by every run",
+}
+# Steps never reused from an earlier run: they act on the registry.
+NEVER_REUSED: tuple[str, ...] = ("push",)
 # Each gate and the step that runs only when it passes.
 GATES: dict[str, str] = {Step.DATA_GATE.value: Step.TRAIN.value, Step.MODEL_GATE.value: Step.PUSH.value}
 # What a person can try when a gate blocks (docs/own-data.md, "When a gate blocks", says more).
@@ -231,6 +243,8 @@ class RunSummary:
     seconds: float = 0.0
     on_cluster: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, Any] = field(default_factory=dict)  # the command line's (`labelgate run --resume` reuses them)
+    resumed_from: str | None = None  # the run whose unchanged steps this one reused
 
 
 def step_rows(statuses: Mapping[str, tuple[str, float | None, int]], *, blocked: bool) -> list[dict[str, Any]]:
@@ -249,7 +263,11 @@ def step_rows(statuses: Mapping[str, tuple[str, float | None, int]], *, blocked:
 def format_summary(summary: RunSummary, display: Any = str) -> str:
     """The end-of-run report: steps, gates, key metrics, where the model went, and the outcome.
     ``display`` shortens local paths for the terminal."""
-    lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}", "", "Steps:"]
+    lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}"]
+    if summary.resumed_from:
+        reused = [step["name"] for step in summary.steps if step["status"] == "reused"]
+        lines.append(f"Resumed {summary.resumed_from}: reused {', '.join(reused) or 'no step'} (unchanged inputs)")
+    lines += ["", "Steps:"]
     for step in summary.steps:
         took = f"{step['seconds']:.1f}s" if step["seconds"] is not None else ""
         parallel = f"  ({step['runs']} parallel tasks)" if step.get("runs", 0) > 1 else ""
