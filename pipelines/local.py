@@ -34,10 +34,10 @@ from labelgate.run import (
     Step,
     StepFailure,
     decide_outcome,
-    format_summary,
     read_record,
     step_rows,
 )
+from labelgate.summary import format_summary
 
 # Friendly names at the top of runs/<run-id>/ for the outputs people open first: (task, artifact) -> link.
 SHORTCUTS = {
@@ -311,5 +311,5 @@ def _display(path: str | Path) -> str:
 
 
 def format_local_summary(summary: RunSummary) -> str:
-    """`labelgate run`'s end-of-run printout (``labelgate.run.format_summary``, paths shortened)."""
+    """`labelgate run`'s end-of-run printout (``labelgate.summary.format_summary``, paths shortened)."""
     return format_summary(summary, display=_display)

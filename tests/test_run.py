@@ -103,7 +103,8 @@ def test_outcome_rule(kwargs, code, text):
 
 
 def test_summary_shows_each_role_left_out_rows_and_the_run_s_model_name():
-    from labelgate.run import RunSummary, format_summary
+    from labelgate.run import RunSummary
+    from labelgate.summary import format_summary
 
     summary = RunSummary(
         run_id="r", location="/tmp/r", exit_code=0, outcome="pushed", steps=[],
@@ -120,7 +121,8 @@ def test_summary_shows_each_role_left_out_rows_and_the_run_s_model_name():
 
 
 def test_a_blocked_model_gate_says_what_to_try():
-    from labelgate.run import RunSummary, format_summary
+    from labelgate.run import RunSummary
+    from labelgate.summary import format_summary
 
     summary = RunSummary(run_id="r", location="/tmp/r", exit_code=3, outcome="blocked by model-gate", steps=[],
                          gates={"model-gate": {"gate": "model-gate", "passed": False,
