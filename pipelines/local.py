@@ -37,10 +37,10 @@ from labelgate.run import (
     Step,
     StepFailure,
     decide_outcome,
-    format_summary,
     read_record,
     step_rows,
 )
+from labelgate.summary import format_summary
 
 # Friendly names at the top of runs/<run-id>/ for the outputs people open first: (task, artifact) -> name. Each
 # file's name ends in what a browser renders (.html, .md): KFP names artifact files without an extension.
@@ -449,5 +449,5 @@ def _display(path: str | Path) -> str:
 
 
 def format_local_summary(summary: RunSummary) -> str:
-    """`labelgate run`'s end-of-run printout (``labelgate.run.format_summary``, paths shortened)."""
+    """`labelgate run`'s end-of-run printout (``labelgate.summary.format_summary``, paths shortened)."""
     return format_summary(summary, display=_display)
