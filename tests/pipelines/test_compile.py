@@ -8,7 +8,7 @@ from labelgate.cli import main
 from labelgate.parameters import DEFAULTS
 from labelgate.pipelines.training import PIPELINE_NAME, pipeline
 
-STEPS = {"ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
+STEPS = {"ingest", "repair", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
          "model-gate", "push"}
 
 
