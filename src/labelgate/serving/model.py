@@ -2,7 +2,9 @@
 directory; see :mod:`labelgate.serving.loader`).
 
 V1 (``/v1/models/<name>:predict``): ``{"instances": ["a text", {"text": "another"}]}`` ->
-``{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}, ...]}``.
+``{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}, ...]}``. A model trained
+with tabular feature columns (``training.feature_columns``) reads them from the objects' other fields,
+``{"text": "...", "plan": "pro", "spend": 120}``; a field left out counts as a missing value.
 V2 / Open Inference Protocol (``/v2/models/<name>/infer``): one BYTES input (shape ``[n]`` or ``[n, 1]``)
 -> outputs ``label`` (BYTES ``[n]``) and ``probabilities`` (FP32 ``[n, k]``, columns in ``classes`` order,
 also listed in the response parameters). Requests that break the limits are refused with a 4xx.
@@ -16,7 +18,7 @@ import json
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # isort: off
@@ -36,9 +38,11 @@ class _Batch:
     protocol: str
     texts: list[str]
     request_id: str | None = None
+    fields: list[dict[str, Any]] = field(default_factory=list)  # V1 objects' fields beside "text", one per text
 
 
-def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> list[str]:
+def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits,
+                 fields: list[dict[str, Any]] | None = None) -> list[str]:
     if len(texts) == 0:
         raise InvalidInput(f"{where} is empty; send at least one text")
     if len(texts) > limits.max_batch:
@@ -48,9 +52,14 @@ def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> lis
     out: list[str] = []
     for i, text in enumerate(texts):
         if isinstance(text, dict):
-            if set(text) != {"text"}:
-                raise InvalidInput(f"{where}[{i}] must be a string or {{\"text\": string}}, got keys {sorted(text)}")
+            if "text" not in text or (fields is None and set(text) != {"text"}):
+                raise InvalidInput(f"{where}[{i}] must be a string or {{\"text\": string}} (plus the model's "
+                                   f"feature columns), got keys {sorted(text)}")
+            if fields is not None:
+                fields.append({k: v for k, v in text.items() if k != "text"})
             text = text["text"]
+        elif fields is not None:
+            fields.append({})
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")
@@ -66,8 +75,9 @@ def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> lis
     return out
 
 
-def parse_v1(body: Any, limits: RequestLimits) -> list[str]:
-    """The texts of a V1 request body, or InvalidInput saying what is wrong with it."""
+def parse_v1(body: Any, limits: RequestLimits, fields: list[dict[str, Any]] | None = None) -> list[str]:
+    """The texts of a V1 request body, or InvalidInput saying what is wrong with it; with ``fields`` given,
+    instance objects may carry fields beside "text" (feature columns), appended to it one dict per text."""
     if isinstance(body, bytes | str):
         try:
             body = json.loads(body)
@@ -83,7 +93,7 @@ def parse_v1(body: Any, limits: RequestLimits) -> list[str]:
     instances = body["instances"]
     if not isinstance(instances, list):
         raise InvalidInput(f'"instances" must be a list of texts, got {type(instances).__name__}')
-    return _check_texts(instances, "instances", limits)
+    return _check_texts(instances, "instances", limits, fields)
 
 
 def parse_v2(request: InferRequest, limits: RequestLimits) -> list[str]:
@@ -162,13 +172,34 @@ class TextClassifierModel(kserve.Model):
     async def preprocess(self, payload: dict | InferRequest, headers: dict[str, str] | None = None) -> _Batch:
         if isinstance(payload, InferRequest):
             return _Batch("v2", parse_v2(payload, self.limits), request_id=payload.id)
-        return _Batch("v1", parse_v1(payload, self.limits))
+        fields: list[dict[str, Any]] = []
+        texts = parse_v1(payload, self.limits, fields)
+        if any(fields):
+            self._check_fields(fields)
+        return _Batch("v1", texts, fields=fields)
 
-    def _predict_texts(self, texts: list[str]) -> tuple[np.ndarray, list[str], str]:
+    def _check_fields(self, fields: list[dict[str, Any]]) -> None:
+        """Fields beside "text" must be feature columns of the loaded model, with usable values."""
+        check = getattr(self._state[0], "check_features", None) if self._state is not None else None
+        if check is None:
+            raise InvalidInput(f"instances carry field(s) {sorted({k for f in fields for k in f})}; this model "
+                               "reads only the text")
+        try:
+            check(fields)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+
+    def _predict_texts(self, texts: list[str],
+                       fields: list[dict[str, Any]] | None = None) -> tuple[np.ndarray, list[str], str]:
         if self._state is None:
             raise InferenceError("the model is not loaded")
         predictor, classes, version = self._state
-        probs = np.asarray(predictor.predict_proba(texts), dtype=np.float64)
+        if fields and any(fields):
+            columns = sorted({k for f in fields for k in f})
+            raw = predictor.predict_proba(texts, {c: [f.get(c) for f in fields] for c in columns})
+        else:
+            raw = predictor.predict_proba(texts)
+        probs = np.asarray(raw, dtype=np.float64)
         if probs.shape != (len(texts), len(classes)) or not np.all(np.isfinite(probs)):
             raise InferenceError(
                 f"the predictor returned probabilities of shape {probs.shape} (finite: "
@@ -179,9 +210,10 @@ class TextClassifierModel(kserve.Model):
     def _run_batch(self, items: list[tuple[_Batch, asyncio.Future]]) -> None:
         """One predictor call for the texts of several requests; each request gets its own rows back."""
         texts = [t for batch, _ in items for t in batch.texts]
+        fields = [f for batch, _ in items for f in (batch.fields or [{}] * len(batch.texts))]
         self.observe_batch(len(items), len(texts))
         try:
-            probs, classes, version = self._predict_texts(texts)
+            probs, classes, version = self._predict_texts(texts, fields)
         except Exception as exc:
             for _, future in items:
                 if not future.done():
