@@ -72,6 +72,13 @@ def test_missing_values_count_as_missing_not_as_zero():
     assert (block[0, 2:] == block[2, 2:]).all() and not (block[0, 2:] == block[1, 2:]).all()
 
 
+def test_text_columns_of_numbers_are_numeric_features():
+    """Ingest reads CSV cells as text: a column whose every value is a number is still numeric."""
+    frame = pd.DataFrame({"seats": ["10", "20", None], "code": ["1", "x", "2"], "flag": [True, False, True]})
+    features = TabularFeatures.fit(frame, ["seats", "code", "flag"], hash_bits=6)
+    assert features.spec.numeric == (("seats", 15.0, 5.0),) and features.spec.categorical == ("code", "flag")
+
+
 def test_check_names_unknown_fields_and_bad_values():
     features = TabularFeatures.fit(pd.DataFrame({"spend": [1.0, 2.0], "plan": ["a", "b"]}), ["spend", "plan"],
                                    hash_bits=6)

@@ -73,17 +73,16 @@ class TabularFeatures:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, columns: Sequence[str], *, hash_bits: int) -> TabularFeatures:
-        """Learn the kinds (numeric dtype -> numeric, anything else -> categorical), means and spreads from
-        the training rows of ``frame``."""
+        """Learn the kinds (numbers, or text that is all numbers -> numeric; anything else -> categorical),
+        means and spreads from the training rows of ``frame``."""
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise ConfigError(f"config training.feature_columns names column(s) {missing} that the data does not "
                               f"have; columns: {[str(c) for c in frame.columns]}")
         numeric, categorical = [], []
         for name in columns:
-            series = frame[name]
-            if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-                values = series.to_numpy(dtype=float, na_value=np.nan)
+            values = _numbers(frame[name])
+            if values is not None:
                 mean = float(np.nanmean(values)) if np.isfinite(values).any() else 0.0
                 std = float(np.nanstd(values)) if np.isfinite(values).any() else 0.0
                 numeric.append((str(name), mean, std if std > 0 else 1.0))
@@ -141,6 +140,22 @@ class TabularFeatures:
             return sp.csr_matrix((n_rows, self.width), dtype=np.float32)
         return sp.csr_matrix((np.concatenate(data).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
                              shape=(n_rows, self.width))
+
+
+def _numbers(series: pd.Series) -> np.ndarray | None:
+    """The column as floats when it is numeric: a numeric dtype, or text whose every value parses as a number
+    (ingest reads CSV cells as text); None for a categorical column (booleans included)."""
+    if pd.api.types.is_bool_dtype(series):
+        return None
+    if pd.api.types.is_numeric_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    present = series.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present):
+        return None
+    parsed = pd.to_numeric(present, errors="coerce")
+    if parsed.isna().any():
+        return None
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _number(value: Any) -> float | None:
