@@ -51,7 +51,12 @@ SHORTCUTS = {
     (Step.VALIDATE, "report_html"): "validation.html",
     (Step.VALIDATE, "report"): "validation.md",
     (Step.TRAIN, "model"): "model",
+    (Step.REPAIR, "report_html"): "repair.html",
+    (Step.REPAIR, "report"): "repair.md",
+    (Step.REPAIR, "repaired"): "repaired.parquet",
 }
+# The repair step's status in the summary when the config has no repair section (it passed the table through).
+REPAIR_OFF = "off"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _START = re.compile(r"^Executing task '([^']+)'")
@@ -371,6 +376,9 @@ def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: d
             if isinstance(record, GateDecision):
                 gates[gate] = record
     statuses = {name: (step.status, step.seconds, step.runs) for name, step in watcher.steps.items()}
+    if statuses.get(Step.REPAIR, ("",))[0] == "ok" and \
+            _artifact_metadata(task_root, Step.REPAIR, "metrics").get("repair_on") == 0:
+        statuses[Step.REPAIR] = (REPAIR_OFF, *statuses[Step.REPAIR][1:])
     failure = _first_failure(task_root, [*watcher.steps])
     metrics = _artifact_metadata(task_root, Step.EVALUATE, "metrics")
     pushed = _pushed(task_root)

@@ -1,9 +1,15 @@
 """The labelgate training pipeline: raw data to a pushed model, with two gates.
 
-ingest -> plan_shards -> ParallelFor(apply_lfs) -> weak_label -> validate -> data_gate -> If(passed):
+ingest -> repair -> plan_shards -> ParallelFor(apply_lfs) -> weak_label -> validate -> data_gate -> If(passed):
 train -> evaluate -> model_gate -> If(blessed): push. The same function runs locally (`labelgate run`,
 kfp.local) and on a cluster (`labelgate compile` / `make submit`); its step names are
 ``labelgate.run.Step`` and its parameters' defaults ``labelgate.parameters``.
+
+The repair step always runs: with a ``repair`` section in the config it repairs the ingested table, without
+one it passes it through unchanged and reports "repair: off". Either way every later step reads its
+``repaired`` table and ingest's ``data`` stays an artifact for lineage. (A ``dsl.If`` on a config flag would
+need ``dsl.OneOf`` to hand later steps one of two tables, which kfp 2.17's local runner refuses for
+artifacts: "Expected 1 artifact in ArtifactSelectorSpec. Got: 2".)
 """
 
 from kfp import dsl
@@ -16,6 +22,7 @@ from labelgate.components.ingest import ingest
 from labelgate.components.model_gate import model_gate
 from labelgate.components.plan_shards import plan_shards
 from labelgate.components.push import push
+from labelgate.components.repair import repair
 from labelgate.components.train import train
 from labelgate.components.validate import validate
 from labelgate.components.weak_label import weak_label
@@ -27,7 +34,7 @@ __all__ = ["PIPELINE_NAME", "pipeline"]
 
 @dsl.pipeline(
     name=PIPELINE_NAME,
-    description="Weak supervision to a served model: ingest, label, validate, train, evaluate, push.",
+    description="Weak supervision to a served model: ingest, repair, label, validate, train, evaluate, push.",
 )
 def pipeline(
     data_uri: str = CLUSTER_DATA_URI,
@@ -63,7 +70,9 @@ def pipeline(
     a task's arguments (kfp.local's, for `labelgate run --resume`) keys on content; push is never cached."""
     ingested = ingest(data_uri=data_uri, config_path=config_path, lf_module=lf_module, suite_path=suite_path,
                       constraints_path=constraints_path, data_digest=data_digest, setup_digest=setup_digest)
-    data = ingested.outputs["data"]
+    repaired = repair(data=ingested.outputs["data"], constraints_path=constraints_path, config_path=config_path,
+                      suite_digest=suite_digest, setup_digest=setup_digest)
+    data = repaired.outputs["repaired"]  # what every later step reads (the data gate checks it too)
 
     shards = plan_shards(n_shards=lf_shards)
     with dsl.ParallelFor(shards.output, name="lf-shards") as shard:

@@ -19,7 +19,9 @@ from labelgate.evaluation.settings import EvaluationSettings
 from labelgate.ingest.dataset import IngestResult, ingest
 from labelgate.ingest.settings import DataSettings, SplitSettings
 from labelgate.labeling.settings import LabelingSettings
+from labelgate.repair.settings import repair_settings
 from labelgate.training.settings import TrainingSettings
+from labelgate.training.step import check_feature_columns
 from labelgate.validation.settings import ValidationSettings
 
 T = TypeVar("T")
@@ -72,6 +74,10 @@ def preflight(*, data_uri: str, lf_module: str, config_path: str, suite_path: st
                       EvaluationSettings):
             settings[model.section] = report.attempt(lambda m=model: m.from_section(config[m.section]))
     data: DataSettings | None = settings.get("data")
+    repair = report.attempt(lambda: repair_settings(config_path)) if config is not None else None
+    training = settings.get("training")
+    if data and training:
+        report.attempt(lambda: check_feature_columns(training, data))
     classes = list(data.classes) if data else []
     if data and settings.get("evaluation"):
         report.attempt(lambda: settings["evaluation"].positive_index(classes, config_path))
@@ -106,6 +112,14 @@ def preflight(*, data_uri: str, lf_module: str, config_path: str, suite_path: st
             if missing:
                 report.fail(f"config {config_path}: validation.{key} names {missing}, not columns of the data "
                             f"{columns}; list your own columns (e.g. length_columns: [{data.text_column}])")
+    named = {"training.feature_columns": training.feature_columns if training else ()}
+    if repair is not None:
+        named.update({f"repair.{key}": tuple(getattr(repair, key)) for key in ("columns", "exclude_columns")})
+        named["repair.dictionaries"] = tuple(repair.dictionaries)
+    for key, names in named.items():
+        missing = [c for c in names if c not in columns]
+        if missing:
+            report.fail(f"config {config_path}: {key} names {missing}, not columns of the data {columns}")
     if lfs is not None:
         report.lf_names = [lf.name for lf in lfs]
         report.attempt(lambda: _apply_sample(lfs, frame, classes, lf_module))

@@ -28,6 +28,7 @@ class Step(StrEnum):
     """The pipeline's steps by task name (the component function's name with ``-`` for ``_``), in order."""
 
     INGEST = "ingest"
+    REPAIR = "repair"
     PLAN_SHARDS = "plan-shards"
     APPLY_LFS = "apply-lfs"
     WEAK_LABEL = "weak-label"
