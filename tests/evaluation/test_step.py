@@ -39,7 +39,7 @@ def _evaluate(root, paths, model, out, **overrides):
 
 
 def _champion(monkeypatch, path):
-    monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: path)
+    monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: ("1", path))
 
 
 def test_first_model_is_blessed_on_thresholds_and_the_blessing_records_every_number(toy, tmp_path, monkeypatch):
