@@ -88,7 +88,9 @@ def registry_lock(client: MlflowClient, model_name: str, *, purpose: str, lease_
                                            description=f"labelgate's lock on {model_name!r}; do not edit")
             break
         except Exception as exc:
-            if _code(exc) != "RESOURCE_ALREADY_EXISTS":
+            # MLflow reads the existing model back to report the clash: if its holder released it in
+            # between, the create says "not found". Both mean: somebody held it; look again.
+            if _code(exc) not in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
                 raise RegistryError(f"cannot take the registry lock {name!r} for {purpose}: {exc}") from exc
         try:
             held = client.get_registered_model(name)
