@@ -94,7 +94,7 @@ def test_concurrent_promotes_form_one_chain_and_an_exact_history(three_versions:
         moves.append((found.group(2), target))
     # Each promote reports the champion it really replaced: the moves line up into one chain from 3 ...
     chains = _chains("3", moves)
-    assert chains, f"no order of the promotes explains what they reported: {moves}"
+    assert chains, f"no order of the promotes explains what they reported: {moves}; {results}; {_history(uri, name)}"
     # ... which ends at the champion, and the history tag is that chain: nothing lost, nothing phantom.
     final, history = champion_version(open_client(uri), name), _history(uri, name)
     assert any(chain[-1] == final and _history_after(["1", "2", "3"], chain) == history for chain in chains), \

@@ -14,8 +14,9 @@ for model ``spam`` is therefore a registered model named ``labelgate-lock.spam``
   are an hour old, long after anyone could still be racing on them.
 - release: delete it, if it still carries our token.
 
-The critical sections it guards are short (read champion and history, write history, move the alias), so
-the lease needs no renewal; a holder that outlives it would see its release refused and say so.
+While it is held, a daemon thread renews the lease every quarter lease, so a holder whose requests are
+slow (an MLflow client retrying a busy server backs off for minutes) is never taken for a dead one; and
+the holder checks, just before it writes, that the lock still carries its token (:meth:`HeldLock.check`).
 Clocks of the processes sharing a registry are assumed to agree to well within the lease (seconds).
 """
 
@@ -25,6 +26,7 @@ import contextlib
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -70,10 +72,41 @@ def _clean_tombstones(client: MlflowClient, name: str) -> None:
                 client.delete_registered_model(model.name)
 
 
+class HeldLock:
+    """A lock this process holds: its token, renewed in a daemon thread until released."""
+
+    def __init__(self, client: MlflowClient, model_name: str, token: str, lease_s: float) -> None:
+        self.client, self.model_name, self.token, self.lease_s = client, model_name, token, lease_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="labelgate-registry-lock", daemon=True)
+        self._thread.start()
+
+    def _renew(self) -> None:
+        name = lock_name(self.model_name)
+        while not self._stop.wait(self.lease_s / 4):
+            with contextlib.suppress(Exception):
+                if self.client.get_registered_model(name).tags.get(TOKEN_TAG) == self.token:
+                    self.client.set_registered_model_tag(name, EXPIRES_TAG, str(now_ms() + int(self.lease_s * 1000)))
+
+    def check(self) -> None:
+        """Raise RegistryError unless the lock still carries our token (call it just before writing)."""
+        try:
+            held = self.client.get_registered_model(lock_name(self.model_name)).tags.get(TOKEN_TAG)
+        except Exception as exc:
+            raise RegistryError(f"cannot confirm the registry lock on {self.model_name!r}: {exc}; nothing was "
+                                "changed, try again") from exc
+        if held != self.token:
+            raise RegistryError(f"the registry lock on {self.model_name!r} was lost (its lease ran out while the "
+                                "registry was slow); nothing was changed, try again")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 @contextlib.contextmanager
 def registry_lock(client: MlflowClient, model_name: str, *, purpose: str, lease_s: float = DEFAULT_LEASE_S,
-                  wait_s: float = DEFAULT_WAIT_S) -> Iterator[str]:
-    """Hold ``model_name``'s registry lock for the ``with`` block; yields the lock's token. Raises
+                  wait_s: float = DEFAULT_WAIT_S) -> Iterator[HeldLock]:
+    """Hold ``model_name``'s registry lock for the ``with`` block (see the module docstring). Raises
     RegistryError when another holder keeps it past ``wait_s``."""
     name = lock_name(model_name)
     token = uuid.uuid4().hex
@@ -97,7 +130,7 @@ def registry_lock(client: MlflowClient, model_name: str, *, purpose: str, lease_
         except Exception:  # released between our create and this read: try again at once
             continue
         held_expires = int(held.tags.get(EXPIRES_TAG, "0") or 0)
-        if held_expires < now_ms():
+        if held_expires < now_ms() and time.monotonic() <= deadline:
             # its holder died: break it (atomic; one breaker wins), then try again
             with contextlib.suppress(Exception):
                 client.rename_registered_model(name, f"{name}.stale.{held.tags.get(TOKEN_TAG, 'unknown')}")
@@ -112,9 +145,11 @@ def registry_lock(client: MlflowClient, model_name: str, *, purpose: str, lease_
             )
         time.sleep(delay * (0.5 + random.random()))
         delay = min(delay * 2, 1.0)
+    held_lock = HeldLock(client, model_name, token, lease_s)
     try:
-        yield token
+        yield held_lock
     finally:
+        held_lock.stop()
         release(client, model_name, token)
 
 

@@ -156,7 +156,7 @@ def promote(registry_uri: str, model_name: str, version: str, *, expected: str |
     _verified_version(client, model_name, version)
     if verify:
         verify_stored(registry_uri, model_name, version)
-    with registry_lock(client, model_name, purpose=f"{purpose} {model_name} version {version}"):
+    with registry_lock(client, model_name, purpose=f"{purpose} {model_name} version {version}") as lock:
         _verified_version(client, model_name, version)  # its status may have changed while we verified
         previous = champion_version(client, model_name)
         _check_expected(model_name, previous, expected, f"promoting version {version}")
@@ -167,6 +167,7 @@ def promote(registry_uri: str, model_name: str, version: str, *, expected: str |
             history.append(version)
         # The history tag is written before the alias: a crash in between leaves a trailing entry that
         # rollback ignores (it trims the history back to the alias, which stays the source of truth).
+        lock.check()
         client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history[-100:]))
         client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
     return previous
@@ -200,12 +201,13 @@ def rollback(registry_uri: str, model_name: str, *, expected: str | None | _Any 
     _check_expected(model_name, current, expected, "the rollback")
     if verify:
         verify_stored(registry_uri, model_name, target)
-    with registry_lock(client, model_name, purpose=f"rollback {model_name} from version {current}"):
+    with registry_lock(client, model_name, purpose=f"rollback {model_name} from version {current}") as lock:
         now, now_target, history = _rollback_target(client, model_name)
         if (now, now_target) != (current, target):
             _check_expected(model_name, now, current, f"the rollback from version {current} to {target}")
             raise ChampionMovedError(f"model {model_name!r}: the champion history changed during the rollback "
                                      "(another process moved it); nothing was changed, run it again")
+        lock.check()
         client.set_model_version_tag(model_name, current, "labelgate.rolled_back", "true")
         client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history))
         client.set_registered_model_alias(model_name, CHAMPION_ALIAS, target)
