@@ -76,6 +76,8 @@ def handle_list(args: argparse.Namespace) -> int:
         created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(v.created_ms / 1000)) if v.created_ms else "-"
         aliases = ",".join(v.aliases) or "-"
         rolled = " (rolled back)" if v.tags.get("labelgate.rolled_back") == "true" else ""
+        if v.tags.get("labelgate.not_promoted") and not v.aliases:
+            rolled = " (not promoted)"  # its push found the champion moved since its evaluation
         accuracy, f1 = v.tags.get("labelgate.test_accuracy", "-"), v.tags.get("labelgate.test_f1", "-")
         print(f"{v.version:>7}  {v.status + rolled:<22} {aliases:<10} {created:<19}  {accuracy:>8} {f1:>7}  {v.source}")
     for line in reconciled:
