@@ -99,6 +99,9 @@ PASSED = {"data-gate": GateDecision("data-gate", True, "ok")}
     ({"ended": "FAILED", "gates": BLOCKED}, EXIT_ERROR, "ended FAILED"),
     # A blocking failure outranks a run state that is not success (a failed step fails the run).
     ({"failure": StepFailure("ingest", "ModelError", "x"), "ended": "FAILED"}, EXIT_BLOCKED, "rejected"),
+    # A push evaluated against a champion that has since moved: its own outcome, blocked, not broken.
+    ({"failure": StepFailure("push", "ChampionMovedError", "x"), "step_failed": True}, EXIT_BLOCKED,
+     "the champion moved while this run evaluated against it; push registered the model but did not promote"),
 ])
 def test_outcome_rule(kwargs, code, text):
     arguments = {"pushed": False, "push_label": "m", "failure": None, "step_failed": False, "gates": {}, **kwargs}

@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from labelgate.errors import DataError, LabelgateError, ModelError
+from labelgate.errors import ChampionMovedError, DataError, LabelgateError, ModelError
 
 
 class Step(StrEnum):
@@ -65,7 +65,9 @@ GATE_HINTS: dict[str, str] = {
                      "pipeline.min_test_f1/min_test_accuracy only if they were set too high (docs/own-data.md)",
 }
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
-BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__name__})
+# A push whose evaluation was against a champion that has since moved is blocked too: nothing broke,
+# the version is verified and kept, but it was not compared with the model it would replace.
+BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__name__, ChampionMovedError.__name__})
 
 # Exit codes of `labelgate run` and the cluster commands: CI tells "blocked" from "broken".
 EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 3
@@ -214,6 +216,9 @@ def decide_outcome(*, pushed: bool, push_label: str, failure: StepFailure | None
     blocked = [g for g in gates.values() if not g.passed]
     if pushed:
         return Outcome(EXIT_OK, f"pushed {push_label}")
+    if failure is not None and failure.error == ChampionMovedError.__name__:
+        return Outcome(EXIT_BLOCKED, f"blocked: the champion moved while this run evaluated against it; "
+                                     f"{failure.step} registered the model but did not promote it")
     if failure is not None and failure.blocking:
         return Outcome(EXIT_BLOCKED, f"blocked: {failure.step} rejected the input")
     if failure is not None or step_failed or ended:

@@ -22,7 +22,7 @@ def reported(tmp_path_factory):
     (root / "lf.md").write_text("| LF | coverage |\n| --- | --- |\n| keyword_my | 0.25 |\n")
     (root / "validation.md").write_text("# Validation\nAll **12** expectations passed.\n")
     patch = pytest.MonkeyPatch()
-    patch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: root / "model")
+    patch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: ("1", root / "model"))
     run_evaluate(data_path=paths["data"], model_dir=str(root / "model"), lf_analysis_path=str(root / "lf.md"),
                  validation_report_path=str(root / "validation.md"), config_path=paths["config"],
                  registry_uri=f"sqlite:///{root}/registry/mlflow.db", model_name="toy-model", min_test_accuracy=0.5,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_curve
 
+from labelgate.champion import MODEL_SUBDIR, champion_version, download_version, open_client
 from labelgate.config import load_config
 from labelgate.contract import SOURCE, SPLIT, Split, gold_rows, read_table
 from labelgate.errors import ModelError
@@ -30,7 +31,6 @@ from labelgate.evaluation.metrics import (
 )
 from labelgate.evaluation.settings import EvaluationSettings
 from labelgate.ingest.settings import DataSettings
-from labelgate.registry import champion_model_dir
 from labelgate.run import Step, progress
 from labelgate.training.predictor import Predictor, load_predictor
 
@@ -63,10 +63,13 @@ class EvaluationOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def find_champion(registry_uri: str, model_name: str) -> Path | None:
-    """The champion's model directory from the registry, or None when there is no champion."""
-    found = champion_model_dir(registry_uri, model_name)
-    return Path(found) if found is not None else None
+def find_champion(registry_uri: str, model_name: str) -> tuple[str, Path] | None:
+    """The champion's version and a verified copy of its model directory, or None when there is no champion.
+    The version goes into the blessing: push promotes only if it is still the champion."""
+    version = champion_version(open_client(registry_uri), model_name)
+    if version is None:
+        return None
+    return version, download_version(registry_uri, model_name, version) / MODEL_SUBDIR
 
 
 def evaluate_predictor(*, name: str, predictor: Predictor, texts: list[str], labels: np.ndarray,
@@ -150,7 +153,8 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
                                     groups=groups, classes=classes, positive=positive, settings=settings, rows=test)
     progress(Step.EVALUATE, f"test accuracy {challenger.scores.accuracy:.4f}, F1 {challenger.scores.f1:.4f} "
                          f"({settings.averaging(classes)}) on {len(texts)} rows")
-    champion_dir = find_champion(registry_uri, model_name)
+    found = find_champion(registry_uri, model_name)
+    champion_version_evaluated, champion_dir = found if found is not None else (None, None)
     champion, comparison = None, None
     if champion_dir is not None:
         champion = evaluate_predictor(name="champion", predictor=load_predictor(champion_dir), texts=texts,
@@ -181,6 +185,7 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
         "averaging": settings.averaging(classes),
         "test_rows": len(texts), "challenger": challenger.scores.as_dict(),
         "champion": champion.scores.as_dict() if champion else None,
+        "champion_version": champion_version_evaluated,
         "champion_model_dir": str(champion_dir) if champion_dir else None,
         "bootstrap": comparison.as_dict() if comparison else None, "seed": seed,
         "slices": challenger.slices, "confusion_matrix": challenger.confusion,
