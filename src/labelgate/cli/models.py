@@ -47,8 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reload_hint(name: str) -> str:
-    return (f"a running `labelgate serve` picks it up on reload: "
-            f"curl -X POST http://127.0.0.1:8080/v2/repository/models/{name}/load")
+    return (f"a running `labelgate serve --repository-token TOKEN` picks it up on reload: "
+            f'curl -X POST -H "Authorization: Bearer $TOKEN" '
+            f"http://127.0.0.1:8080/v2/repository/models/{name}/load (or restart it)")
 
 
 def handle_list(args: argparse.Namespace) -> int:
