@@ -104,6 +104,11 @@ def health_bytes(port: int) -> bytes:
 
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> bytes:
     writer.write(request)
+    return await _read_response(reader)
+
+
+async def _read_response(reader: asyncio.StreamReader) -> bytes:
+    """Read one HTTP/1.1 response (headers and a Content-Length body); returns its status line."""
     status = await reader.readline()
     length = 0
     while True:
@@ -124,15 +129,7 @@ async def _keep_busy(port: int, request: bytes, started: asyncio.Event) -> None:
             writer.write(request)
             await writer.drain()
             started.set()
-            status = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
+            status = await _read_response(reader)
             if not status.startswith(b"HTTP/1.1 200"):
                 raise RuntimeError(f"a large request failed: {status!r}")
     finally:

@@ -241,18 +241,12 @@ def _write_metadata_only_outputs(cache: Path, run_dir: Path) -> None:
     """Give each output of this run that has no file (a Metrics artifact is metadata only) a JSON file of its
     metadata at its URI: kfp's cache takes an entry whose output file is missing for a miss, so the steps that
     log metrics (weak-label, validate, train, evaluate) would never be reused."""
-    for entry in cache.glob("*.json"):
-        try:
-            outputs = json.loads(entry.read_text())
-        except (OSError, ValueError):
+    for item in _cached_artifacts(cache, ""):
+        uri = item["uri"]
+        if Path(uri).exists() or not Path(uri).is_relative_to(run_dir):
             continue
-        for value in outputs.values():
-            for item in (value.get("artifacts", [value]) if isinstance(value, dict) else []):
-                uri = item.get("uri") if isinstance(item, dict) else None
-                if not uri or "://" in uri or Path(uri).exists() or not Path(uri).is_relative_to(run_dir):
-                    continue
-                Path(uri).parent.mkdir(parents=True, exist_ok=True)
-                Path(uri).write_text(json.dumps(item.get("metadata") or {}, indent=1, default=str))
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri).write_text(json.dumps(item.get("metadata") or {}, indent=1, default=str))
 
 
 def _link_reused(run_dir: Path, reused: dict[str, list[str]], cache: Path) -> None:
@@ -275,9 +269,9 @@ def _link_reused(run_dir: Path, reused: dict[str, list[str]], cache: Path) -> No
             link.symlink_to(folder, target_is_directory=True)
 
 
-def _cached_uris(cache: Path, key_prefix: str) -> list[str]:
-    """The output file URIs in the cache entry whose key starts with ``key_prefix`` (kfp logs 12 characters)."""
-    uris: list[str] = []
+def _cached_artifacts(cache: Path, key_prefix: str) -> Iterator[dict]:
+    """Each output artifact with a local file URI in the cache entries whose key starts with ``key_prefix``
+    (kfp logs 12 characters; "" for every entry); unreadable entries are skipped."""
     for entry in cache.glob(f"{key_prefix}*.json"):
         try:
             outputs = json.loads(entry.read_text())
@@ -286,8 +280,12 @@ def _cached_uris(cache: Path, key_prefix: str) -> list[str]:
         for value in outputs.values():
             for item in (value.get("artifacts", [value]) if isinstance(value, dict) else []):
                 if isinstance(item, dict) and item.get("uri") and "://" not in item["uri"]:
-                    uris.append(item["uri"])
-    return uris
+                    yield item
+
+
+def _cached_uris(cache: Path, key_prefix: str) -> list[str]:
+    """The output file URIs in the cache entry whose key starts with ``key_prefix``."""
+    return [item["uri"] for item in _cached_artifacts(cache, key_prefix)]
 
 
 @contextlib.contextmanager
