@@ -65,5 +65,7 @@ def test_a_symlink_to_an_artifact_file_is_what_shows_source(tmp_path):
         assert_renders(link)
 
 
-def test_shortcut_names_are_pages_or_folders():
-    assert all(Path(name).suffix in (".html", ".md") or name == "model" for name in SHORTCUTS.values())
+def test_shortcut_names_are_pages_tables_or_the_model_folder():
+    # the suffix tells a reader what opens it: a browser, a text viewer, pandas; "model" is the bundle folder
+    assert all(Path(name).suffix in (".html", ".md", ".parquet") or name == "model" for name in SHORTCUTS.values())
+    assert len(set(SHORTCUTS.values())) == len(SHORTCUTS)

@@ -29,8 +29,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from labelgate.errors import RegistryError
 
@@ -44,6 +44,15 @@ HOLDER_TAG = "labelgate.lock_holder"
 DEFAULT_LEASE_S = 120.0
 DEFAULT_WAIT_S = 300.0
 _TOMBSTONE_AGE_MS = 3600 * 1000
+T = TypeVar("T")
+# How many times a locked change is tried again after its lock was lost before it wrote anything.
+LOST_LOCK_ATTEMPTS = 3
+
+
+class LockLostError(RegistryError):
+    """The lock's lease ran out before the holder wrote (its requests were slower than the lease, e.g. an
+    MLflow client backing off a busy server for minutes) and another process took it. Nothing was written,
+    so the whole locked change may simply be tried again (:func:`retry_lost_lock`)."""
 
 
 def lock_name(model_name: str) -> str:
@@ -93,10 +102,13 @@ class HeldLock:
         try:
             held = self.client.get_registered_model(lock_name(self.model_name)).tags.get(TOKEN_TAG)
         except Exception as exc:
+            if _code(exc) == "RESOURCE_DOES_NOT_EXIST":  # broken by a process that took this one for dead
+                raise LockLostError(f"the registry lock on {self.model_name!r} was lost (its lease ran out while "
+                                    "the registry was slow); nothing was changed, try again") from exc
             raise RegistryError(f"cannot confirm the registry lock on {self.model_name!r}: {exc}; nothing was "
                                 "changed, try again") from exc
         if held != self.token:
-            raise RegistryError(f"the registry lock on {self.model_name!r} was lost (its lease ran out while the "
+            raise LockLostError(f"the registry lock on {self.model_name!r} was lost (its lease ran out while the "
                                 "registry was slow); nothing was changed, try again")
 
     def stop(self) -> None:
@@ -151,6 +163,18 @@ def registry_lock(client: MlflowClient, model_name: str, *, purpose: str, lease_
     finally:
         held_lock.stop()
         release(client, model_name, token)
+
+
+def retry_lost_lock(change: Callable[[], T], *, attempts: int = LOST_LOCK_ATTEMPTS) -> T:
+    """Run ``change`` (a whole take-lock, read, check, write sequence) again when it lost its lock before
+    writing; the last attempt's LockLostError goes to the caller."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return change()
+        except LockLostError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def release(client: MlflowClient, model_name: str, token: str) -> None:

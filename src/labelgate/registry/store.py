@@ -23,7 +23,7 @@ from labelgate.champion import (
     open_client,
 )
 from labelgate.errors import ChampionMovedError, RegistryError
-from labelgate.registry.lock import is_lock, registry_lock
+from labelgate.registry.lock import is_lock, registry_lock, retry_lost_lock
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -156,21 +156,25 @@ def promote(registry_uri: str, model_name: str, version: str, *, expected: str |
     _verified_version(client, model_name, version)
     if verify:
         verify_stored(registry_uri, model_name, version)
-    with registry_lock(client, model_name, purpose=f"{purpose} {model_name} version {version}") as lock:
-        _verified_version(client, model_name, version)  # its status may have changed while we verified
-        previous = champion_version(client, model_name)
-        _check_expected(model_name, previous, expected, f"promoting version {version}")
-        history = _history(client, model_name)
-        if previous is not None and (not history or history[-1] != previous):
-            history.append(previous)  # the alias was moved outside labelgate (e.g. in the MLflow UI)
-        if not history or history[-1] != version:
-            history.append(version)
-        # The history tag is written before the alias: a crash in between leaves a trailing entry that
-        # rollback ignores (it trims the history back to the alias, which stays the source of truth).
-        lock.check()
-        client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history[-100:]))
-        client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
-    return previous
+
+    def locked_move() -> str | None:
+        with registry_lock(client, model_name, purpose=f"{purpose} {model_name} version {version}") as lock:
+            _verified_version(client, model_name, version)  # its status may have changed while we verified
+            previous = champion_version(client, model_name)
+            _check_expected(model_name, previous, expected, f"promoting version {version}")
+            history = _history(client, model_name)
+            if previous is not None and (not history or history[-1] != previous):
+                history.append(previous)  # the alias was moved outside labelgate (e.g. in the MLflow UI)
+            if not history or history[-1] != version:
+                history.append(version)
+            # The history tag is written before the alias: a crash in between leaves a trailing entry that
+            # rollback ignores (it trims the history back to the alias, which stays the source of truth).
+            lock.check()
+            client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history[-100:]))
+            client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+        return previous
+
+    return retry_lost_lock(locked_move)
 
 
 def _rollback_target(client: MlflowClient, model_name: str) -> tuple[str, str, list[str]]:
@@ -201,16 +205,20 @@ def rollback(registry_uri: str, model_name: str, *, expected: str | None | _Any 
     _check_expected(model_name, current, expected, "the rollback")
     if verify:
         verify_stored(registry_uri, model_name, target)
-    with registry_lock(client, model_name, purpose=f"rollback {model_name} from version {current}") as lock:
-        now, now_target, history = _rollback_target(client, model_name)
-        if (now, now_target) != (current, target):
-            _check_expected(model_name, now, current, f"the rollback from version {current} to {target}")
-            raise ChampionMovedError(f"model {model_name!r}: the champion history changed during the rollback "
-                                     "(another process moved it); nothing was changed, run it again")
-        lock.check()
-        client.set_model_version_tag(model_name, current, "labelgate.rolled_back", "true")
-        client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history))
-        client.set_registered_model_alias(model_name, CHAMPION_ALIAS, target)
+
+    def locked_move() -> None:
+        with registry_lock(client, model_name, purpose=f"rollback {model_name} from version {current}") as lock:
+            now, now_target, history = _rollback_target(client, model_name)
+            if (now, now_target) != (current, target):
+                _check_expected(model_name, now, current, f"the rollback from version {current} to {target}")
+                raise ChampionMovedError(f"model {model_name!r}: the champion history changed during the rollback "
+                                         "(another process moved it); nothing was changed, run it again")
+            lock.check()
+            client.set_model_version_tag(model_name, current, "labelgate.rolled_back", "true")
+            client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history))
+            client.set_registered_model_alias(model_name, CHAMPION_ALIAS, target)
+
+    retry_lost_lock(locked_move)
     return current, target
 
 
