@@ -18,6 +18,7 @@ from labelgate.serving.settings import (
     DEFAULT_PORT,
     REPOSITORY_TOKEN_ENV,
     InferenceLimits,
+    PredictionLogSettings,
     RequestLimits,
 )
 
@@ -43,6 +44,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"clients sending 'Authorization: Bearer <token>'; prefer the {REPOSITORY_TOKEN_ENV} "
                         "environment variable (a flag shows in the process list). Off when neither is set")
     parser.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    logged = PredictionLogSettings()
+    parser.add_argument("--prediction-log", default=None, metavar="DIR",
+                        help="append sampled requests and answers to Parquet files in DIR, off the request path "
+                        "(off by default; locally e.g. mlruns/predictions beside the registry); "
+                        "read by `labelgate monitor --log DIR`")
+    parser.add_argument("--prediction-log-sample", type=float, default=logged.sample,
+                        help="fraction of texts logged, 0..1")
+    parser.add_argument("--prediction-log-privacy", choices=["text", "hash"], default=logged.privacy,
+                        help="'hash' stores a SHA-256 of each text instead of the text (LF monitoring then off)")
+    parser.add_argument("--prediction-log-max-mb", type=float, default=logged.max_mb,
+                        help="most megabytes of log files kept; the oldest files are deleted")
+    parser.add_argument("--prediction-log-flush-rows", type=int, default=logged.flush_rows,
+                        help="rows per file: a file is written every this many rows")
+    parser.add_argument("--prediction-log-flush-seconds", type=float, default=logged.flush_seconds,
+                        help="... or this many seconds after its first row, and on shutdown")
+    parser.add_argument("--prediction-log-queue", type=int, default=logged.queue_size,
+                        help="requests held in memory for the writer; when full, rows are dropped and counted "
+                        "in labelgate_prediction_log_dropped_rows_total")
     parser.add_argument("--loader", default=DEFAULT_LOADER, help=argparse.SUPPRESS)
 
 
@@ -65,15 +84,23 @@ def serve(args: argparse.Namespace) -> int:
         )
         inference = InferenceLimits(threads=args.inference_threads, max_pending=args.max_pending,
                                     chunk_chars=max(args.max_text_chars, InferenceLimits().chunk_chars))
+        prediction_log = PredictionLogSettings(
+            directory=getattr(args, "prediction_log", None), sample=float(getattr(args, "prediction_log_sample", 1.0)),
+            privacy=getattr(args, "prediction_log_privacy", "text"),
+            max_mb=float(getattr(args, "prediction_log_max_mb", PredictionLogSettings().max_mb)),
+            flush_rows=getattr(args, "prediction_log_flush_rows", PredictionLogSettings().flush_rows),
+            flush_seconds=float(getattr(args, "prediction_log_flush_seconds", PredictionLogSettings().flush_seconds)),
+            queue_size=getattr(args, "prediction_log_queue", PredictionLogSettings().queue_size))
     except ValidationError as exc:
         raise ConfigError(f"invalid server option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
     token = args.repository_token or os.environ.get(REPOSITORY_TOKEN_ENV) or None
     model = build_model(name=args.model_name, source=source_from_arguments(args), loader=resolve_loader(args.loader),
-                        limits=limits, inference=inference)
+                        limits=limits, inference=inference, prediction_log=prediction_log)
     print(
         f"labelgate serve: model {args.model_name!r} version {model.version} ({', '.join(model.classes)}) on "
         f"http://{args.host}:{args.port}/v1/models/{args.model_name}:predict and /v2/models/{args.model_name}/infer; "
-        f"repository endpoints {'on (bearer token)' if token else 'off'}",
+        f"repository endpoints {'on (bearer token)' if token else 'off'}; prediction log "
+        f"{f'{prediction_log.directory} (sample {prediction_log.sample}, {prediction_log.privacy})' if prediction_log.directory else 'off'}",
         flush=True,
     )
     run_server(model=model, host=args.host, port=args.port, access_log=args.access_log, repository_token=token)
