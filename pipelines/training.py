@@ -79,7 +79,8 @@ def pipeline(
     data_ok = data_gate(passed=validated.outputs["passed"], reason=validated.outputs["reason"])
 
     with dsl.If(data_ok.outputs["Output"] == True, name="data-gate-passed"):  # noqa: E712 (KFP condition syntax)
-        trained = train(data=data, probs=labeled.outputs["probs"], config_path=config_path, seed=seed)
+        trained = train(data=data, probs=labeled.outputs["probs"], config_path=config_path, seed=seed,
+                        lf_module=lf_module)
         evaluated = evaluate(
             data=data,
             model=trained.outputs["model"],
