@@ -136,3 +136,25 @@ def test_no_log_and_no_bundle_config_are_clear_errors(bundle: Path, tmp_path: Pa
     log = _log(tmp_path / "log", ["a text"] * 300, np.full(300, 0.5))
     assert _run(log, bare, tmp_path / "out") == EXIT_ERROR
     assert "--config" in capsys.readouterr().err
+
+
+def test_monitor_reads_the_registry_champion_and_its_rows(comments, bundle: Path, model_dirs: list[Path],
+                                                          registry_uri: str, blessing: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    from labelgate.registry.push import push_model
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(model_dirs[0], model_dir)
+    for name in (LF_MODULE_FILE, TRAINING_CONFIG_FILE):  # as the train step keeps them
+        shutil.copyfile(bundle / "model" / name, model_dir / name)
+    push_model(model_dir=model_dir, profile_path=bundle / PROFILE_FILE, blessing_path=blessing,
+               registry_uri=registry_uri, model_name="spam", run_key="runs/0/p", infra_validate=False)
+    _, traffic = comments
+    sample = traffic.sample(300, random_state=3)
+    log = _log(tmp_path / "log", sample["CONTENT"].tolist(), sample["CLASS"].to_numpy(dtype=float))  # version "7"
+    args = ["monitor", "--log", str(log), "--registry-uri", registry_uri, "--model-name", "spam",
+            "--out", str(tmp_path / "out")]
+    assert main(args) == EXIT_ERROR  # the champion is version 1: no row was served by it
+    assert "by version 1" in capsys.readouterr().err
+    assert main([*args, "--all-versions"]) == EXIT_OK
+    assert "version 1" in (tmp_path / "out" / "monitor.md").read_text()
