@@ -158,3 +158,15 @@ def test_monitor_reads_the_registry_champion_and_its_rows(comments, bundle: Path
     assert "by version 1" in capsys.readouterr().err
     assert main([*args, "--all-versions"]) == EXIT_OK
     assert "version 1" in (tmp_path / "out" / "monitor.md").read_text()
+
+
+def test_a_typo_in_the_monitoring_section_fails_preflight(tmp_path: Path, example_config: Path) -> None:
+    from labelgate.config import load_config
+    from labelgate.errors import ConfigError
+    from labelgate.monitoring.settings import MonitoringSettings
+
+    assert MonitoringSettings.from_section(load_config(example_config)["monitoring"]).min_rows == 300
+    bad = tmp_path / "config.yaml"
+    bad.write_text(example_config.read_text().replace("  min_rows: 300", "  min_row: 300"))
+    with pytest.raises(ConfigError, match="monitoring.min_row.*did you mean 'min_rows'"):
+        MonitoringSettings.from_section(load_config(bad)["monitoring"])
