@@ -108,3 +108,19 @@ def test_bad_settings_are_config_errors(tmp_path: Path) -> None:
         PredictionLog(tmp_path, sample=1.5)
     with pytest.raises(ConfigError, match="privacy"):
         PredictionLog(tmp_path, privacy="none")  # type: ignore[arg-type]
+
+
+def test_server_options_build_the_settings_and_name_a_bad_flag(tmp_path: Path) -> None:
+    import argparse
+
+    from labelgate.serving.options import add_arguments, prediction_log_settings
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    off = prediction_log_settings(parser.parse_args([]))
+    assert off.directory is None  # off by default
+    on = prediction_log_settings(parser.parse_args(["--prediction-log", str(tmp_path), "--prediction-log-sample",
+                                                    "0.25", "--prediction-log-privacy", "hash"]))
+    assert (on.directory, on.sample, on.privacy) == (str(tmp_path), 0.25, "hash")
+    with pytest.raises(ConfigError, match="--prediction-log-max-mb"):
+        prediction_log_settings(parser.parse_args(["--prediction-log-max-mb", "0"]))

@@ -65,6 +65,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loader", default=DEFAULT_LOADER, help=argparse.SUPPRESS)
 
 
+_LOG_FLAGS = {"directory": "--prediction-log", "queue_size": "--prediction-log-queue"}
+
+
+def prediction_log_settings(args: argparse.Namespace) -> PredictionLogSettings:
+    """The ``--prediction-log*`` options; a bad value is a ConfigError naming the flag."""
+    from pydantic import ValidationError
+
+    defaults = PredictionLogSettings()
+    values = {"directory": getattr(args, "prediction_log", None)}
+    for name in ("sample", "privacy", "max_mb", "flush_rows", "flush_seconds", "queue_size"):
+        flag = _LOG_FLAGS.get(name, f"--prediction-log-{name.replace('_', '-')}")
+        values[name] = getattr(args, flag.removeprefix("--").replace("-", "_"), getattr(defaults, name))
+    for name in ("sample", "max_mb", "flush_seconds"):
+        values[name] = float(values[name])
+    try:
+        return PredictionLogSettings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0])
+        flag = _LOG_FLAGS.get(field, f"--prediction-log-{field.replace('_', '-')}")
+        raise ConfigError(f"invalid server option {flag} {values.get(field)!r}: "
+                          f"{error['msg'].replace('Input should be', 'must be')}") from exc
+
+
 def source_from_arguments(args: argparse.Namespace) -> ModelSource:
     """``--model-dir`` if given, else the registry's ``--model-version`` or champion of ``--model-name``."""
     if args.model_dir:
@@ -84,15 +108,9 @@ def serve(args: argparse.Namespace) -> int:
         )
         inference = InferenceLimits(threads=args.inference_threads, max_pending=args.max_pending,
                                     chunk_chars=max(args.max_text_chars, InferenceLimits().chunk_chars))
-        prediction_log = PredictionLogSettings(
-            directory=getattr(args, "prediction_log", None), sample=float(getattr(args, "prediction_log_sample", 1.0)),
-            privacy=getattr(args, "prediction_log_privacy", "text"),
-            max_mb=float(getattr(args, "prediction_log_max_mb", PredictionLogSettings().max_mb)),
-            flush_rows=getattr(args, "prediction_log_flush_rows", PredictionLogSettings().flush_rows),
-            flush_seconds=float(getattr(args, "prediction_log_flush_seconds", PredictionLogSettings().flush_seconds)),
-            queue_size=getattr(args, "prediction_log_queue", PredictionLogSettings().queue_size))
     except ValidationError as exc:
         raise ConfigError(f"invalid server option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+    prediction_log = prediction_log_settings(args)
     token = args.repository_token or os.environ.get(REPOSITORY_TOKEN_ENV) or None
     model = build_model(name=args.model_name, source=source_from_arguments(args), loader=resolve_loader(args.loader),
                         limits=limits, inference=inference, prediction_log=prediction_log)
