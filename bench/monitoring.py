@@ -24,7 +24,10 @@ def js(reference: dict, frame: pd.DataFrame, settings: ValidationSettings) -> fl
 
 
 def main() -> None:
-    data = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/youtube-spam")
+    places = [Path(sys.argv[1])] if len(sys.argv) > 1 else [Path("../shared/data/youtube-spam"), Path("data/youtube-spam")]
+    data = next((p for p in places if any(p.glob("*.csv"))), None)
+    if data is None:
+        sys.exit(f"no example data at {' or '.join(map(str, places))}; run `make data`")
     frame = pd.concat([pd.read_csv(p) for p in sorted(data.glob("*.csv"))], ignore_index=True)
     traffic = frame.sample(frac=0.5, random_state=0)
     settings = ValidationSettings(categorical_columns=())
