@@ -124,3 +124,28 @@ def test_server_options_build_the_settings_and_name_a_bad_flag(tmp_path: Path) -
     assert (on.directory, on.sample, on.privacy) == (str(tmp_path), 0.25, "hash")
     with pytest.raises(ConfigError, match="--prediction-log-max-mb"):
         prediction_log_settings(parser.parse_args(["--prediction-log-max-mb", "0"]))
+
+
+def test_the_server_counts_dropped_and_written_rows_in_prometheus(model_dirs: list[Path], tmp_path: Path) -> None:
+    from labelgate.serving.loader import ModelSource
+    from labelgate.serving.server import _metrics, build_model
+    from labelgate.serving.settings import PredictionLogSettings, RequestLimits
+    from labelgate.training import load_predictor
+
+    def count(name: str) -> float:
+        return _metrics()[name]._value.get()
+
+    model = build_model(name="spam", source=ModelSource(model_dir=model_dirs[0]), loader=load_predictor,
+                        limits=RequestLimits(),
+                        prediction_log=PredictionLogSettings(directory=str(tmp_path), queue_size=1))
+    log = model.prediction_log
+    assert log is not None
+    log.close()  # the writer stopped: nothing drains the queue
+    log._stop.clear()
+    dropped, written = count("log_dropped"), count("log_written")
+    probs = np.array([[0.9, 0.1], [0.2, 0.8]])
+    for _ in range(3):  # one request fills the queue; the next two are dropped
+        log.offer(model="spam", version="local", texts=["a", "b"], probs=probs, classes=["ham", "spam"])
+    assert count("log_dropped") - dropped == 4
+    log._drain_and_write([])
+    assert count("log_written") - written == 2
