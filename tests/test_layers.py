@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = {"errors", "config", "contract", "run", "parameters", "plots", "rendering", "champion", "devices"}
+CORE = {"errors", "config", "contract", "run", "summary", "parameters", "plots", "rendering", "champion", "devices"}
 ENTRY = {"cli", "components", "pipelines.training", "pipelines.cluster", "pipelines"}
 ORCHESTRATION = {"cluster", "pipelines.local", "preflight"}
 

@@ -40,6 +40,10 @@ SPLITS: tuple[str, ...] = tuple(s.value for s in Split)
 # is kept (``DEV``), for LF accuracies and the label model's selection.
 ROLES: tuple[str, ...] = ("train", "dev", "valid", "test")
 
+# The repair step's entry in its ``repaired`` table's metadata (beside ingest's): on or off, the SHA-256 of the
+# ingested and of the repaired table, and the cells changed; the model's lineage carries it to the registry.
+REPAIR_METADATA = "repair"
+
 # Columns of the label model's probabilities table.
 ROW = "row"
 COVERED = "covered"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_curve
 
 from labelgate.config import load_config
@@ -70,11 +71,21 @@ def find_champion(registry_uri: str, model_name: str) -> Path | None:
 
 def evaluate_predictor(*, name: str, predictor: Predictor, texts: list[str], labels: np.ndarray,
                        groups: dict[str, tuple[np.ndarray, list[str] | None]], classes: list[str],
-                       positive: int, settings: EvaluationSettings) -> ModelEvaluation:
-    """Predict the test rows with ``predictor`` and compute every metric, slice and curve."""
+                       positive: int, settings: EvaluationSettings,
+                       rows: pd.DataFrame | None = None) -> ModelEvaluation:
+    """Predict the test rows with ``predictor`` and compute every metric, slice and curve; a model that reads
+    tabular feature columns beside the text gets them from ``rows`` (the test rows, in ``texts`` order)."""
     if list(predictor.classes) != classes:
         raise ModelError(f"the {name} model predicts classes {predictor.classes}, the config names {classes}")
-    probs = check_probabilities(predictor.predict_proba(texts), len(texts), len(classes), f"the {name} model")
+    columns = getattr(predictor, "feature_columns", ())
+    if columns:
+        missing = sorted(set(columns) - set(rows.columns if rows is not None else ()))
+        if missing:
+            raise ModelError(f"the {name} model reads feature column(s) {missing} that the test data lacks")
+        raw = predictor.predict_proba(texts, {c: rows[c].tolist() for c in columns})
+    else:
+        raw = predictor.predict_proba(texts)
+    probs = check_probabilities(raw, len(texts), len(classes), f"the {name} model")
     scores = score(labels, probs, positive=positive, bins=settings.calibration_bins)
     slices = []
     for kind, (values, order) in groups.items():
@@ -136,7 +147,7 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
 
     challenger_model = load_predictor(model_dir)
     challenger = evaluate_predictor(name="challenger", predictor=challenger_model, texts=texts, labels=labels,
-                                    groups=groups, classes=classes, positive=positive, settings=settings)
+                                    groups=groups, classes=classes, positive=positive, settings=settings, rows=test)
     progress(Step.EVALUATE, f"test accuracy {challenger.scores.accuracy:.4f}, F1 {challenger.scores.f1:.4f} "
                          f"({settings.averaging(classes)}) on {len(texts)} rows")
     champion_dir = find_champion(registry_uri, model_name)
@@ -144,7 +155,7 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
     if champion_dir is not None:
         champion = evaluate_predictor(name="champion", predictor=load_predictor(champion_dir), texts=texts,
                                       labels=labels, groups=groups, classes=classes, positive=positive,
-                                      settings=settings)
+                                      settings=settings, rows=test)
         comparison = paired_bootstrap(
             labels=labels, challenger=challenger.probs.argmax(axis=1), champion=champion.probs.argmax(axis=1),
             metric=settings.primary_metric, n_classes=len(classes), positive=positive,

@@ -2,7 +2,9 @@
 directory; see :mod:`labelgate.serving.loader`).
 
 V1 (``/v1/models/<name>:predict``): ``{"instances": ["a text", {"text": "another"}]}`` ->
-``{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}, ...]}``.
+``{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1, "spam": 0.9}}, ...]}``. A model trained
+with tabular feature columns (``training.feature_columns``) reads them from the objects' other fields,
+``{"text": "...", "plan": "pro", "spend": 120}``; a field left out counts as a missing value.
 V2 / Open Inference Protocol (``/v2/models/<name>/infer``): one BYTES input (shape ``[n]`` or ``[n, 1]``),
 as JSON or as binary tensor data after a JSON header -> outputs ``label`` (BYTES ``[n]``) and
 ``probabilities`` (FP32 ``[n, k]``, columns in ``classes`` order, also listed in the response parameters);
@@ -56,9 +58,11 @@ class _Batch:
     texts: list[str]
     request_id: str | None = None
     outputs: list[tuple[str, bool]] = field(default_factory=list)  # V2: (output name, as binary data)
+    fields: list[dict[str, Any]] = field(default_factory=list)  # V1 objects' fields beside "text", one per text
 
 
-def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> list[str]:
+def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits,
+                 fields: list[dict[str, Any]] | None = None) -> list[str]:
     if len(texts) == 0:
         raise InvalidInput(f"{where} is empty; send at least one text")
     if len(texts) > limits.max_batch:
@@ -68,9 +72,14 @@ def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> lis
     out: list[str] = []
     for i, text in enumerate(texts):
         if isinstance(text, dict):
-            if set(text) != {"text"}:
-                raise InvalidInput(f"{where}[{i}] must be a string or {{\"text\": string}}, got keys {sorted(text)}")
+            if "text" not in text or (fields is None and set(text) != {"text"}):
+                raise InvalidInput(f"{where}[{i}] must be a string or {{\"text\": string}} (plus the model's "
+                                   f"feature columns), got keys {sorted(text)}")
+            if fields is not None:
+                fields.append({k: v for k, v in text.items() if k != "text"})
             text = text["text"]
+        elif fields is not None:
+            fields.append({})
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")
@@ -86,8 +95,9 @@ def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits) -> lis
     return out
 
 
-def parse_v1(body: Any, limits: RequestLimits) -> list[str]:
-    """The texts of a V1 request body, or InvalidInput saying what is wrong with it."""
+def parse_v1(body: Any, limits: RequestLimits, fields: list[dict[str, Any]] | None = None) -> list[str]:
+    """The texts of a V1 request body, or InvalidInput saying what is wrong with it; with ``fields`` given,
+    instance objects may carry fields beside "text" (feature columns), appended to it one dict per text."""
     if isinstance(body, bytes | str):
         try:
             body = json.loads(body)
@@ -103,7 +113,7 @@ def parse_v1(body: Any, limits: RequestLimits) -> list[str]:
     instances = body["instances"]
     if not isinstance(instances, list):
         raise InvalidInput(f'"instances" must be a list of texts, got {type(instances).__name__}')
-    return _check_texts(instances, "instances", limits)
+    return _check_texts(instances, "instances", limits, fields)
 
 
 def _flag(value: Any, where: str) -> bool:
@@ -337,12 +347,33 @@ class TextClassifierModel(kserve.Model):
         if isinstance(payload, InferRequest):
             outputs = requested_outputs(payload)
             return _Batch("v2", parse_v2(payload, self.limits), request_id=payload.id, outputs=outputs)
-        return _Batch("v1", parse_v1(payload, self.limits))
+        fields: list[dict[str, Any]] = []
+        texts = parse_v1(payload, self.limits, fields)
+        if any(fields):
+            self._check_fields(fields)
+        return _Batch("v1", texts, fields=fields)
+
+    def _check_fields(self, fields: list[dict[str, Any]]) -> None:
+        """Fields beside "text" must be feature columns of the loaded model, with usable values."""
+        check = getattr(self._state[0], "check_features", None) if self._state is not None else None
+        if check is None:
+            raise InvalidInput(f"instances carry field(s) {sorted({k for f in fields for k in f})}; this model "
+                               "reads only the text")
+        try:
+            check(fields)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
 
     @staticmethod
-    def _predict_texts(state: tuple[Any, list[str], str], texts: list[str]) -> np.ndarray:
+    def _predict_texts(state: tuple[Any, list[str], str], texts: list[str],
+                       fields: list[dict[str, Any]] | None = None) -> np.ndarray:
         predictor, classes, _ = state
-        probs = np.asarray(predictor.predict_proba(texts), dtype=np.float64)
+        if fields and any(fields):  # feature columns beside the text (a V1 object's other fields)
+            columns = sorted({k for f in fields for k in f})
+            raw = predictor.predict_proba(texts, {c: [f.get(c) for f in fields] for c in columns})
+        else:
+            raw = predictor.predict_proba(texts)
+        probs = np.asarray(raw, dtype=np.float64)
         if probs.shape != (len(texts), len(classes)) or not np.all(np.isfinite(probs)):
             raise InferenceError(
                 f"the predictor returned probabilities of shape {probs.shape} (finite: "
@@ -426,10 +457,12 @@ class TextClassifierModel(kserve.Model):
             pieces, chars = self._take_chunk(limits.express_chars if express else limits.chunk_chars)
             large = chars > limits.express_chars
             texts = [t for job, start, end in pieces for t in job.batch.texts[start:end]]
+            fields = [f for job, start, end in pieces
+                      for f in (job.batch.fields or [{}] * len(job.batch.texts))[start:end]]
             self.observe_batch(len(pieces), len(texts))
             self._running += 1
             self._running_large += large
-            call = loop.run_in_executor(self._executor(), self._predict_texts, pieces[0][0].state, texts)
+            call = loop.run_in_executor(self._executor(), self._predict_texts, pieces[0][0].state, texts, fields)
             call.add_done_callback(functools.partial(self._chunk_done, pieces, large))
 
     def _chunk_done(self, pieces: list[tuple[_Job, int, int]], large: bool, call: asyncio.Future) -> None:

@@ -6,7 +6,7 @@ quickly and predicts one text in well under a millisecond."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,10 @@ import scipy.sparse as sp
 
 from labelgate.errors import ModelError
 from labelgate.training.features import FeatureSpec, HashedNgrams
+from labelgate.training.tabular import TabularFeatures, TabularSpec
+
+# Feature values per column, one per text (a column left out is missing in every row).
+Features = Mapping[str, Sequence[Any]]
 
 MODEL_FORMAT = "labelgate-hashed-ngrams/1"
 # Up to this many texts, features are built row by row (HashedNgrams.row) instead of as a sparse
@@ -30,7 +34,8 @@ class Predictor:
 
     def __init__(self, *, classes: Sequence[str], featurizer: HashedNgrams, slots: np.ndarray,
                  first: np.ndarray, bias: np.ndarray, output: np.ndarray | None = None,
-                 temperature: float = 1.0, info: dict[str, Any] | None = None) -> None:
+                 temperature: float = 1.0, info: dict[str, Any] | None = None,
+                 tabular: TabularFeatures | None = None) -> None:
         self.classes = [str(c) for c in classes]
         self.featurizer = featurizer
         self.slots = slots.astype(np.int32, copy=False)
@@ -39,15 +44,34 @@ class Predictor:
         self.bias = bias.astype(np.float32, copy=False)
         self.temperature = float(temperature)
         self.info = info or {}
+        self.tabular = tabular
 
-    def compact_features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Features of ``texts`` with columns mapped onto the model's compact rows."""
+    @property
+    def feature_columns(self) -> tuple[str, ...]:
+        """The tabular columns the model reads beside the text (empty: text only)."""
+        return self.tabular.columns if self.tabular is not None else ()
+
+    def check_features(self, records: Sequence[Mapping[str, Any]], where: str = "instances") -> None:
+        """ValueError naming the first field of ``records`` that is not a feature column or not a usable value."""
+        if self.tabular is None:
+            unknown = sorted({k for r in records for k in r})
+            if unknown:
+                raise ValueError(f"{where} carry field(s) {unknown} but the model reads only the text")
+            return
+        self.tabular.check(records, where)
+
+    def compact_features(self, texts: Sequence[str], features: Features | None = None) -> sp.csr_matrix:
+        """Features of ``texts`` (and of their ``features`` columns) with columns mapped onto the model's compact rows."""
         full = self.featurizer.transform(texts)
+        if self.tabular is not None:
+            full = sp.hstack([full, self.tabular.transform(features, len(texts))], format="csr", dtype=np.float32)
         return sp.csr_matrix((full.data, self.slots[full.indices], full.indptr),
                              shape=(full.shape[0], self.first.shape[0]))
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) <= SMALL_BATCH:
+    def logits(self, texts: Sequence[str], features: Features | None = None) -> np.ndarray:
+        if self.tabular is not None:
+            hidden = np.asarray(self.compact_features(texts, features) @ self.first)
+        elif len(texts) <= SMALL_BATCH:
             hidden = np.zeros((len(texts), self.first.shape[1]), dtype=np.float64)
             for i, text in enumerate(texts):
                 columns, weights = self.featurizer.row(text)
@@ -59,21 +83,23 @@ class Predictor:
             hidden = hidden @ self.output
         return (hidden + self.bias) / self.temperature
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, shape (len(texts), len(classes)); each row sums to 1."""
+    def predict_proba(self, texts: Sequence[str], features: Features | None = None) -> np.ndarray:
+        """Class probabilities, shape (len(texts), len(classes)); each row sums to 1. ``features``: the
+        values of :attr:`feature_columns`, one per text (ignored by a text-only model; missing ones count
+        as missing values)."""
         if isinstance(texts, str):
             raise TypeError("predict_proba takes a sequence of texts, not one string")
         if len(texts) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        logits = self.logits(texts)
+        logits = self.logits(texts, features)
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
         return probs
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
+    def predict(self, texts: Sequence[str], features: Features | None = None) -> np.ndarray:
         """The most probable class index per text."""
-        return self.predict_proba(texts).argmax(axis=1)
+        return self.predict_proba(texts, features).argmax(axis=1)
 
     def save(self, model_dir: str | Path) -> Path:
         """Write ``model.json`` (classes, preprocessing, training info) and ``weights.npz``."""
@@ -85,6 +111,8 @@ class Predictor:
         np.savez_compressed(target / WEIGHTS_FILE, **arrays)
         meta = {"format": MODEL_FORMAT, "classes": self.classes,
                 "features": self.featurizer.spec.to_dict(), "temperature": self.temperature, **self.info}
+        if self.tabular is not None:
+            meta["tabular"] = self.tabular.spec.to_dict()
         (target / MODEL_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
         return target
 
@@ -101,7 +129,9 @@ def load_predictor(model_dir: str | Path) -> Predictor:
     with np.load(weights_path) as weights:
         arrays = {name: weights[name] for name in weights.files}
     spec = FeatureSpec.from_dict(meta["features"])
-    info = {k: v for k, v in meta.items() if k not in ("format", "classes", "features", "temperature")}
+    info = {k: v for k, v in meta.items() if k not in ("format", "classes", "features", "temperature", "tabular")}
+    tabular = TabularFeatures(TabularSpec.from_dict(meta["tabular"])) if meta.get("tabular") else None
     return Predictor(classes=meta["classes"], featurizer=HashedNgrams(spec, idf=arrays["idf"]),
                      slots=arrays["slots"], first=arrays["first"], bias=arrays["bias"],
-                     output=arrays.get("output"), temperature=float(meta.get("temperature", 1.0)), info=info)
+                     output=arrays.get("output"), temperature=float(meta.get("temperature", 1.0)), info=info,
+                     tabular=tabular)

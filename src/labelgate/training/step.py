@@ -12,18 +12,18 @@ import pandas as pd
 
 from labelgate import contract
 from labelgate.config import load_config
-from labelgate.contract import COVERED, DEV, SPLIT, Split, aligned_probs, prob_column, read_table
-from labelgate.errors import ModelError
+from labelgate.contract import COVERED, DEV, SOURCE, SPLIT, Split, aligned_probs, prob_column, read_table
+from labelgate.errors import ConfigError, ModelError
 from labelgate.ingest.settings import DataSettings
 from labelgate.run import Step, progress
 from labelgate.training.settings import TrainingSettings
 
 
-def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
-                  dev_weight: float = 0.0) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts, soft labels and weights of the train-split rows to learn from: rows that at least one LF
-    covered and whose top probability reaches ``min_confidence``, plus (``dev_weight`` > 0) the dev rows
-    with their gold labels one-hot and that weight."""
+def training_table(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
+                   dev_weight: float = 0.0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The train-split rows to learn from (whole rows of ``frame``), their soft labels and weights: rows that
+    at least one LF covered and whose top probability reaches ``min_confidence``, plus (``dev_weight`` > 0)
+    the dev rows with their gold labels one-hot and that weight."""
     aligned = aligned_probs(probs, len(frame), data.cardinality)
     values = aligned[[prob_column(c) for c in range(data.cardinality)]].to_numpy(dtype=np.float64)
     train = frame[SPLIT].to_numpy() == Split.TRAIN
@@ -34,13 +34,30 @@ def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, 
     if dev_weight > 0:
         keep &= ~dev  # dev rows enter once, with their gold label
     targets, weights = values[keep], np.ones(int(keep.sum()))
-    texts = frame.loc[keep, data.text_column].fillna("").astype(str).tolist()
+    rows = frame.loc[keep]
     if dev_weight > 0:
         gold = frame.loc[dev, data.label_column].to_numpy(dtype=np.int64)
-        texts += frame.loc[dev, data.text_column].fillna("").astype(str).tolist()
+        rows = pd.concat([rows, frame.loc[dev]])
         targets = np.vstack([targets, np.eye(data.cardinality)[gold]])
         weights = np.concatenate([weights, np.full(len(gold), dev_weight)])
-    return texts, targets, weights
+    return rows.reset_index(drop=True), targets, weights
+
+
+def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
+                  dev_weight: float = 0.0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts, soft labels and weights of the rows :func:`training_table` picks."""
+    rows, targets, weights = training_table(frame, probs, data, min_confidence=min_confidence, dev_weight=dev_weight)
+    return rows[data.text_column].fillna("").astype(str).tolist(), targets, weights
+
+
+def check_feature_columns(settings: TrainingSettings, data: DataSettings) -> None:
+    """A feature column may not be the text, the id, the label (hidden on train rows, present on test: the
+    model would read the answer) or a column ingest adds."""
+    reserved = {data.text_column, data.id_column, data.label_column, data.role_column, SOURCE, SPLIT, DEV} - {None}
+    bad = sorted(reserved & set(settings.feature_columns))
+    if bad:
+        raise ConfigError(f"config training.feature_columns names {bad}: the text, id, label, role and ingest's "
+                          f"{SOURCE}/{SPLIT}/{DEV} columns cannot be model features; list other data columns")
 
 
 def keep_training_inputs(*, model_dir: str | Path, config_path: str, lf_module: str = "") -> None:
@@ -70,12 +87,18 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     config = load_config(config_path)
     data = DataSettings.from_section(config["data"])
     settings = TrainingSettings.from_section(config["training"])
+    check_feature_columns(settings, data)
     frame = read_table(data_path, "data")
     probs = read_table(probs_path, "probs")
-    texts, targets, weights = training_rows(frame, probs, data, min_confidence=settings.min_confidence,
+    rows, targets, weights = training_table(frame, probs, data, min_confidence=settings.min_confidence,
                                             dev_weight=settings.dev_weight)
+    texts = rows[data.text_column].fillna("").astype(str).tolist()
     valid_texts, valid_labels = contract.gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
                                                      n_classes=data.cardinality, split=Split.VALID)
+    features = {}
+    if settings.feature_columns:
+        features = {"train_features": rows, "valid_features": frame[frame[SPLIT] == Split.VALID]}
+        progress(Step.TRAIN, f"tabular feature columns beside the text: {list(settings.feature_columns)}")
     n_train = int((frame[SPLIT] == Split.TRAIN).sum())
     progress(Step.TRAIN, f"{len(texts)} rows to learn from ({n_train} train rows; min confidence "
                       f"{settings.min_confidence}, dev weight {settings.dev_weight}); {settings.family}, seed {seed}")
@@ -89,7 +112,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
 
     result = train_classifier(train_texts=texts, train_targets=targets, valid_texts=valid_texts,
                               valid_labels=valid_labels, classes=data.classes, settings=settings,
-                              seed=seed, train_weights=weights, on_epoch=report)
+                              seed=seed, train_weights=weights, on_epoch=report, **features)
     result.predictor.info.update({
         "settings": settings.model_dump(mode="json"),
         "seed": seed, "train_rows": len(texts), "valid_accuracy": result.valid_accuracy,
