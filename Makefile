@@ -17,7 +17,7 @@ PROJECT ?=
 TICKETS_DATA := examples/support_tickets/data/train.csv
 PIPELINE_YAML ?= pipeline.yaml
 
-.PHONY: help install run test lint compile data image base-image wheelhouse engine chromium run-containers run-local submit schedule serve ui bench mutation clean
+.PHONY: help install run test lint compile data image base-image wheelhouse engine chromium run-containers run-local submit schedule serve monitor ui bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,9 +68,14 @@ REGISTRY_URI ?=
 MODEL_NAME ?=
 SERVE_PORT ?= 8080
 UI_PORT ?= 5000
+# The prediction log beside the local registry (empty: off); `make monitor` reads it.
+PREDICTION_LOG ?= mlruns/predictions
 
-serve: install ## serve the champion over KServe V1/V2 on http://127.0.0.1:8080 (SERVE_PORT); see README
-	$(BIN)/labelgate serve $(if $(REGISTRY_URI),--registry-uri $(REGISTRY_URI)) $(if $(MODEL_NAME),--model-name $(MODEL_NAME)) --port $(SERVE_PORT)
+serve: install ## serve the champion over KServe V1/V2 on http://127.0.0.1:8080 (SERVE_PORT), logging to PREDICTION_LOG
+	$(BIN)/labelgate serve $(if $(REGISTRY_URI),--registry-uri $(REGISTRY_URI)) $(if $(MODEL_NAME),--model-name $(MODEL_NAME)) --port $(SERVE_PORT) $(if $(PREDICTION_LOG),--prediction-log $(PREDICTION_LOG))
+
+monitor: install ## served traffic (PREDICTION_LOG) vs the champion's profile and LFs; exit 3 on drift; report in monitoring/
+	$(BIN)/labelgate monitor --log $(PREDICTION_LOG) $(if $(REGISTRY_URI),--registry-uri $(REGISTRY_URI)) $(if $(MODEL_NAME),--model-name $(MODEL_NAME))
 
 ui: install ## MLflow UI on the local registry at http://127.0.0.1:5000 (UI_PORT): runs, metrics, versions, champion
 	@mkdir -p mlruns/artifacts

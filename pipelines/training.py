@@ -100,7 +100,7 @@ def pipeline(
 
     with dsl.If(data_ok.outputs["Output"] == True, name="data-gate-passed"):  # noqa: E712 (KFP condition syntax)
         trained = train(data=data, probs=labeled.outputs["probs"], config_path=config_path, seed=seed,
-                        setup_digest=setup_digest)
+                        setup_digest=setup_digest, lf_module=lf_module, lfs_digest=lfs_digest)
         evaluated = evaluate(
             data=data,
             model=trained.outputs["model"],

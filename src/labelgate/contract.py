@@ -52,6 +52,11 @@ PROB_PREFIX = "prob_"
 # The validation profile, as the validate step writes it and push stores it with a version.
 PROFILE_FILE = "profile.json"
 
+# What the train step writes beside the weights, so that the model (and the registered bundle, which holds
+# the model directory) carries the LFs and the config it was trained with: monitoring runs those LFs.
+LF_MODULE_FILE = "lfs.py"
+TRAINING_CONFIG_FILE = "training_config.yaml"
+
 
 def prob_column(k: int) -> str:
     """The probability column of class index ``k``."""

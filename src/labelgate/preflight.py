@@ -19,6 +19,7 @@ from labelgate.evaluation.settings import EvaluationSettings
 from labelgate.ingest.dataset import IngestResult, ingest
 from labelgate.ingest.settings import DataSettings, SplitSettings
 from labelgate.labeling.settings import LabelingSettings
+from labelgate.monitoring.settings import MonitoringSettings
 from labelgate.repair.settings import repair_settings
 from labelgate.training.settings import TrainingSettings
 from labelgate.training.step import check_feature_columns
@@ -71,7 +72,7 @@ def preflight(*, data_uri: str, lf_module: str, config_path: str, suite_path: st
     settings: dict[str, Any] = {}
     if config is not None:
         for model in (DataSettings, SplitSettings, LabelingSettings, ValidationSettings, TrainingSettings,
-                      EvaluationSettings):
+                      EvaluationSettings, MonitoringSettings):
             settings[model.section] = report.attempt(lambda m=model: m.from_section(config[m.section]))
     data: DataSettings | None = settings.get("data")
     repair = report.attempt(lambda: repair_settings(config_path)) if config is not None else None

@@ -18,6 +18,7 @@ from labelgate.serving.settings import (
     DEFAULT_PORT,
     REPOSITORY_TOKEN_ENV,
     InferenceLimits,
+    PredictionLogSettings,
     RequestLimits,
 )
 
@@ -43,7 +44,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"clients sending 'Authorization: Bearer <token>'; prefer the {REPOSITORY_TOKEN_ENV} "
                         "environment variable (a flag shows in the process list). Off when neither is set")
     parser.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    logged = PredictionLogSettings()
+    parser.add_argument("--prediction-log", default=None, metavar="DIR",
+                        help="append sampled requests and answers to Parquet files in DIR, off the request path "
+                        "(off by default; locally e.g. mlruns/predictions beside the registry); "
+                        "read by `labelgate monitor --log DIR`")
+    parser.add_argument("--prediction-log-sample", type=float, default=logged.sample,
+                        help="fraction of texts logged, 0..1")
+    parser.add_argument("--prediction-log-privacy", choices=["text", "hash"], default=logged.privacy,
+                        help="'hash' stores a SHA-256 of each text instead of the text (LF monitoring then off)")
+    parser.add_argument("--prediction-log-max-mb", type=float, default=logged.max_mb,
+                        help="most megabytes of log files kept; the oldest files are deleted")
+    parser.add_argument("--prediction-log-flush-rows", type=int, default=logged.flush_rows,
+                        help="rows per file: a file is written every this many rows")
+    parser.add_argument("--prediction-log-flush-seconds", type=float, default=logged.flush_seconds,
+                        help="... or this many seconds after its first row, and on shutdown")
+    parser.add_argument("--prediction-log-queue", type=int, default=logged.queue_size,
+                        help="requests held in memory for the writer; when full, rows are dropped and counted "
+                        "in labelgate_prediction_log_dropped_rows_total")
     parser.add_argument("--loader", default=DEFAULT_LOADER, help=argparse.SUPPRESS)
+
+
+_LOG_FLAGS = {"directory": "--prediction-log", "queue_size": "--prediction-log-queue"}
+
+
+def prediction_log_settings(args: argparse.Namespace) -> PredictionLogSettings:
+    """The ``--prediction-log*`` options; a bad value is a ConfigError naming the flag."""
+    from pydantic import ValidationError
+
+    defaults = PredictionLogSettings()
+    values = {"directory": getattr(args, "prediction_log", None)}
+    for name in ("sample", "privacy", "max_mb", "flush_rows", "flush_seconds", "queue_size"):
+        flag = _LOG_FLAGS.get(name, f"--prediction-log-{name.replace('_', '-')}")
+        values[name] = getattr(args, flag.removeprefix("--").replace("-", "_"), getattr(defaults, name))
+    for name in ("sample", "max_mb", "flush_seconds"):
+        values[name] = float(values[name])
+    try:
+        return PredictionLogSettings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0])
+        flag = _LOG_FLAGS.get(field, f"--prediction-log-{field.replace('_', '-')}")
+        raise ConfigError(f"invalid server option {flag} {values.get(field)!r}: "
+                          f"{error['msg'].replace('Input should be', 'must be')}") from exc
 
 
 def source_from_arguments(args: argparse.Namespace) -> ModelSource:
@@ -67,13 +110,15 @@ def serve(args: argparse.Namespace) -> int:
                                     chunk_chars=max(args.max_text_chars, InferenceLimits().chunk_chars))
     except ValidationError as exc:
         raise ConfigError(f"invalid server option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+    prediction_log = prediction_log_settings(args)
     token = args.repository_token or os.environ.get(REPOSITORY_TOKEN_ENV) or None
     model = build_model(name=args.model_name, source=source_from_arguments(args), loader=resolve_loader(args.loader),
-                        limits=limits, inference=inference)
+                        limits=limits, inference=inference, prediction_log=prediction_log)
     print(
         f"labelgate serve: model {args.model_name!r} version {model.version} ({', '.join(model.classes)}) on "
         f"http://{args.host}:{args.port}/v1/models/{args.model_name}:predict and /v2/models/{args.model_name}/infer; "
-        f"repository endpoints {'on (bearer token)' if token else 'off'}",
+        f"repository endpoints {'on (bearer token)' if token else 'off'}; prediction log "
+        f"{f'{prediction_log.directory} (sample {prediction_log.sample}, {prediction_log.privacy})' if prediction_log.directory else 'off'}",
         flush=True,
     )
     run_server(model=model, host=args.host, port=args.port, access_log=args.access_log, repository_token=token)

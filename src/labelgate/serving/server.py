@@ -30,11 +30,13 @@ from typing import Any
 
 from labelgate.serving.loader import ModelSource, PredictorLoader
 from labelgate.serving.model import Overloaded, TextClassifierModel, parse_binary_request
+from labelgate.serving.prediction_log import PredictionLog
 from labelgate.serving.settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     REPOSITORY_TOKEN_ENV,
     InferenceLimits,
+    PredictionLogSettings,
     RequestLimits,
 )
 
@@ -209,11 +211,24 @@ def _metrics() -> dict[str, Any]:
         "version": Gauge("labelgate_model_version_info", "the served model version (value 1)", ["model", "version"]),
         "pending": Gauge("labelgate_requests_in_progress", "prediction requests admitted and not yet answered",
                          ["model"]),
+        "log_dropped": Counter("labelgate_prediction_log_dropped_rows_total",
+                               "sampled rows the prediction log dropped (its queue was full, or a write failed)"),
+        "log_written": Counter("labelgate_prediction_log_rows_total", "rows written to the prediction log"),
     }
 
 
 class MeteredModel(TextClassifierModel):
-    """TextClassifierModel that also counts texts and the served version for /metrics."""
+    """TextClassifierModel that also counts texts and the served version for /metrics, and offers each
+    answer to the prediction log when one is set (off the request path: see :class:`PredictionLog`)."""
+
+    prediction_log: PredictionLog | None = None
+
+    async def postprocess(self, result, headers=None, response_headers=None):  # type: ignore[override]
+        answer = await super().postprocess(result, headers, response_headers)
+        if self.prediction_log is not None:
+            self.prediction_log.offer(model=self.name, version=str(result["version"]), texts=result["batch"].texts,
+                                      probs=result["probs"], classes=result["classes"])
+        return answer
 
     def load(self) -> bool:
         ready = super().load()
@@ -390,10 +405,18 @@ def _configure_logging(access_log: bool) -> None:
 
 
 def build_model(*, name: str, source: ModelSource, loader: PredictorLoader, limits: RequestLimits,
-                inference: InferenceLimits | None = None) -> TextClassifierModel:
-    """The served model, loaded (raises if the model directory or champion cannot be loaded)."""
+                inference: InferenceLimits | None = None,
+                prediction_log: PredictionLogSettings | None = None) -> TextClassifierModel:
+    """The served model, loaded (raises if the model directory or champion cannot be loaded); with
+    ``prediction_log`` settings whose ``directory`` is set, its answers are logged there."""
     model = MeteredModel(name, source=source, loader=loader, limits=limits, inference=inference)
     model.load()
+    if prediction_log is not None and prediction_log.directory:
+        model.prediction_log = PredictionLog(
+            prediction_log.directory, sample=prediction_log.sample, privacy=prediction_log.privacy,
+            max_mb=prediction_log.max_mb, flush_rows=prediction_log.flush_rows,
+            flush_seconds=prediction_log.flush_seconds, queue_size=prediction_log.queue_size,
+            on_drop=_metrics()["log_dropped"].inc, on_write=_metrics()["log_written"].inc)
     return model
 
 
@@ -458,4 +481,8 @@ def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         grace_period=5,
     )
     _configure_logging(access_log)
-    server.start([model])
+    try:
+        server.start([model])
+    finally:  # SIGTERM/SIGINT end start(): write what the prediction log still holds
+        if getattr(model, "prediction_log", None) is not None:
+            model.prediction_log.close()

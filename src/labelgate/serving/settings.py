@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_PORT = 8080
@@ -37,3 +39,19 @@ class InferenceLimits(BaseModel):
     chunk_chars: int = Field(20_000, ge=1)
     express_chars: int = Field(4_000, ge=1)
     retry_after_s: int = Field(1, ge=1)
+
+
+class PredictionLogSettings(BaseModel):
+    """The prediction log (see :mod:`labelgate.serving.prediction_log`): off while ``directory`` is None.
+    ``sample`` is the fraction of texts logged; ``privacy="hash"`` stores a SHA-256 of each text instead of
+    the text (``labelgate monitor`` then cannot run the LFs on traffic)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    directory: str | None = None
+    sample: float = Field(1.0, ge=0.0, le=1.0)
+    privacy: Literal["text", "hash"] = "text"
+    max_mb: float = Field(256.0, gt=0.0)
+    flush_rows: int = Field(1000, ge=1)
+    flush_seconds: float = Field(10.0, gt=0.0)
+    queue_size: int = Field(1000, ge=1)

@@ -13,7 +13,7 @@ import pandas as pd
 from labelgate import contract
 from labelgate.config import load_config
 from labelgate.contract import COVERED, DEV, SOURCE, SPLIT, Split, aligned_probs, prob_column, read_table
-from labelgate.errors import ConfigError
+from labelgate.errors import ConfigError, ModelError
 from labelgate.ingest.settings import DataSettings
 from labelgate.run import Step, progress
 from labelgate.training.settings import TrainingSettings
@@ -60,9 +60,27 @@ def check_feature_columns(settings: TrainingSettings, data: DataSettings) -> Non
                           f"{SOURCE}/{SPLIT}/{DEV} columns cannot be model features; list other data columns")
 
 
+def keep_training_inputs(*, model_dir: str | Path, config_path: str, lf_module: str = "") -> None:
+    """Copy the config (and the LF module's source file, when given) into ``model_dir``, so that the model
+    and the registered bundle carry what they were trained with (``labelgate monitor`` runs those LFs)."""
+    import fsspec
+
+    from labelgate.labeling.loader import lf_source_path
+
+    target = Path(model_dir)
+    with fsspec.open(str(config_path), "rb") as fh:
+        (target / contract.TRAINING_CONFIG_FILE).write_bytes(fh.read())
+    if lf_module:
+        source = lf_source_path(lf_module)
+        if source is None:
+            raise ModelError(f"the LF module {lf_module!r} has no source file to keep with the model")
+        (target / contract.LF_MODULE_FILE).write_bytes(source.read_bytes())
+
+
 def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, model_dir: str,
-              lineage: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Train the configured model on ``probs`` for the rows of ``data``; save it to ``model_dir``.
+              lineage: dict[str, Any] | None = None, lf_module: str = "") -> dict[str, Any]:
+    """Train the configured model on ``probs`` for the rows of ``data``; save it to ``model_dir`` with the
+    config and the LF module (``lf_module``, when given) it was trained with.
     Returns the metrics the component logs (valid accuracy/log loss, epochs, rows, speed)."""
     from labelgate.training.trainer import train_classifier  # torch: only when training
 
@@ -102,6 +120,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     })
     result.predictor.save(model_dir)
     (Path(model_dir) / "history.json").write_text(json.dumps(result.history, indent=2))
+    keep_training_inputs(model_dir=model_dir, config_path=config_path, lf_module=lf_module)
     progress(Step.TRAIN, f"best epoch {result.best_epoch}/{result.epochs_run}: valid accuracy "
                       f"{result.valid_accuracy:.3f} on {result.device}")
     return {
