@@ -17,7 +17,7 @@ PROJECT ?=
 TICKETS_DATA := examples/support_tickets/data/train.csv
 PIPELINE_YAML ?= pipeline.yaml
 
-.PHONY: help install run test lint compile data image base-image wheelhouse engine run-containers run-local submit schedule serve ui bench clean
+.PHONY: help install run test lint compile data image base-image wheelhouse engine chromium run-containers run-local submit schedule serve monitor ui bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ $(TICKETS_DATA): examples/support_tickets/make_data.py | $(BIN)/python
 data: ## download the YouTube Spam Collection from UCI and verify its SHA-256 hashes
 	$(PYTHON) scripts/fetch_data.py --dest data/youtube-spam
 
+mutation: install ## mutation testing (mutmut) of the decision modules: prints `score <module> <fraction> (<killed>/<total>)`, fails below 0.90
+	$(BIN)/python scripts/mutation.py $(MUTATION_ARGS)
+
 bench: install ## run every benchmark in bench/ (prints ratios against the anchors measured in the same run)
 	@set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
@@ -65,9 +68,14 @@ REGISTRY_URI ?=
 MODEL_NAME ?=
 SERVE_PORT ?= 8080
 UI_PORT ?= 5000
+# The prediction log beside the local registry (empty: off); `make monitor` reads it.
+PREDICTION_LOG ?= mlruns/predictions
 
-serve: install ## serve the champion over KServe V1/V2 on http://127.0.0.1:8080 (SERVE_PORT); see README
-	$(BIN)/labelgate serve $(if $(REGISTRY_URI),--registry-uri $(REGISTRY_URI)) $(if $(MODEL_NAME),--model-name $(MODEL_NAME)) --port $(SERVE_PORT)
+serve: install ## serve the champion over KServe V1/V2 on http://127.0.0.1:8080 (SERVE_PORT), logging to PREDICTION_LOG
+	$(BIN)/labelgate serve $(if $(REGISTRY_URI),--registry-uri $(REGISTRY_URI)) $(if $(MODEL_NAME),--model-name $(MODEL_NAME)) --port $(SERVE_PORT) $(if $(PREDICTION_LOG),--prediction-log $(PREDICTION_LOG))
+
+monitor: install ## served traffic (PREDICTION_LOG) vs the champion's profile and LFs; exit 3 on drift; report in monitoring/
+	$(BIN)/labelgate monitor --log $(PREDICTION_LOG) $(if $(REGISTRY_URI),--registry-uri $(REGISTRY_URI)) $(if $(MODEL_NAME),--model-name $(MODEL_NAME))
 
 ui: install ## MLflow UI on the local registry at http://127.0.0.1:5000 (UI_PORT): runs, metrics, versions, champion
 	@mkdir -p mlruns/artifacts
@@ -103,6 +111,9 @@ TORCH_VERSION := $(patsubst torch==%,%,$(TORCH_PIN))
 TORCH_DOWNLOAD_ARGS ?= --extra-index-url https://download.pytorch.org/whl/cpu
 DOCKER_BUILD = docker build --network host $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) \
 	--build-arg TORCH_VERSION=$(TORCH_VERSION) --build-arg GIT_COMMIT=$(IMAGE_TAG)
+
+chromium: ## install Debian's Chromium when missing (the report pages are checked in it, headless)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 engine: ## make a Docker engine reachable (use a running one, else start Debian's dockerd as root)
 	scripts/docker_engine.sh start

@@ -8,7 +8,12 @@ any client library, so on a small machine it steals less CPU from the server und
 Each cell runs a bounded time and count. Model: --model-dir, else the local registry's champion, else a
 quickly trained model on the example data.
 
-    .venv/bin/python bench/serving.py [--seconds 3] [--model-dir DIR]
+Then health and one-text predict latency while four maximum-size requests (256 texts of 15,000 characters,
+3.8 MB, within the default limits) are in flight the whole time, against the same probes on the idle
+server in the same run (the anchor). ``--python`` runs another checkout's server (its interpreter) to
+compare before and after a change.
+
+    .venv/bin/python bench/serving.py [--seconds 3] [--model-dir DIR] [--python OTHER/.venv/bin/python]
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "spam"
 CONCURRENCY = (1, 8, 32)
 BATCHES = (1, 32)
+LARGE_TEXTS, LARGE_CHARS, LARGE_IN_FLIGHT = 256, 15_000, 4
 
 
 def constant_server(port: int) -> None:
@@ -83,6 +89,95 @@ def sample_texts() -> list[str]:
 
         return pd.read_csv(path)["CONTENT"].astype(str).tolist()
     return [f"check out my channel {i}, it has great music videos" for i in range(400)]
+
+
+def large_texts(seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    words = np.array(["check", "out", "my", "channel", "free", "gift", "song", "love", "video", "great", "subscribe"])
+    return [" ".join(f"{w}{n}" for w, n in zip(rng.choice(words, 3000), rng.integers(0, 999, 3000), strict=True))
+            [:LARGE_CHARS] for _ in range(LARGE_TEXTS)]
+
+
+def health_bytes(port: int) -> bytes:
+    return f"GET /v2/health/ready HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> bytes:
+    writer.write(request)
+    return await _read_response(reader)
+
+
+async def _read_response(reader: asyncio.StreamReader) -> bytes:
+    """Read one HTTP/1.1 response (headers and a Content-Length body); returns its status line."""
+    status = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def _keep_busy(port: int, request: bytes, started: asyncio.Event) -> None:
+    """Send ``request`` again and again on one connection (cancelled when the probes are done)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while True:
+            writer.write(request)
+            await writer.drain()
+            started.set()
+            status = await _read_response(reader)
+            if not status.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"a large request failed: {status!r}")
+    finally:
+        writer.close()
+
+
+async def _probe(port: int, probes: dict[str, bytes], seconds: float, max_rounds: int) -> dict[str, list[float]]:
+    """Alternate the probes on their own connections for ``seconds`` (at least one round); latencies in ms."""
+    connections = {name: await asyncio.open_connection("127.0.0.1", port) for name in probes}
+    out: dict[str, list[float]] = {name: [] for name in probes}
+    deadline = time.perf_counter() + seconds
+    try:
+        for _ in range(max_rounds):
+            for name, request in probes.items():
+                start = time.perf_counter()
+                status = await _exchange(*connections[name], request)
+                out[name].append((time.perf_counter() - start) * 1000)
+                if not status.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"probe {name} failed: {status!r}")
+            if time.perf_counter() > deadline:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        for _, writer in connections.values():
+            writer.close()
+    return out
+
+
+async def _under_load(port: int, probes: dict[str, bytes], seconds: float) -> dict[str, list[float]]:
+    large = [request_bytes(port, large_texts(seed)) for seed in range(LARGE_IN_FLIGHT)]
+    started = [asyncio.Event() for _ in large]
+    busy = [asyncio.create_task(_keep_busy(port, body, event)) for body, event in zip(large, started, strict=True)]
+    await asyncio.gather(*(event.wait() for event in started))
+    await asyncio.sleep(0.5)  # the server has read the bodies and is predicting
+    try:
+        return await _probe(port, probes, seconds, max_rounds=10_000)
+    finally:
+        for task in busy:
+            task.cancel()
+        await asyncio.gather(*busy, return_exceptions=True)
+
+
+def measure_under_load(port: int, texts: list[str], seconds: float) -> dict[str, dict[str, list[float]]]:
+    """Health and one-text predict latency: idle (the anchor), then with large requests in flight."""
+    probes = {"health": health_bytes(port), "predict 1 text": request_bytes(port, texts[:1])}
+    idle = asyncio.run(_probe(port, probes, seconds, max_rounds=2_000))
+    loaded = asyncio.run(_under_load(port, probes, seconds))
+    return {"idle": idle, "loaded": loaded}
 
 
 def request_bytes(port: int, texts: list[str]) -> bytes:
@@ -168,6 +263,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each cell (bounded)")
     parser.add_argument("--max-requests", type=int, default=20_000, help="most requests per cell")
     parser.add_argument("--model-dir", default=None)
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter whose labelgate serves (another checkout's, to compare before/after)")
+    parser.add_argument("--only-load", action="store_true", help="skip the throughput cells")
     parser.add_argument("--constant-server", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.constant_server is not None:
@@ -180,21 +278,21 @@ def main() -> int:
     model_dir, where = pick_model_dir(args.model_dir, workdir)
     texts = sample_texts()
     ours_port, floor_port = free_port(), free_port()
-    serve = [sys.executable, "-m", "labelgate.serving", "--model-dir", str(model_dir), "--model-name", MODEL_NAME]
+    serve = [args.python, "-m", "labelgate.serving", "--model-dir", str(model_dir), "--model-name", MODEL_NAME]
     ports = {"labelgate": ours_port, "constant": floor_port}
     servers = {
         "labelgate": start([*serve, "--port", str(ours_port)], ours_port, workdir / "ours.log"),
         "constant": start([sys.executable, __file__, "--constant-server", str(floor_port)], floor_port,
                           workdir / "constant.log"),
     }
-    print(f"model: {where}; {len(texts)} distinct texts; per cell {args.seconds:.0f} s per server in 3 interleaved "
-          f"rounds, at most {args.max_requests} requests")
+    print(f"model: {where}; server: {args.python}; {len(texts)} distinct texts; per cell {args.seconds:.0f} s per "
+          f"server in 3 interleaved rounds, at most {args.max_requests} requests")
     print("labelgate = `labelgate serve`; constant = a kserve.Model returning a constant (KServe's floor)")
     print(f"{'batch':>5} {'conc':>4} | {'labelgate rps':>13} {'p50 ms':>7} {'p99 ms':>7} | "
           f"{'constant rps':>12} {'p50 ms':>7} {'p99 ms':>7} | {'floor/ours':>10} {'p50 ratio':>9}")
     worst_single = 0.0
     try:
-        for batch in BATCHES:
+        for batch in BATCHES if not args.only_load else ():
             for concurrency in CONCURRENCY:
                 cells = measure_interleaved(ports, texts, batch, concurrency, args.seconds, args.max_requests)
                 ours, floor = cells["labelgate"], cells["constant"]
@@ -206,11 +304,27 @@ def main() -> int:
                       f"{floor['rps']:>12.0f} {floor['p50']:>7.2f} {floor['p99']:>7.2f} | "
                       f"{ratio:>9.2f}x {ours['p50'] / floor['p50']:>8.2f}x" + (f"  ({errors} errors)" if errors else ""),
                       flush=True)
+        print(f"\nlatency while {LARGE_IN_FLIGHT} requests of {LARGE_TEXTS} texts x {LARGE_CHARS} characters are in "
+              f"flight (labelgate), against the idle server in this run; {args.seconds:.0f} s per phase", flush=True)
+        phases = measure_under_load(ours_port, texts, args.seconds)
+        print(f"{'probe':>15} | {'idle p50':>8} {'p99 ms':>8} | {'loaded p50':>10} {'p99 ms':>8} {'max ms':>8} {'n':>4} | "
+              f"{'p50 ratio':>9}")
+        for name in phases["idle"]:
+            idle, loaded = np.array(phases["idle"][name]), np.array(phases["loaded"][name])
+            print(f"{name:>15} | {np.percentile(idle, 50):>8.2f} {np.percentile(idle, 99):>8.2f} | "
+                  f"{np.percentile(loaded, 50):>10.2f} {np.percentile(loaded, 99):>8.2f} {loaded.max():>8.1f} "
+                  f"{len(loaded):>4} | {np.percentile(loaded, 50) / np.percentile(idle, 50):>8.1f}x", flush=True)
     finally:
         for proc in servers.values():
             proc.terminate()
         for proc in servers.values():
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a server still busy with the large requests
+                proc.kill()
+                proc.wait()
+    if args.only_load:
+        return 0
     print(f"single texts: labelgate's throughput is within {worst_single:.2f}x of the constant-model floor "
           "(target: 2x). floor/ours = constant rps / labelgate rps; p50 ratio = labelgate p50 / constant p50")
     return 0

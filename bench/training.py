@@ -166,11 +166,12 @@ def main() -> None:
 def search_bench(settings, data, frame, probs, texts, targets, weights, valid_texts, valid_labels, test_texts,
                  test_labels, seeds: int) -> None:
     """family auto: one search per seed; test accuracy of the chosen model, against the tutorial's recipe."""
-    from labelgate.training.search import search_model
+    from labelgate.training.search import TrainRows, search_model
     from labelgate.training.step import training_rows
 
-    def rows_for(dev_weight: float):
-        return training_rows(frame, probs, data, min_confidence=settings.min_confidence, dev_weight=dev_weight)
+    def rows_for(dev_weight: float) -> TrainRows:
+        return TrainRows(*training_rows(frame, probs, data, min_confidence=settings.min_confidence,
+                                        dev_weight=dev_weight))
 
     print(f"family auto: {', '.join(settings.search_families)}; at most {settings.search_trials} trials or "
           f"{settings.search_budget_s:.0f} s per search")

@@ -8,8 +8,9 @@ from labelgate.components.image import BASE_IMAGE
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def apply_lfs(data: Input[Dataset], lf_module: str, config_path: str, shard: int, n_shards: int,
-              label_matrix: Output[Dataset]):
-    """Label rows of shard ``shard`` of ``n_shards`` (contiguous ranges) with the LFs of ``lf_module``."""
+              label_matrix: Output[Dataset], lfs_digest: str = "", setup_digest: str = ""):
+    """Label rows of shard ``shard`` of ``n_shards`` (contiguous ranges) with the LFs of ``lf_module``.
+    ``*_digest``: content digests of what this step reads (see ``labelgate.run.DIGESTS``); only kfp's cache reads them."""
     from labelgate.labeling.step import run_apply_shard
     from labelgate.run import Step, step_failures
 

@@ -26,10 +26,12 @@ def evaluate(
     classification_metrics: Output[ClassificationMetrics],
     report: Output[HTML],
     blessing: Output[Artifact],
+    setup_digest: str = "",
+    champion_digest: str = "",
 ) -> NamedTuple("Outputs", [("blessed", bool), ("reason", str)]):
     """Score the model on the gold test split; bless it only if the thresholds hold and it is not
     worse than the champion beyond the tolerance (paired bootstrap). ``pipeline_run`` (KFP's job id)
-    names the MLflow run this step logs into."""
+    names the MLflow run this step logs into. ``*_digest``: content digests of what this step reads (see ``labelgate.run.DIGESTS``); only kfp's cache reads them."""
     from collections import namedtuple
 
     from labelgate.evaluation.step import run_evaluate

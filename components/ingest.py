@@ -8,9 +8,9 @@ from labelgate.components.image import BASE_IMAGE
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False)
 def ingest(data_uri: str, config_path: str, data: Output[Dataset], lf_module: str = "", suite_path: str = "",
-           constraints_path: str = ""):
+           constraints_path: str = "", data_digest: str = "", setup_digest: str = ""):
     """Check every input of the run first (preflight), then read CSV/Parquet/JSONL files under ``data_uri``,
-    check them, and split them as the config says."""
+    check them, and split them as the config says. ``*_digest``: content digests of what this step reads (see ``labelgate.run.DIGESTS``); only kfp's cache reads them."""
     import os
 
     from labelgate.ingest.step import run_ingest

@@ -15,20 +15,21 @@ def repair(
     report: Output[Markdown],
     report_html: Output[HTML],
     metrics: Output[Metrics],
+    suite_digest: str = "",
+    setup_digest: str = "",
 ):
-    """Write the repaired table (same schema) that later steps use; the input stays an artifact for lineage."""
-    from labelgate.contract import file_sha256
-    from labelgate.errors import ConfigError
-    from labelgate.repair.step import repair_table, settings_from_config
-    from labelgate.run import step_failures
+    """Write the repaired table (same schema) that every later step reads; without a ``repair`` section in
+    the config it is the ingested table unchanged ("repair: off"). The input stays an artifact for lineage;
+    ``repaired`` carries ingest's metadata plus a ``repair`` entry (on/off, both tables' SHA-256, cells changed).
+    ``*_digest``: content digests of the constraints (``suite_digest``) and config + code (``setup_digest``);
+    only kfp's cache reads them (``labelgate.run.DIGESTS``)."""
+    from labelgate.repair.step import run_repair
+    from labelgate.run import Step, step_failures
 
-    with step_failures("repair", report.path):
-        settings = settings_from_config(config_path)
-        if settings is None:
-            raise ConfigError(f"config {config_path} has no 'repair' section; the pipeline runs repair only with one")
-        numbers = repair_table(data_path=data.path, constraints_path=constraints_path, settings=settings,
-                               repaired_path=repaired.path, report_path=report.path,
-                               report_html_path=report_html.path)
-    for name, value in numbers.items():
+    with step_failures(Step.REPAIR, report.path):
+        outcome = run_repair(data_path=data.path, constraints_path=constraints_path, config_path=config_path,
+                             repaired_path=repaired.path, report_path=report.path,
+                             report_html_path=report_html.path)
+    for name, value in outcome.metrics.items():
         metrics.log_metric(name, value)
-    repaired.metadata.update(source_uri=data.uri, constraints_sha256=file_sha256(constraints_path))
+    repaired.metadata.update({**dict(data.metadata), **outcome.metadata, "source_uri": data.uri})

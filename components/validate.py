@@ -23,9 +23,12 @@ def validate(
     report_html: Output[HTML],
     profile: Output[Dataset],
     metrics: Output[Metrics],
+    suite_digest: str = "",
+    setup_digest: str = "",
+    champion_digest: str = "",
 ) -> NamedTuple("Outputs", [("passed", bool), ("reason", str)]):
     """Check the ingested data; fail closed: a crash inside validation blocks the run with its reason.
-    ``pipeline_run`` (KFP's job id) names the MLflow run this step logs into."""
+    ``pipeline_run`` (KFP's job id) names the MLflow run this step logs into. ``*_digest``: content digests of what this step reads (see ``labelgate.run.DIGESTS``); only kfp's cache reads them."""
     from collections import namedtuple
 
     from labelgate.contract import file_sha256

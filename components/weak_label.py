@@ -21,9 +21,11 @@ def weak_label(
     lf_analysis: Output[Markdown],
     lf_analysis_html: Output[HTML],
     metrics: Output[Metrics],
+    lfs_digest: str = "",
+    setup_digest: str = "",
 ):
     """Merge the label-matrix shards of the ``apply_lfs`` fan-out, fit the label model, and report on
-    every LF of ``lf_module``."""
+    every LF of ``lf_module``. ``*_digest``: content digests of what this step reads (see ``labelgate.run.DIGESTS``); only kfp's cache reads them."""
     from labelgate.labeling.step import run_weak_label
     from labelgate.run import Step, step_failures
 

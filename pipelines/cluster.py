@@ -27,6 +27,7 @@ DATA_STEPS = frozenset({Step.INGEST})
 REGISTRY_STEPS = frozenset({Step.VALIDATE, Step.EVALUATE, Step.PUSH})
 # step -> (cpu request, cpu limit, memory request, memory limit); the rest get DEFAULT_RESOURCES.
 STEP_RESOURCES: dict[str, tuple[str, str, str, str]] = {
+    Step.REPAIR: ("1", "2", "2G", "8G"),  # 8G: repair.max_memory_gb's default; it refuses larger tables first
     Step.WEAK_LABEL: ("1", "2", "1G", "4G"),
     Step.VALIDATE: ("500m", "2", "1G", "4G"),
     Step.TRAIN: ("2", "4", "2G", "8G"),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = {"errors", "config", "contract", "run", "parameters", "plots", "rendering", "champion", "devices"}
+CORE = {"errors", "config", "contract", "run", "summary", "parameters", "plots", "rendering", "champion", "devices"}
 ENTRY = {"cli", "components", "pipelines.training", "pipelines.cluster", "pipelines"}
 ORCHESTRATION = {"cluster", "pipelines.local", "preflight"}
 
@@ -26,20 +26,30 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def imports_in(source: str, module: str, *, is_package: bool = False) -> list[tuple[str, str, int]]:
+    """(module, imported module, line) for every import in ``source``, those inside functions included;
+    relative imports are resolved against the module's package, and ``from a import b`` also counts
+    ``a.b`` (``b`` may be a submodule: ``from labelgate import contract``)."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(module, alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - (node.level - 1)] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            found.append((module, target, node.lineno))
+            found += [(module, f"{target}.{alias.name}", node.lineno) for alias in node.names]
+    return found
+
+
 def _imports() -> list[tuple[str, str, int]]:
-    """(importing module, imported module, line) for every absolute import in the project's code."""
+    """Every import in the project's code."""
     found = []
     for folder in ("src/labelgate", "components", "pipelines"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            module = _module_name(path)
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Import):
-                    found += [(module, alias.name, node.lineno) for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    found.append((module, node.module, node.lineno))
-                    # `from labelgate import contract` imports the module labelgate.contract
-                    found += [(module, f"{node.module}.{alias.name}", node.lineno) for alias in node.names
-                              if node.module == "labelgate"]
+            found += imports_in(path.read_text(encoding="utf-8"), _module_name(path),
+                                is_package=path.name == "__init__.py")
     return found
 
 
@@ -89,6 +99,8 @@ def _violations() -> list[str]:
             bad.append(f"{where}: stages talk through the artifact contract, not each other's step module")
         elif src_layer == "orchestration" and dst_layer in ("entry", "orchestration"):
             bad.append(f"{where}: orchestration imports the run model, never another runner or an entry point")
+        elif src_unit == "serving" and dst_unit == "registry":
+            bad.append(f"{where}: the server reads the champion through labelgate.champion, never the registry's write side")
     return bad
 
 
@@ -121,7 +133,15 @@ def test_no_import_cycles_between_packages():
     ("labelgate.contract", "labelgate.ingest.settings", "core imports only the core"),
     ("labelgate.cluster.submit", "labelgate.pipelines.local", "never another runner"),
     ("labelgate.labeling.model", "kfp.dsl", "never imports KFP"),
+    ("labelgate.serving.loader", "labelgate.registry.store", "never the registry's write side"),
 ])
 def test_the_checker_catches_each_kind_of_violation(monkeypatch, source, target, message):
     monkeypatch.setattr(f"{__name__}.IMPORTS", [(source, target, 1)])
     assert any(message in problem for problem in _violations())
+
+
+def test_the_walk_sees_imports_inside_functions_and_relative_ones():
+    source = ("def f():\n    from labelgate.cli.serve import handle\n\n\n"
+              "class C:\n    def g(self):\n        from ..registry import store\n        import labelgate.cli\n")
+    targets = {target for _, target, _ in imports_in(source, "labelgate.serving.sample")}
+    assert {"labelgate.cli.serve", "labelgate.registry", "labelgate.registry.store", "labelgate.cli"} <= targets

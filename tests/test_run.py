@@ -10,15 +10,20 @@ from labelgate.run import (
     EXIT_ERROR,
     EXIT_OK,
     FAILURE_FILE,
+    STEPS,
     GateDecision,
+    Step,
     StepFailure,
     decide,
     decide_outcome,
     parse_record,
+    progress,
     read_record,
     record_json,
     records_in_log,
     step_failures,
+    step_rows,
+    task_name,
 )
 
 
@@ -94,6 +99,9 @@ PASSED = {"data-gate": GateDecision("data-gate", True, "ok")}
     ({"ended": "FAILED", "gates": BLOCKED}, EXIT_ERROR, "ended FAILED"),
     # A blocking failure outranks a run state that is not success (a failed step fails the run).
     ({"failure": StepFailure("ingest", "ModelError", "x"), "ended": "FAILED"}, EXIT_BLOCKED, "rejected"),
+    # A push evaluated against a champion that has since moved: its own outcome, blocked, not broken.
+    ({"failure": StepFailure("push", "ChampionMovedError", "x"), "step_failed": True}, EXIT_BLOCKED,
+     "the champion moved while this run evaluated against it; push registered the model but did not promote"),
 ])
 def test_outcome_rule(kwargs, code, text):
     arguments = {"pushed": False, "push_label": "m", "failure": None, "step_failed": False, "gates": {}, **kwargs}
@@ -102,8 +110,86 @@ def test_outcome_rule(kwargs, code, text):
     assert text in outcome.text
 
 
+@pytest.mark.parametrize(("kwargs", "text"), [
+    ({"step_failed": True}, "error: a step failed"),
+    ({"failure": StepFailure("train", "ConfigError", "x"), "step_failed": True}, "error: a step failed in train"),
+    ({"ended": "CANCELED"}, "error: the run ended CANCELED"),
+    ({}, "error: the pipeline ended without pushing and without a gate decision"),
+    ({"gates": {**PASSED, "model-gate": GateDecision("model-gate", False, "f1 low")}}, "blocked by model-gate"),
+])
+def test_outcome_text_says_exactly_what_happened(kwargs, text):
+    arguments = {"pushed": False, "push_label": "m", "failure": None, "step_failed": False, "gates": {}, **kwargs}
+    assert decide_outcome(**arguments).text == text
+
+
+def test_a_step_enum_is_stored_as_its_plain_name(tmp_path):
+    """Records compare, print and serialise by step name whether a Step or a string was passed."""
+    gate = GateDecision(Step.DATA_GATE, True, "ok")
+    failure = StepFailure(Step.TRAIN, "DataError", "x")
+    assert type(gate.gate) is str and gate.gate == "data-gate"
+    assert type(failure.step) is str and failure.step == "train"
+    assert decide(gate=Step.MODEL_GATE, passed=True, reason="ok", out_path=str(tmp_path / "d"))
+    assert read_record(tmp_path / "d").gate == "model-gate"
+
+
+def test_passed_is_stored_as_a_boolean_and_a_blank_reason_of_a_pass_says_passed(tmp_path):
+    assert decide(gate="data-gate", passed=1, reason=" ", out_path=str(tmp_path / "d")) is True
+    assert read_record(tmp_path / "d") == GateDecision("data-gate", True, "passed")
+    assert decide(gate="data-gate", passed=0, reason="", out_path=str(tmp_path / "e")) is False
+    assert read_record(tmp_path / "e").reason == "blocked without a reason (treated as blocked)"
+
+
+def test_record_files_are_indented_and_log_lines_are_one_line(tmp_path, capsys):
+    """The file is for people (indented), the log line for machines (one line); a record is written into
+    a folder that does not exist yet (a step's output folder)."""
+    path = tmp_path / "not" / "yet" / "decision"
+    decide(gate="data-gate", passed=True, reason="ok", out_path=str(path))
+    assert path.read_text().splitlines()[1] == '  "labelgate_record": "gate",'
+    lines = [line for line in capsys.readouterr().out.splitlines() if "labelgate_record" in line]
+    assert lines == [record_json(GateDecision("data-gate", True, "ok"))]
+    assert "\n" not in record_json(GateDecision("data-gate", True, "ok"))
+    assert record_json(GateDecision("g", True, "r"), indent=4).splitlines()[1].startswith("    \"")
+
+
+def test_errors_name_where_the_record_came_from(tmp_path):
+    with pytest.raises(ValueError, match=r"^record: not a JSON labelgate record"):
+        parse_record("{")
+    bad = tmp_path / "gate" / "decision"
+    bad.parent.mkdir()
+    bad.write_text("{}")
+    with pytest.raises(ValueError, match=rf"^{bad}: not a labelgate record"):
+        read_record(bad)
+
+
+def test_a_record_whose_text_quotes_the_marker_is_read_whole():
+    gate = GateDecision("data-gate", False, 'a column held {"labelgate_record": "gate"}')
+    assert records_in_log("ts " + record_json(gate)) == [gate]
+
+
+def test_step_rows_list_pipeline_steps_in_order_then_other_tasks():
+    statuses = {"train": ("ok", 2.5, 1), "apply-lfs": ("ok", 1.0, 4), "for-loop-2": ("ok", 0.1, 1)}
+    rows = step_rows(statuses, blocked=False)
+    assert [row["name"] for row in rows] == [*STEPS, "for-loop-2"]
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["train"] == {"name": "train", "status": "ok", "seconds": 2.5, "runs": 1}
+    assert by_name["apply-lfs"]["runs"] == 4
+    assert by_name["push"] == {"name": "push", "status": "not run", "seconds": None, "runs": 0}
+    assert {row["status"] for row in step_rows({}, blocked=True)} == {"skipped"}
+
+
+def test_task_names_and_progress_lines():
+    assert task_name("weak_label") == "weak-label"
+    assert task_name("data_gate_check") == "data-gate-check"
+
+
+def test_progress_is_one_prefixed_line(capsys):
+    progress("train", "epoch 3 of 80")
+    assert capsys.readouterr().out == "labelgate[train]: epoch 3 of 80\n"
+
+
 def test_summary_shows_each_role_left_out_rows_and_the_run_s_model_name():
-    from labelgate.run import RunSummary, format_summary
+    from labelgate.run import RunSummary
+    from labelgate.summary import format_summary
 
     summary = RunSummary(
         run_id="r", location="/tmp/r", exit_code=0, outcome="pushed", steps=[],
@@ -120,7 +206,8 @@ def test_summary_shows_each_role_left_out_rows_and_the_run_s_model_name():
 
 
 def test_a_blocked_model_gate_says_what_to_try():
-    from labelgate.run import RunSummary, format_summary
+    from labelgate.run import RunSummary
+    from labelgate.summary import format_summary
 
     summary = RunSummary(run_id="r", location="/tmp/r", exit_code=3, outcome="blocked by model-gate", steps=[],
                          gates={"model-gate": {"gate": "model-gate", "passed": False,

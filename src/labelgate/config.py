@@ -1,7 +1,7 @@
 """The pipeline configuration: one YAML file per pipeline, versioned with the code.
 
 Each stage reads its own section (``data``, ``split``, ``labeling``, ``validation``, ``training``,
-``evaluation``, ``serving``) into a :class:`SectionSettings` model that declares each key once, with its
+``evaluation``, ``serving``, ``monitoring``) into a :class:`SectionSettings` model that declares each key once, with its
 type and default; ``pipeline`` sets pipeline parameters (``labelgate.parameters``). This module loads the
 file and turns pydantic's validation errors into one :class:`ConfigError` that names the file, the
 ``section.key``, what was found and what is allowed.
@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from labelgate.errors import ConfigError
 
-SECTIONS = ("pipeline", "data", "split", "repair", "labeling", "validation", "training", "evaluation", "serving")
+SECTIONS = ("pipeline", "data", "split", "repair", "labeling", "validation", "training", "evaluation", "serving",
+            "monitoring")
 
 
 class ConfigSection(dict[str, Any]):

@@ -40,6 +40,10 @@ SPLITS: tuple[str, ...] = tuple(s.value for s in Split)
 # is kept (``DEV``), for LF accuracies and the label model's selection.
 ROLES: tuple[str, ...] = ("train", "dev", "valid", "test")
 
+# The repair step's entry in its ``repaired`` table's metadata (beside ingest's): on or off, the SHA-256 of the
+# ingested and of the repaired table, and the cells changed; the model's lineage carries it to the registry.
+REPAIR_METADATA = "repair"
+
 # Columns of the label model's probabilities table.
 ROW = "row"
 COVERED = "covered"
@@ -47,6 +51,11 @@ PROB_PREFIX = "prob_"
 
 # The validation profile, as the validate step writes it and push stores it with a version.
 PROFILE_FILE = "profile.json"
+
+# What the train step writes beside the weights, so that the model (and the registered bundle, which holds
+# the model directory) carries the LFs and the config it was trained with: monitoring runs those LFs.
+LF_MODULE_FILE = "lfs.py"
+TRAINING_CONFIG_FILE = "training_config.yaml"
 
 
 def prob_column(k: int) -> str:

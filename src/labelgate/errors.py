@@ -27,3 +27,8 @@ class RegistryError(LabelgateError):
 
 class ServingError(LabelgateError):
     """A model failed to start, answer, or agree with its offline predictions when served."""
+
+
+class ChampionMovedError(RegistryError):
+    """A compare-and-set on the ``champion`` alias lost: the champion is not the one the caller expected
+    (another push, promote or rollback moved it first). Nothing was changed."""

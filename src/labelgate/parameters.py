@@ -45,6 +45,12 @@ class PipelineParameters(SectionSettings):
     namespace: str = ""
     canary_traffic_percent: int = 0
     serving_image: str = ""
+    # Content digests (labelgate.run.DIGESTS): set by `labelgate run` for kfp.local's cache; empty elsewhere.
+    data_digest: str = ""
+    lfs_digest: str = ""
+    suite_digest: str = ""
+    setup_digest: str = ""
+    champion_digest: str = ""
 
 
 DEFAULTS = PipelineParameters()

@@ -19,7 +19,10 @@ from labelgate.evaluation.settings import EvaluationSettings
 from labelgate.ingest.dataset import IngestResult, ingest
 from labelgate.ingest.settings import DataSettings, SplitSettings
 from labelgate.labeling.settings import LabelingSettings
+from labelgate.monitoring.settings import MonitoringSettings
+from labelgate.repair.settings import repair_settings
 from labelgate.training.settings import TrainingSettings
+from labelgate.training.step import check_feature_columns
 from labelgate.validation.settings import ValidationSettings
 
 T = TypeVar("T")
@@ -69,9 +72,13 @@ def preflight(*, data_uri: str, lf_module: str, config_path: str, suite_path: st
     settings: dict[str, Any] = {}
     if config is not None:
         for model in (DataSettings, SplitSettings, LabelingSettings, ValidationSettings, TrainingSettings,
-                      EvaluationSettings):
+                      EvaluationSettings, MonitoringSettings):
             settings[model.section] = report.attempt(lambda m=model: m.from_section(config[m.section]))
     data: DataSettings | None = settings.get("data")
+    repair = report.attempt(lambda: repair_settings(config_path)) if config is not None else None
+    training = settings.get("training")
+    if data and training:
+        report.attempt(lambda: check_feature_columns(training, data))
     classes = list(data.classes) if data else []
     if data and settings.get("evaluation"):
         report.attempt(lambda: settings["evaluation"].positive_index(classes, config_path))
@@ -106,6 +113,14 @@ def preflight(*, data_uri: str, lf_module: str, config_path: str, suite_path: st
             if missing:
                 report.fail(f"config {config_path}: validation.{key} names {missing}, not columns of the data "
                             f"{columns}; list your own columns (e.g. length_columns: [{data.text_column}])")
+    named = {"training.feature_columns": training.feature_columns if training else ()}
+    if repair is not None:
+        named.update({f"repair.{key}": tuple(getattr(repair, key)) for key in ("columns", "exclude_columns")})
+        named["repair.dictionaries"] = tuple(repair.dictionaries)
+    for key, names in named.items():
+        missing = [c for c in names if c not in columns]
+        if missing:
+            report.fail(f"config {config_path}: {key} names {missing}, not columns of the data {columns}")
     if lfs is not None:
         report.lf_names = [lf.name for lf in lfs]
         report.attempt(lambda: _apply_sample(lfs, frame, classes, lf_module))
@@ -162,28 +177,69 @@ def inputs_fingerprint(report: PreflightReport, arguments: dict[str, Any]) -> st
     config, suite and constraint files, the run's parameters (not where it writes), and labelgate's code.
     Equal fingerprints mean a re-run would train the same model. None when the data was not read."""
     import hashlib
-    import importlib.util
     import json
-    from pathlib import Path
 
     if report.ingested is None:
         return None
     digest = hashlib.sha256(report.ingested.fingerprint.encode())
     for key in ("lf_module", "config_path", "suite_path", "constraints_path"):
-        path = Path(str(arguments.get(key, "")))
-        if path.is_file():
-            digest.update(path.read_bytes())
-        else:  # a dotted LF module: its source file
-            spec = importlib.util.find_spec(str(arguments.get(key))) if key == "lf_module" else None
-            if spec and spec.origin and Path(spec.origin).is_file():
-                digest.update(Path(spec.origin).read_bytes())
+        digest.update(_file_bytes(str(arguments.get(key, "")), module=key == "lf_module"))
     ignored = {"data_uri", "lf_module", "config_path", "suite_path", "constraints_path", "registry_uri"}
     digest.update(json.dumps({k: v for k, v in sorted(arguments.items()) if k not in ignored},
                              default=str).encode())
+    _update_with_code(digest)
+    return digest.hexdigest()
+
+
+def content_digests(report: PreflightReport, arguments: dict[str, Any], *, champion: str) -> dict[str, str]:
+    """The content digests a run passes to its steps (``labelgate.run.DIGESTS``): what the data, the LF module,
+    the suite and constraints, the config and labelgate's code hold, and the registry's ``champion`` (its
+    version, or "none"), so that a task cache keyed on arguments keys on content, not on paths. Data that was
+    not read gets a digest of its own that matches no other run."""
+    import hashlib
+    import secrets
+
+    def sha(*parts: bytes) -> str:
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(hashlib.sha256(part).digest())
+        return digest.hexdigest()
+
+    setup = hashlib.sha256(_file_bytes(str(arguments.get("config_path", ""))))
+    _update_with_code(setup)
+    data = report.ingested.fingerprint if report.ingested is not None else "unread-" + secrets.token_hex(8)
+    return {
+        "data_digest": sha(data.encode()),
+        "lfs_digest": sha(_file_bytes(str(arguments.get("lf_module", "")), module=True)),
+        "suite_digest": sha(_file_bytes(str(arguments.get("suite_path", ""))),
+                            _file_bytes(str(arguments.get("constraints_path", "")))),
+        "setup_digest": setup.hexdigest(),
+        "champion_digest": sha(champion.encode()),
+    }
+
+
+def _file_bytes(value: str, *, module: bool = False) -> bytes:
+    """A file's bytes; for a dotted LF module, its source file's; empty when there is none."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(value)
+    if value and path.is_file():
+        return path.read_bytes()
+    spec = importlib.util.find_spec(value) if module and value and not value.endswith(".py") else None
+    if spec and spec.origin and Path(spec.origin).is_file():
+        return Path(spec.origin).read_bytes()
+    return b""
+
+
+def _update_with_code(digest: Any) -> None:
+    """Feed labelgate's code (its packages' .py and .html files, by relative name) into ``digest``."""
+    import importlib.util
+    from pathlib import Path
+
     for package in ("labelgate", "labelgate.components", "labelgate.pipelines"):
         spec = importlib.util.find_spec(package)
         for folder in (spec.submodule_search_locations or []) if spec else []:
             for path in sorted(Path(folder).rglob("*")):
                 if path.suffix in (".py", ".html") and "__pycache__" not in path.parts:
                     digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()

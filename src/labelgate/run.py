@@ -1,4 +1,4 @@
-"""A pipeline run: its steps and gates, the records steps write, the outcome rule and the summary.
+"""A pipeline run: its steps and gates, the records steps write, the outcome rule and the summary record.
 
 Both orchestration paths (the kfp.local runner in ``labelgate.pipelines.local`` and cluster submission in
 ``labelgate.cluster.submit``) read what the steps recorded through this module and decide a run's outcome
@@ -21,14 +21,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from labelgate.errors import DataError, LabelgateError, ModelError
-from labelgate.parameters import DEFAULTS
+from labelgate.errors import ChampionMovedError, DataError, LabelgateError, ModelError
 
 
 class Step(StrEnum):
     """The pipeline's steps by task name (the component function's name with ``-`` for ``_``), in order."""
 
     INGEST = "ingest"
+    REPAIR = "repair"
     PLAN_SHARDS = "plan-shards"
     APPLY_LFS = "apply-lfs"
     WEAK_LABEL = "weak-label"
@@ -41,6 +41,18 @@ class Step(StrEnum):
 
 
 STEPS: tuple[str, ...] = tuple(s.value for s in Step)
+# Content digests `labelgate run` passes as pipeline parameters (name -> what it covers), so that kfp.local's task
+# cache, which keys on a task's arguments, keys on what the files hold rather than on their paths: each step takes
+# the digests of what it reads, and an unchanged step of an earlier run is reused (`labelgate run --resume`).
+DIGESTS: dict[str, str] = {
+    "data_digest": "the data (the ingest fingerprint)",
+    "lfs_digest": "the LF module's source",
+    "suite_digest": "the expectation suite and the constraints",
+    "setup_digest": "the config file and labelgate's code",
+    "champion_digest": "the registry's champion, read afresh by every run",
+}
+# Steps never reused from an earlier run: they act on the registry.
+NEVER_REUSED: tuple[str, ...] = ("push",)
 # Each gate and the step that runs only when it passes.
 GATES: dict[str, str] = {Step.DATA_GATE.value: Step.TRAIN.value, Step.MODEL_GATE.value: Step.PUSH.value}
 # What a person can try when a gate blocks (docs/own-data.md, "When a gate blocks", says more).
@@ -53,7 +65,9 @@ GATE_HINTS: dict[str, str] = {
                      "pipeline.min_test_f1/min_test_accuracy only if they were set too high (docs/own-data.md)",
 }
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
-BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__name__})
+# A push whose evaluation was against a champion that has since moved is blocked too: nothing broke,
+# the version is verified and kept, but it was not compared with the model it would replace.
+BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__name__, ChampionMovedError.__name__})
 
 # Exit codes of `labelgate run` and the cluster commands: CI tells "blocked" from "broken".
 EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 3
@@ -202,6 +216,9 @@ def decide_outcome(*, pushed: bool, push_label: str, failure: StepFailure | None
     blocked = [g for g in gates.values() if not g.passed]
     if pushed:
         return Outcome(EXIT_OK, f"pushed {push_label}")
+    if failure is not None and failure.error == ChampionMovedError.__name__:
+        return Outcome(EXIT_BLOCKED, f"blocked: the champion moved while this run evaluated against it; "
+                                     f"{failure.step} registered the model but did not promote it")
     if failure is not None and failure.blocking:
         return Outcome(EXIT_BLOCKED, f"blocked: {failure.step} rejected the input")
     if failure is not None or step_failed or ended:
@@ -231,6 +248,8 @@ class RunSummary:
     seconds: float = 0.0
     on_cluster: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, Any] = field(default_factory=dict)  # the command line's (`labelgate run --resume` reuses them)
+    resumed_from: str | None = None  # the run whose unchanged steps this one reused
 
 
 def step_rows(statuses: Mapping[str, tuple[str, float | None, int]], *, blocked: bool) -> list[dict[str, Any]]:
@@ -244,75 +263,3 @@ def step_rows(statuses: Mapping[str, tuple[str, float | None, int]], *, blocked:
             status = "skipped"
         rows.append({"name": str(name), "status": status, "seconds": seconds, "runs": runs})
     return rows
-
-
-def format_summary(summary: RunSummary, display: Any = str) -> str:
-    """The end-of-run report: steps, gates, key metrics, where the model went, and the outcome.
-    ``display`` shortens local paths for the terminal."""
-    lines = ["", f"Run {summary.run_id} finished in {summary.seconds:.0f}s: {summary.outcome}", "", "Steps:"]
-    for step in summary.steps:
-        took = f"{step['seconds']:.1f}s" if step["seconds"] is not None else ""
-        parallel = f"  ({step['runs']} parallel tasks)" if step.get("runs", 0) > 1 else ""
-        lines.append(f"  {step['name']:<11} {step['status']:<8} {took:>7}{parallel}")
-    if summary.gates:
-        lines += ["", "Gates:"]
-        for name, gate in summary.gates.items():
-            lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
-            if not gate["passed"] and name in GATE_HINTS:
-                lines.append(f"  {'':<11} what to try: {GATE_HINTS[name]}")
-    lines += _data_lines(summary.data)
-    if summary.failure:
-        lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
-    lines += _metric_lines(summary.metrics)
-    if summary.pushed:
-        lines += ["", "Pushed:"] + [f"  {k}: {v}" for k, v in summary.pushed.items()]
-        if not summary.on_cluster:
-            name = summary.pushed.get("model_name") or summary.arguments.get("model_name")
-            model = f" MODEL_NAME={name}" if name else ""
-            registry = summary.pushed.get("registry_uri") or summary.arguments.get("registry_uri")
-            model += f" REGISTRY_URI={registry}" if registry and registry != DEFAULTS.registry_uri else ""
-            lines.append(f"  serve it with: make serve{model}    (models: labelgate models list)")
-    if summary.outputs and not summary.on_cluster:
-        lines += ["", "Open:"] + [f"  {display(path)}" for path in summary.outputs.values()]
-    where = (f"Run: {summary.location}" if summary.on_cluster
-             else f"Outputs: {display(summary.location)}  (log: pipeline.log, summary: summary.json)")
-    lines += ["", where, f"Exit code: {summary.exit_code}"]
-    return "\n".join(lines)
-
-
-def _data_lines(data: Mapping[str, Any]) -> list[str]:
-    """Each role's rows and where they came from (the ingest step's ``data`` metadata), rows left out and
-    why, and the ingest warnings."""
-    roles = data.get("roles") or {}
-    if not roles:
-        return []
-    lines = ["", "Data:"] + [f"  {role:<6} {info.get('rows', 0):>7} rows  from {info.get('origin', '-')}"
-                             for role, info in roles.items()]
-    lines += [f"  left out {drop['rows']} rows of {drop['files']}: {drop['reason']}" for drop in data.get("dropped", [])]
-    lines += [f"  warning: {text}" for text in data.get("warnings", [])]
-    return lines
-
-
-def _metric_lines(metrics: Mapping[str, Any]) -> list[str]:
-    """Test metrics as a table, challenger beside champion where the evaluate step measured both."""
-    numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and k != "blessed"}
-    if not numbers:
-        return []
-    tests = sorted(k for k in numbers if k.startswith("test_"))
-    with_champion = any(f"champion_{k}" in numbers for k in tests)
-    rest = sorted(k for k in numbers if k not in tests and not k.startswith("champion_test_"))
-    width = max(len(name) for name in [*(k.removeprefix("test_") for k in tests), *rest]) + 2
-
-    def cell(key: str) -> str:
-        value = numbers.get(key)
-        if value is None:
-            return f"{'-':>11}"
-        return f"{value:>11.0f}" if key.endswith("rows") else f"{value:>11.4f}"
-
-    header = f"{'Test metrics:':<{width + 2}}{'challenger':>11}{'champion':>11}" if with_champion else "Test metrics:"
-    lines = ["", header]
-    for key in tests:
-        champion = cell(f"champion_{key}") if with_champion else ""
-        lines.append(f"  {key.removeprefix('test_'):<{width}}{cell(key)}{champion}")
-    lines += [f"  {key:<{width}}{numbers[key]:>+11.4f}" for key in rest]
-    return lines

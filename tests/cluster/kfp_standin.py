@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
-STEPS = ("ingest", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
+STEPS = ("ingest", "repair", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
 _GRPC_CODES = {400: 3, 404: 5, 409: 6}
 _TYPES = {"STRING": str, "NUMBER_INTEGER": int, "NUMBER_DOUBLE": (int, float), "BOOLEAN": bool}
 
@@ -271,7 +271,8 @@ def _task(state: State, run_id: str, name: str, status: str) -> dict:
 
 
 def _outcome_tasks(state: State, run_id: str, outcome: str) -> tuple[str, list[dict]]:
-    ran = {"pushed": STEPS, "model-blocked": STEPS[:7], "data-blocked": STEPS[:4], "ingest-failed": ()}[outcome]
+    ran = {"pushed": STEPS, "model-blocked": STEPS[:STEPS.index("push")],
+           "data-blocked": STEPS[:STEPS.index("train")], "ingest-failed": ()}[outcome]
     tasks = [_task(state, run_id, name, "SUCCEEDED") for name in ran]
     if outcome == "ingest-failed":
         task = _task(state, run_id, "ingest", "FAILED")

@@ -1,9 +1,11 @@
 import json
+from pathlib import Path
 
 import pytest
 from kfp import dsl
 
 from labelgate.components.train import train
+from labelgate.contract import LF_MODULE_FILE, TRAINING_CONFIG_FILE
 from labelgate.training import load_predictor
 from labelgate.training.toy import write_toy_inputs
 
@@ -14,7 +16,11 @@ def test_train_component_writes_a_model_directory_and_metrics(tmp_path):
     probs = dsl.Dataset(uri=paths["probs"], metadata={"lf_names": ["a", "b"]})
     model = dsl.Model(uri=str(tmp_path / "train" / "model"))
     metrics = dsl.Metrics(uri=str(tmp_path / "train" / "metrics"))
-    train.python_func(data=data, probs=probs, config_path=paths["config"], seed=3, model=model, metrics=metrics)
+    lfs = Path(__file__).resolve().parents[2] / "examples" / "youtube_spam" / "lfs.py"
+    train.python_func(data=data, probs=probs, config_path=paths["config"], seed=3, model=model, metrics=metrics,
+                      lf_module=str(lfs))
+    assert (Path(model.path) / LF_MODULE_FILE).read_bytes() == lfs.read_bytes()
+    assert (Path(model.path) / TRAINING_CONFIG_FILE).is_file()
     predictor = load_predictor(model.path)
     assert predictor.predict_proba(["check out my channel"]).shape == (1, 2)
     assert predictor.info["lineage"] == {"data": {"fingerprint": "f00"}, "probs": {"lf_names": ["a", "b"]}}

@@ -64,8 +64,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+def _post(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -136,7 +137,8 @@ def test_cluster_rehearsal_with_real_servers(docker_client, pipeline_image, serv
                 predictor = docker_client.containers.run(
                     serving_image, command=["--registry-uri", REGISTRY_URI_IN_NETWORK, "--model-name", MODEL,
                                             "--host", "0.0.0.0", "--port", "8080"],
-                    name=f"{name}-predictor", detach=True, network=network, environment={"HOME": "/tmp"},
+                    name=f"{name}-predictor", detach=True, network=network,
+                    environment={"HOME": "/tmp", "LABELGATE_REPOSITORY_TOKEN": "rehearsal-token"},
                     read_only=True, tmpfs={"/tmp": ""})
                 try:
                     predictor.reload()
@@ -158,7 +160,8 @@ def test_cluster_rehearsal_with_real_servers(docker_client, pipeline_image, serv
                     timings["blocked_run_s"] = round(time.monotonic() - t0, 1)
                     assert second.exit_code == EXIT_BLOCKED, (second.outcome, second.failure)
                     assert second.gates["model-gate"]["passed"] is False and second.pushed is None
-                    _post(f"{base}/v2/repository/models/{MODEL}/load", {})
+                    _post(f"{base}/v2/repository/models/{MODEL}/load", {},
+                          headers={"Authorization": "Bearer rehearsal-token"})
                     again = _post(f"{base}/v1/models/{MODEL}:predict", {"instances": ["nice song"]})
                     assert str(again.get("model_version")) == "1", again
                 finally:

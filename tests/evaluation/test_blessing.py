@@ -100,3 +100,70 @@ def test_the_champion_check_uses_the_lower_bound_not_the_point_estimate(lower, o
     decision = bless(scores=_scores(0.9, 0.9), min_accuracy=0.85, min_f1=0.85, tolerance=-0.02,
                      comparison=_interval(lower, observed, max(lower, observed) + 0.05))
     assert decision.blessed is blessed and decision.checks["champion"] is blessed
+
+
+def test_the_interval_is_the_percentiles_of_the_paired_differences():
+    challenger, champion = _preds(0.1, 3), _preds(0.15, 4)
+    result = paired_bootstrap(labels=LABELS, challenger=challenger, champion=champion, metric="accuracy",
+                              n_classes=2, positive=1, resamples=400, confidence=0.8, seed=7)
+    assert result.differences.shape == (400,)
+    assert result.lower == pytest.approx(np.quantile(result.differences, 0.1))
+    assert result.upper == pytest.approx(np.quantile(result.differences, 0.9))
+    assert result.mean == pytest.approx(result.differences.mean())
+    assert (result.metric, result.confidence, result.resamples) == ("accuracy", 0.8, 400)
+    assert result.as_dict() == {"metric": "accuracy", "observed_difference": result.observed,
+                                "mean_difference": result.mean, "lower": result.lower, "upper": result.upper,
+                                "confidence": 0.8, "resamples": 400}
+    # Each resample draws n rows with replacement: the differences take values on a grid of 1/n.
+    assert np.allclose(result.differences * len(LABELS), np.round(result.differences * len(LABELS)))
+    # Paired: a resample shifts both models alike, so a challenger right on every row the champion is
+    # right on, and on 10 more, wins on every resample.
+    better = np.where(np.arange(len(LABELS)) < 10, LABELS, champion)
+    paired = paired_bootstrap(labels=LABELS, challenger=better, champion=champion, metric="accuracy",
+                              n_classes=2, positive=1, resamples=200, confidence=0.95, seed=0)
+    assert paired.differences.min() >= 0 and paired.observed > 0
+
+
+@pytest.mark.parametrize("positive", [0, 1])
+def test_binary_f1_is_the_positive_class_f1_on_the_full_sample(positive):
+    from sklearn.metrics import f1_score
+
+    challenger, champion = _preds(0.1, 8), _preds(0.2, 9)
+    result = paired_bootstrap(labels=LABELS, challenger=challenger, champion=champion, metric="f1", n_classes=2,
+                              positive=positive, resamples=50, confidence=0.95, seed=0)
+    expected = (f1_score(LABELS, challenger, pos_label=positive)
+                - f1_score(LABELS, champion, pos_label=positive))
+    assert result.observed == pytest.approx(expected)
+
+
+def test_f1_of_a_class_never_predicted_nor_present_is_zero_not_nan():
+    labels = np.zeros(20, dtype=int)
+    result = paired_bootstrap(labels=labels, challenger=labels, champion=labels, metric="f1", n_classes=2,
+                              positive=1, resamples=20, confidence=0.95, seed=0)
+    assert result.observed == 0.0 and not np.isnan(result.differences).any()
+
+
+def test_reasons_say_every_failed_check_and_the_numbers():
+    worse = _interval(-0.08, -0.03, 0.01)
+    decision = bless(scores=_scores(0.8, 0.7), min_accuracy=0.85, min_f1=0.75, tolerance=-0.02, comparison=worse)
+    assert decision == type(decision)(
+        False,
+        "not blessed: test accuracy 0.8000 is below the minimum 0.8500; test F1 0.7000 is below the minimum "
+        "0.7500; accuracy difference challenger - champion -0.0300, 95% CI [-0.0800, +0.0100] over 1000 paired "
+        "resamples: the lower bound is below the tolerance -0.0200, so it may be worse than the champion",
+        {"accuracy": False, "f1": False, "champion": False})
+    first = bless(scores=_scores(0.9, 0.8), min_accuracy=0.85, min_f1=0.75, tolerance=0.0, comparison=None)
+    assert first.reason == ("blessed: test accuracy 0.9000 >= 0.8500 and F1 0.8000 >= 0.7500; no champion yet, "
+                            "so the thresholds decide")
+    assert bless(scores=_scores(0.8, 0.8), min_accuracy=0.85, min_f1=0.75, tolerance=0.0,
+                 comparison=None).reason == "not blessed: test accuracy 0.8000 is below the minimum 0.8500"
+    better = bless(scores=_scores(0.9, 0.8), min_accuracy=0.85, min_f1=0.75, tolerance=-0.02,
+                   comparison=_interval(0.01, 0.02, 0.04))
+    assert better.reason == (
+        "blessed: test accuracy 0.9000 >= 0.8500 and F1 0.8000 >= 0.7500; accuracy difference challenger - "
+        "champion +0.0200, 95% CI [+0.0100, +0.0400] over 1000 paired resamples: the lower bound is at or "
+        "above the tolerance -0.0200")
+    assert better.checks == {"accuracy": True, "f1": True, "champion": True}
+    # Thresholds met, champion check failed: blocked by the comparison alone.
+    alone = bless(scores=_scores(0.9, 0.8), min_accuracy=0.85, min_f1=0.75, tolerance=-0.02, comparison=worse)
+    assert not alone.blessed and alone.reason.startswith("not blessed: accuracy difference")

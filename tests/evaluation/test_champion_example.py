@@ -49,7 +49,7 @@ def example_models(tmp_path_factory, example_data, fixed_family_config):
 
 
 def _evaluate(root, config, challenger, out, monkeypatch):
-    monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: root / "champion")
+    monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: ("1", root / "champion"))
     return run_evaluate(data_path=str(root / "data.parquet"), model_dir=str(root / challenger),
                         lf_analysis_path=str(root / "lf.md"), validation_report_path=None, config_path=str(config),
                         registry_uri=f"sqlite:///{root}/registry/mlflow.db", model_name="youtube-spam", min_test_accuracy=0.5,

@@ -22,7 +22,7 @@ def reported(tmp_path_factory):
     (root / "lf.md").write_text("| LF | coverage |\n| --- | --- |\n| keyword_my | 0.25 |\n")
     (root / "validation.md").write_text("# Validation\nAll **12** expectations passed.\n")
     patch = pytest.MonkeyPatch()
-    patch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: root / "model")
+    patch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: ("1", root / "model"))
     run_evaluate(data_path=paths["data"], model_dir=str(root / "model"), lf_analysis_path=str(root / "lf.md"),
                  validation_report_path=str(root / "validation.md"), config_path=paths["config"],
                  registry_uri=f"sqlite:///{root}/registry/mlflow.db", model_name="toy-model", min_test_accuracy=0.5,
@@ -76,8 +76,10 @@ def test_lineage_summary_finds_the_hashes_by_key_and_says_when_missing():
     from labelgate.evaluation.report import lineage_summary
 
     rows = [("data.fingerprint", "f1"), ("model.lineage.probs.lf_code_sha256", "l1"), ("git_commit", "c1"),
-            ("config_sha256", "s1")]
+            ("config_sha256", "s1"), ("data.repair.cells_repaired", "7"), ("data.repair.input_sha256", "i1"),
+            ("data.repair.output_sha256", "o1")]
     summary = dict(lineage_summary(rows))
+    assert summary["data repair: cells changed"] == "7" and summary["table trained on (sha256, after repair)"] == "o1"
     assert summary["data fingerprint"] == "f1" and summary["LF code hash"] == "l1"
     assert summary["git commit"] == "c1" and summary["config sha256"] == "s1"
     assert summary["expectation suite hash"] == "not recorded"

@@ -39,7 +39,7 @@ def _evaluate(root, paths, model, out, **overrides):
 
 
 def _champion(monkeypatch, path):
-    monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: path)
+    monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: None if path is None else ("1", path))
 
 
 def test_first_model_is_blessed_on_thresholds_and_the_blessing_records_every_number(toy, tmp_path, monkeypatch):
@@ -50,6 +50,7 @@ def test_first_model_is_blessed_on_thresholds_and_the_blessing_records_every_num
     blessing = json.loads((tmp_path / "blessing").read_text())
     assert blessing["blessed"] is True and blessing["reason"] == outcome.reason
     assert blessing["champion"] is None and blessing["bootstrap"] is None and blessing["test_rows"] == 200
+    assert blessing["champion_version"] is None  # push promotes only while there is still no champion
     assert blessing["challenger"]["accuracy"] == pytest.approx(outcome.metrics["test_accuracy"])
     assert {s["slice"] for s in blessing["slices"]} == {"source", "length"}
     assert np.asarray(blessing["confusion_matrix"]).sum() == 200
@@ -73,6 +74,7 @@ def test_a_worse_challenger_is_not_blessed_against_a_better_champion(toy, tmp_pa
     assert outcome.bootstrap.upper < 0
     blessing = json.loads((tmp_path / "blessing").read_text())
     assert blessing["checks"] == {"accuracy": True, "f1": True, "champion": False}
+    assert blessing["champion_version"] == "1"  # the champion it was compared with, for push's compare-and-set
     assert blessing["bootstrap"]["lower"] == pytest.approx(outcome.bootstrap.lower)
     assert np.asarray(blessing["champion_details"]["confusion_matrix"]).sum() == blessing["test_rows"]
 

@@ -47,6 +47,18 @@ def test_a_sound_project_passes_and_reports_roles(tmp_path):
     assert report.ingested.roles["test"]["rows"] == 9
 
 
+def test_repair_and_feature_columns_are_checked_before_any_step(tmp_path):
+    config = CONFIG + "training: {feature_columns: [label, plan]}\nrepair: {exclude_columns: [town], threshold: 2}\n"
+    report = preflight(**_project(tmp_path, config=config))
+    text = "\n".join(report.errors)
+    assert "training.feature_columns names ['label']" in text and "cannot be model features" in text
+    assert "training.feature_columns names ['plan'], not columns of the data" in text
+    assert "repair.threshold" in text  # a bad repair setting, named with its key
+    (tmp_path / "ok").mkdir()
+    only = preflight(**_project(tmp_path / "ok", config=CONFIG + "repair: {exclude_columns: [town]}\n"))
+    assert len(only.errors) == 1 and "repair.exclude_columns names ['town'], not columns of the data" in only.errors[0]
+
+
 def test_every_problem_is_listed_at_once_with_file_key_and_fix(tmp_path):
     config = CONFIG.replace("evaluation: {primary_metric: accuracy}", "evaluation: {positive_class: spam}")
     config = config.replace("length_columns: [text]", "length_columns: [CONTENT]")

@@ -8,7 +8,7 @@ from labelgate.cli import main
 from labelgate.parameters import DEFAULTS
 from labelgate.pipelines.training import PIPELINE_NAME, pipeline
 
-STEPS = {"ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
+STEPS = {"ingest", "repair", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
          "model-gate", "push"}
 
 
@@ -47,6 +47,24 @@ def test_compiled_yaml_round_trips_with_all_steps_and_both_conditions(tmp_path):
     # Loading it back gives a component with the pipeline's parameters.
     loaded = load_component_from_file(str(path))
     assert {"data_uri", "lf_module", "registry_uri", "seed", "min_test_accuracy", "lf_shards"} <= set(loaded.component_spec.inputs)
+
+
+def test_every_step_after_repair_reads_the_repaired_table(tmp_path):
+    """Repair sits between ingest and everything else: LFs, the label model, the data gate, training and
+    evaluation read its ``repaired`` table; only repair reads ingest's ``data`` (kept for lineage)."""
+    path = tmp_path / "p.yaml"
+    compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(path))
+    tasks = _all_tasks(_pipeline_spec(path))
+    readers = {}
+    for name, task in tasks.items():
+        source = task.get("inputs", {}).get("artifacts", {}).get("data", {})
+        if "taskOutputArtifact" in source:  # in the root DAG
+            readers[name] = f"{source['taskOutputArtifact']['producerTask']}-{source['taskOutputArtifact']['outputArtifactKey']}"
+        elif "componentInputArtifact" in source:  # inside a condition or loop: the parent's channel
+            readers[name] = source["componentInputArtifact"].removeprefix("pipelinechannel--")
+    assert readers.pop("repair") == "ingest-data"
+    assert {"apply-lfs", "weak-label", "validate", "train", "evaluate"} <= set(readers)
+    assert set(readers.values()) == {"repair-repaired"}
 
 
 def test_components_use_the_project_image_and_install_nothing(tmp_path, monkeypatch):

@@ -73,3 +73,31 @@ def test_outcome_and_exit_code(tmp_path, arguments, exit_code, outcome):
         assert "Failed in ingest: DataError" in format_local_summary(summary)
     if arguments["mode"] == "crash":
         assert steps["ingest"] == "FAILED" and summary.failure is None
+
+
+@dsl.component(base_image="python:3.11", install_kfp_package=False)
+def table(data: Output[Dataset]):
+    import pandas as pd
+
+    zips = ["1", "2", "3"] * 8
+    pd.DataFrame({"zip": zips, "city": [{"1": "a", "2": "b", "3": "c"}[z] for z in zips]}).to_parquet(data.path)
+
+
+@dsl.pipeline(name="repair-test")
+def with_repair(config_path: str):
+    from labelgate.components.repair import repair
+
+    repair(data=table().outputs["data"], constraints_path="", config_path=config_path)
+
+
+@pytest.mark.parametrize(("section", "status"), [("", "off"), ("repair:\n  imputer_steps: 20\n  model_epochs: 20\n", "ok")])
+def test_repair_step_shows_off_without_a_repair_section(tmp_path, section, status):
+    config = tmp_path / "config.yaml"
+    config.write_text("training:\n  epochs: 1\n" + section)
+    summary = run_local(pipeline_func=with_repair, arguments={"config_path": str(config)}, runs_dir=tmp_path,
+                        run_id="r", echo=lambda line: None)
+    steps = {s["name"]: s["status"] for s in summary.steps}
+    assert steps["repair"] == status, format_local_summary(summary)
+    assert "repair.html" in summary.outputs and "repair.md" in summary.outputs
+    assert (tmp_path / "r" / "repair.md").read_text().startswith("# Data repair: off" if status == "off"
+                                                                 else "# Data repair: 0 cells changed")

@@ -7,6 +7,7 @@ import pytest
 from kfp import dsl
 
 from labelgate.components.repair import repair
+from labelgate.contract import file_sha256
 
 
 def _artifact(kind, path):
@@ -44,20 +45,30 @@ def test_component_writes_the_repaired_table_report_and_metrics(tmp_path, dirty,
     report = open(outputs["report"].path).read()
     assert "# Data repair: 3 cells changed" in report and "| 3 | city | chicxgo |" in report
     assert "<table>" in open(outputs["report_html"].path).read()
-    assert outputs["metrics"].metadata["cells_repaired"] == 3
-    assert outputs["repaired"].metadata["source_uri"] == str(tmp_path / "data")
+    assert outputs["metrics"].metadata["cells_repaired"] == 3 and outputs["metrics"].metadata["repair_on"] == 1
+    meta = outputs["repaired"].metadata
+    assert meta["source_uri"] == str(tmp_path / "data")
+    assert meta["repair"]["on"] is True and meta["repair"]["cells_repaired"] == 3
+    assert meta["repair"]["input_sha256"] != meta["repair"]["output_sha256"]
+    assert meta["repair"]["output_sha256"] == file_sha256(outputs["repaired"].path)
 
 
-def test_component_fails_readably_without_a_repair_section(tmp_path, dirty):
+def test_component_passes_the_table_through_without_a_repair_section(tmp_path, dirty):
     _, frame = dirty
     frame.to_parquet(tmp_path / "data", index=False)
     outputs = _outputs(tmp_path)
-    with pytest.raises(SystemExit):
-        repair.python_func(data=_artifact(dsl.Dataset, tmp_path / "data"), constraints_path="",
-                           config_path=_config(tmp_path, "training:\n  epochs: 1\n"), **outputs)
-    failure = json.loads((tmp_path / "repair" / "failure.json").read_text())
-    assert failure["step"] == "repair" and "no 'repair' section" in failure["message"]
-    assert not (tmp_path / "repair" / "repaired").exists()
+    data = _artifact(dsl.Dataset, tmp_path / "data")
+    data.metadata.update(fingerprint="abc", rows=len(frame))
+    repair.python_func(data=data, constraints_path="", config_path=_config(tmp_path, "training:\n  epochs: 1\n"),
+                       **outputs)
+    assert open(outputs["repaired"].path, "rb").read() == open(tmp_path / "data", "rb").read()
+    assert open(outputs["report"].path).read().startswith("# Data repair: off")
+    assert "repair</code> section" in open(outputs["report_html"].path).read()
+    assert outputs["metrics"].metadata == {"repair_on": 0, "cells_repaired": 0}
+    meta = outputs["repaired"].metadata
+    assert meta["fingerprint"] == "abc" and meta["rows"] == len(frame)  # ingest's lineage carried on
+    assert meta["repair"]["on"] is False and meta["repair"]["input_sha256"] == meta["repair"]["output_sha256"]
+    assert not (tmp_path / "repair" / "failure.json").exists()
 
 
 def test_component_reports_a_bad_constraint_before_work(tmp_path, dirty):

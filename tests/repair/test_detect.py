@@ -63,3 +63,19 @@ def test_flags_covering_a_whole_group_are_a_pattern_not_errors():
     strict = RepairSettings(pattern_significance=1e-30)  # 8 rows are not evidence enough at this level
     cells = _cells(detect_errors(frame, table, constraints, strict, [2]), table)
     assert {(r, "average") for r in range(200, 208)} <= set(cells)
+
+
+def test_singleton_error_share_tells_a_genuine_long_tail_from_typos():
+    """Genuine rare values follow the column's frequency tail (many values seen 2, 3, ... times too); typos in a
+    column whose values repeat are singletons with no such tail behind them."""
+    import numpy as np
+
+    from labelgate.repair.detect import singleton_error_share
+
+    rng = np.random.default_rng(0)
+    long_tail = rng.zipf(1.3, 4000) % 500 + 1  # customer ids: many seen once, fewer twice, ...
+    assert singleton_error_share(long_tail) < 0.2
+    repeated = rng.integers(1, 30, 4000)  # 29 values, each seen ~140 times
+    with_typos = np.concatenate([repeated, np.arange(100, 140)])  # plus 40 typos, each seen once
+    assert singleton_error_share(with_typos) == 1.0
+    assert singleton_error_share(repeated) == 1.0  # no singletons at all: nothing to discount

@@ -55,7 +55,7 @@ def test_structural_nulls_stay_null(small_settings):
 
 
 def test_a_swapped_key_is_repaired_not_its_dependent_values(constraints_text, small_settings):
-    from conftest import clean_table
+    from tests.repair.conftest import clean_table
 
     clean = clean_table()
     frame = clean.copy()

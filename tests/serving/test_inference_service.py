@@ -223,3 +223,24 @@ def test_a_canary_is_refused_where_the_deployment_mode_ignores_it() -> None:
     serverless["metadata"]["annotations"][DEPLOYMENT_MODE_ANNOTATION] = "Serverless"
     assert build_patch(serverless, _target(canary=20), version="4", storage_uri="s")["spec"]["predictor"][
         "canaryTrafficPercent"] == 20
+
+
+def test_the_predictor_has_probes_on_the_health_endpoints_and_an_optional_repository_token() -> None:
+    """Readiness follows the loaded model; liveness tolerates busy predictions (they run beside the event
+    loop) and starts counting after the model has loaded; the repository endpoints need a secret's token."""
+    from labelgate.serving.inference_service import build_inference_service
+    from labelgate.serving.settings import REPOSITORY_TOKEN_ENV
+
+    (container,) = build_inference_service(_target(), version="1", storage_uri="s")["spec"]["predictor"]["containers"]
+    port = container["ports"][0]["containerPort"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": port}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": port}
+    assert container["startupProbe"]["httpGet"]["path"] == "/v2/health/live"
+    liveness = container["livenessProbe"]
+    assert liveness["timeoutSeconds"] > 1 and liveness["periodSeconds"] * liveness["failureThreshold"] >= 30
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 300
+    assert container["readinessProbe"]["timeoutSeconds"] < container["readinessProbe"]["periodSeconds"]
+    (token,) = [e for e in container["env"] if e["name"] == REPOSITORY_TOKEN_ENV]
+    assert token["valueFrom"]["secretKeyRef"]["optional"] is True
+    assert not any(a.startswith("--repository-token") for a in container["args"])  # not in the process list

@@ -13,7 +13,7 @@ from kserve.protocol.infer_type import InferInput, InferRequest
 
 from labelgate.serving.loader import ModelSource
 from labelgate.serving.model import TextClassifierModel, parse_v1, parse_v2
-from labelgate.serving.settings import RequestLimits
+from labelgate.serving.settings import InferenceLimits, RequestLimits
 from labelgate.training import load_predictor
 
 LIMITS = RequestLimits(max_batch=4, max_text_chars=50, max_body_bytes=10_000)
@@ -114,7 +114,8 @@ def test_concurrent_requests_share_predictor_calls_and_get_their_own_rows(model_
             return self.inner.predict_proba(texts)
 
     model = TextClassifierModel("spam", source=ModelSource(model_dir=model_dirs[0]),
-                                loader=lambda d: Counting(load_predictor(d)), limits=RequestLimits(max_batch=64))
+                                loader=lambda d: Counting(load_predictor(d)), limits=RequestLimits(max_batch=64),
+                                inference=InferenceLimits(max_pending=64))
     model.load()
     requests = [[f"text {i}", "free gift cards"] if i % 2 else [f"song {i}"] for i in range(40)]
 
@@ -123,8 +124,38 @@ def test_concurrent_requests_share_predictor_calls_and_get_their_own_rows(model_
 
     answers = asyncio.run(send_all())
     assert sum(calls) == sum(len(r) for r in requests) and len(calls) < len(requests)
-    assert max(calls) <= model.batch_texts
+    assert max(calls) <= model.inference.chunk_texts
     reference = load_predictor(model_dirs[0])
     for texts, (answer, _) in zip(requests, answers, strict=True):
         got = [[p["probabilities"]["ham"], p["probabilities"]["spam"]] for p in answer["predictions"]]
         np.testing.assert_allclose(got, reference.predict_proba(texts), atol=1e-5)
+
+
+def test_a_large_request_is_predicted_in_chunks_after_a_short_one_and_reassembled_in_order(
+        model_dirs: list[Path]) -> None:
+    calls: list[list[str]] = []
+
+    class Recording:
+        def __init__(self, inner: object) -> None:
+            self.inner, self.classes = inner, inner.classes
+
+        def predict_proba(self, texts: list[str]) -> np.ndarray:
+            calls.append(list(texts))
+            return self.inner.predict_proba(texts)
+
+    model = TextClassifierModel("spam", source=ModelSource(model_dir=model_dirs[0]),
+                                loader=lambda d: Recording(load_predictor(d)), limits=RequestLimits(),
+                                inference=InferenceLimits(threads=1, chunk_chars=100, chunk_texts=64))
+    model.load()
+    big = [f"{'free gift ' * 6}{i}" for i in range(6)]  # 62 characters each: one per chunk of 100
+
+    async def send_both() -> list:
+        return await asyncio.gather(model({"instances": big}), model({"instances": ["short"]}))
+
+    (big_answer, _), (short_answer, _) = asyncio.run(send_both())
+    assert calls[0][0] == "short"  # the short request is not queued behind the large one
+    assert len(calls) == len(big) and all(sum(len(t) + 1 for t in call) <= 100 for call in calls)
+    reference = load_predictor(model_dirs[0])
+    got = [[p["probabilities"]["ham"], p["probabilities"]["spam"]] for p in big_answer["predictions"]]
+    np.testing.assert_allclose(got, reference.predict_proba(big), atol=1e-5)
+    assert len(short_answer["predictions"]) == 1

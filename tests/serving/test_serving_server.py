@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from labelgate.serving.infra import free_port, wait_ready
 from labelgate.training import load_predictor
 
 TEXTS = ["free gift cards, click now", "what a beautiful song", "subscribe to my channel", ""]
+TOKEN = "test-repository-token"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _push_all(registry_uri: str, model_dirs: list[Path], profile: Path, blessing: Path) -> None:
@@ -34,7 +37,8 @@ class Server:
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "labelgate.serving", "--registry-uri", registry_uri, "--model-name", "spam",
-                 "--port", str(self.port), "--max-batch", "64"], stdout=log, stderr=subprocess.STDOUT)
+                 "--port", str(self.port), "--max-batch", "64"], stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "LABELGATE_REPOSITORY_TOKEN": TOKEN})
         wait_ready(url=f"{self.url}/v2/models/spam/ready", proc=self.proc, timeout_s=120, log_path=self.log)
 
     def v1(self, texts: list[str]) -> requests.Response:
@@ -121,12 +125,12 @@ def test_interrupted_push_keeps_serving_and_rollback_is_served_after_reload(
     with pytest.raises(SystemExit):
         push_model(model_dir=model_dirs[2], profile_path=profile, blessing_path=blessing, registry_uri=registry_uri,
                    model_name="spam", run_key="runs/3/p", infra_validate=False)
-    assert requests.post(f"{server.url}/v2/repository/models/spam/load", timeout=60).status_code == 200
+    assert requests.post(f"{server.url}/v2/repository/models/spam/load", headers=ADMIN, timeout=60).status_code == 200
     np.testing.assert_allclose(_v1_probs(server.v1(TEXTS)), before, atol=1e-12)
     assert server.v1(TEXTS).json()["model_version"] == "2"
 
     assert rollback(registry_uri, "spam") == ("2", "1")
-    reload = requests.post(f"{server.url}/v2/repository/models/spam/load", timeout=60)
+    reload = requests.post(f"{server.url}/v2/repository/models/spam/load", headers=ADMIN, timeout=60)
     assert reload.status_code == 200, reload.text
     after = server.v1(TEXTS)
     np.testing.assert_allclose(_v1_probs(after), load_predictor(model_dirs[0]).predict_proba(TEXTS), atol=1e-5)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from labelgate.training import load_predictor
-from labelgate.training.search import TRIALS_FILE, search_model
+from labelgate.training.search import TRIALS_FILE, TrainRows, search_model
 from labelgate.training.settings import TrainingSettings
 from labelgate.training.step import run_train
 from labelgate.training.toy import keyword_votes, majority_probs, toy_frame, write_toy_inputs
@@ -33,7 +33,7 @@ def test_the_search_picks_the_family_with_the_best_valid_score_and_records_every
     settings = TrainingSettings(**FAST, family="auto", search_families=["hashed_embedding", "hashed_linear"],
                                 search_trials=4, embedding_dim=1)
     seen = []
-    result = search_model(rows_for=lambda dev_weight: (texts, targets, np.ones(len(texts))), valid_texts=valid_texts,
+    result = search_model(rows_for=lambda dev_weight: TrainRows(texts, targets, np.ones(len(texts))), valid_texts=valid_texts,
                           valid_labels=valid_labels, classes=["ham", "spam"], settings=settings, seed=0,
                           on_trial=seen.append)
     assert len(result.trials) == 4 == len(seen)
@@ -52,7 +52,7 @@ def test_a_family_clearly_better_on_valid_is_chosen():
     settings = TrainingSettings(**{**FAST, "epochs": 1, "patience": 1}, family="auto",
                                 search_families=["hashed_linear", "hashed_embedding"], search_trials=2,
                                 embedding_dim=1)
-    result = search_model(rows_for=lambda dev_weight: (texts, targets, np.ones(len(texts))), valid_texts=valid_texts,
+    result = search_model(rows_for=lambda dev_weight: TrainRows(texts, targets, np.ones(len(texts))), valid_texts=valid_texts,
                           valid_labels=1 - valid_labels, classes=["ham", "spam"], settings=settings, seed=0)
     by_family = {t["family"]: t["valid_accuracy"] for t in result.trials}
     assert by_family["hashed_linear"] != by_family["hashed_embedding"]

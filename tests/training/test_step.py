@@ -70,3 +70,17 @@ def test_training_rows_filter_by_confidence_and_add_gold_dev_rows_once():
     assert texts == ["a", "b", "d"]  # dev rows b and d come once, with gold labels
     np.testing.assert_allclose(targets, [[0.9, 0.1], [0, 1], [1, 0]])
     assert weights.tolist() == [1, 2, 2]
+
+
+def test_the_model_keeps_the_config_and_lf_module_it_was_trained_with(tmp_path):
+    from pathlib import Path
+
+    from labelgate.contract import LF_MODULE_FILE, TRAINING_CONFIG_FILE
+
+    paths = write_toy_inputs(tmp_path / "in")
+    lfs = Path(__file__).resolve().parents[2] / "examples" / "youtube_spam" / "lfs.py"
+    run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=paths["config"], seed=0,
+              model_dir=str(tmp_path / "model"), lf_module=str(lfs))
+    assert (tmp_path / "model" / LF_MODULE_FILE).read_bytes() == lfs.read_bytes()
+    assert (tmp_path / "model" / TRAINING_CONFIG_FILE).read_bytes() == Path(paths["config"]).read_bytes()
+    load_predictor(tmp_path / "model")  # the extra files do not disturb loading

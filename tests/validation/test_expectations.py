@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from labelgate.errors import ConfigError
-from labelgate.validation.expectations import build_suite, data_docs_html, read_suite, run_suite
+from labelgate.validation.datadocs import data_docs_html
+from labelgate.validation.expectations import build_suite, clip_results, read_suite, run_suite
 
 
 def _by_name(findings):
@@ -73,15 +74,39 @@ def test_example_suite_loads_and_every_expectation_is_built(example_config):
 
 def test_data_docs_page_shows_the_failed_expectation(frame, suite):
     frame.loc[0, "CONTENT"] = pd.NA
-    html = data_docs_html(run_suite(frame, suite).result)
+    html = data_docs_html(run_suite(frame, suite).result, passed=False)
     assert "<html" in html.lower() and "CONTENT" in html
+    assert "Status:" in html and "Blocked by the data gate" in html
+
+
+def test_data_docs_page_is_offline_and_labels_a_warning_as_a_warning(frame):
+    spec = {"name": "s", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "CONTENT"}, "severity": "critical"},
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "AUTHOR", "value_set": ["user1"]},
+         "severity": "warning"},
+    ]}
+    html = data_docs_html(run_suite(frame, spec).result, passed=True)
+    # GX says "Failed" for any failed expectation (its header template: "Succeeded"/"Failed"); this page says
+    # what the gate said.
+    status = html[html.index("Status:"):][:300]
+    assert "Passed with 1 warning(s)" in status and "Failed" not in status
+    assert html.count("fa-exclamation-triangle text-warning") >= 2  # the header and the AUTHOR row
+    # Nothing is loaded from a network: no remote stylesheet, script or image, no newsletter footer.
+    import re
+    assert not re.search(r"<(link|script)[^>]+(href|src)=\"https?://", html)
+    assert not re.search(r"<img[^>]+src=\"https?://", html) and "url('http" not in html
+    assert "newsletter" not in html.lower()
+    assert 'href="../' not in html and 'href="index.html"' not in html  # no links into a Data Docs site
+    assert "<style>" in html and "bootstrap" in html.lower()
 
 
 def test_a_huge_cell_is_blocked_and_clipped_in_the_report(frame, suite):
+    plain = data_docs_html(clip_results(run_suite(frame.copy(), suite).result), passed=True)
     frame.loc[3, "CONTENT"] = "x" * 2_000_000
     run = run_suite(frame, suite)
     length = _by_name(run.findings)["expect_column_value_lengths_to_be_between(CONTENT)"]
     assert length.blocks and length.failing_rows == 1
     assert len(length.line()) < 400
-    html = data_docs_html(run.result)
-    assert len(html) < 500_000 and "(2000000 characters)" in html
+    html = data_docs_html(clip_results(run.result), passed=False)
+    # The page inlines its CSS/JS (about 0.9 MB); the 2 MB cell adds less than 100 KB to it.
+    assert len(html) - len(plain) < 100_000 and "(2000000 characters)" in html

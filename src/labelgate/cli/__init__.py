@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "labelgate.cli.models",
     "labelgate.cli.serve",
     "labelgate.cli.report",
+    "labelgate.cli.monitor",
     "labelgate.cli.lfs",
     "labelgate.cli.init",
 )

@@ -27,6 +27,9 @@ RUN_FLAGS = {
 }
 
 
+_FLAG_NAMES = frozenset(dest for dest, _, _ in RUN_FLAGS.values())
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser(
         "run",
@@ -49,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "suite, constraints, model name and thresholds); flags still override")
     run.add_argument("--force", action="store_true",
                      help="run and push even when data, LFs, config and code equal the champion's")
+    run.add_argument("--resume", default=None, metavar="RUN_ID",
+                     help="a new run that reuses the outputs of RUN_ID's finished steps whose inputs are unchanged "
+                     "by content (data, LF module, config, suite, constraints, code) and runs the rest, from the "
+                     "first changed or failed step; the registry's champion is read afresh (steps that read it run "
+                     "again when it changed) and push always runs. RUN_ID's flags are used, flags given now override")
     run.add_argument("--runs-dir", default="runs", help="where run outputs are written [default: runs]")
     run.add_argument("--run-id", default=None, help="name of this run's folder (default: time + random suffix)")
     run.set_defaults(handler=_run)
@@ -70,8 +78,15 @@ def _run(args: argparse.Namespace) -> int:
     from labelgate.components.image import BASE_IMAGE
     from labelgate.pipelines.local import format_local_summary, run_local
     from labelgate.pipelines.training import pipeline
+    from labelgate.preflight import content_digests
 
-    values = resolved(project_flags(args, [dest for dest, _, _ in RUN_FLAGS.values()]))
+    flags = {name: value for name, value in project_flags(args, sorted(_FLAG_NAMES)).items() if value is not None}
+    resume_from = None
+    if args.resume:
+        resume_from, earlier_flags = earlier_run(args.resume, runs_dir=args.runs_dir, run_id=args.run_id,
+                                                 runner=args.runner)
+        flags = {**earlier_flags, **flags}
+    values = resolved(flags)
     arguments = {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
     failed = check_inputs(arguments, runs_dir=args.runs_dir, run_id=args.run_id)
     if isinstance(failed, int):
@@ -79,8 +94,10 @@ def _run(args: argparse.Namespace) -> int:
     fingerprint = _unchanged_check(arguments, failed, force=args.force, runs_dir=args.runs_dir, run_id=args.run_id)
     if fingerprint is None:
         return 0
-    summary = run_local(pipeline_func=pipeline, arguments=arguments, runs_dir=args.runs_dir, run_id=args.run_id,
-                        runner=args.runner, image=BASE_IMAGE)
+    digests = content_digests(failed, arguments, champion=champion_label(arguments))  # type: ignore[arg-type]
+    summary = run_local(pipeline_func=pipeline, arguments={**arguments, **digests}, runs_dir=args.runs_dir,
+                        run_id=args.run_id, runner=args.runner, image=BASE_IMAGE, resume_from=resume_from,
+                        flags=flags)
     print(format_local_summary(summary), flush=True)
     if summary.exit_code == 0 and summary.pushed and summary.pushed.get("version") and fingerprint:
         from labelgate.registry.store import record_inputs
@@ -91,6 +108,48 @@ def _run(args: argparse.Namespace) -> int:
         except Exception as exc:  # the model is pushed; only the next re-run's shortcut is lost
             print(f"labelgate run: could not record the inputs' fingerprint: {exc}", file=sys.stderr)
     return summary.exit_code
+
+
+def earlier_run(resume: str, *, runs_dir: str, run_id: str | None, runner: str) -> tuple[Path, dict[str, object]]:
+    """The folder of the run to resume and the flags it was started with; a ConfigError says what is wrong."""
+    import json
+
+    from labelgate.errors import ConfigError
+    from labelgate.pipelines.local import CACHE_DIR
+
+    folder = Path(runs_dir) / resume
+    if runner != "subprocess":
+        raise ConfigError(f"--resume {resume}: resuming works with the subprocess runner only (got --runner {runner})")
+    if run_id == resume:
+        raise ConfigError(f"--resume {resume}: a resumed run is a new run; give it another --run-id (or none)")
+    summary = folder / "summary.json"
+    if not summary.is_file():
+        known = sorted(p.name for p in Path(runs_dir).iterdir() if (p / "summary.json").is_file()) \
+            if Path(runs_dir).is_dir() else []
+        raise ConfigError(f"--resume {resume}: no finished run {folder} (no summary.json there); runs under "
+                          f"{runs_dir}/: {', '.join(known[-5:]) or 'none'}")
+    if not (folder / CACHE_DIR).is_dir():
+        raise ConfigError(f"--resume {resume}: {folder} ran no step or predates resuming (no {CACHE_DIR}/); "
+                          "start a new run instead")
+    flags = json.loads(summary.read_text()).get("flags") or {}
+    return folder.resolve(), {name: value for name, value in flags.items() if name in _FLAG_NAMES}
+
+
+def champion_label(arguments: dict[str, object]) -> str:
+    """The registry's champion as the steps that read it see it: ``name@version``, or ``none``; an unreadable
+    registry gets a label of its own, so that nothing read from it is reused."""
+    import secrets
+
+    registry, name = str(arguments["registry_uri"]), str(arguments["model_name"])
+    if registry.startswith("sqlite:///") and not Path(registry.removeprefix("sqlite:///")).exists():
+        return "none"  # no registry yet (and none created by looking)
+    try:
+        from labelgate.champion import champion_version, open_client
+
+        version = champion_version(open_client(registry), name)
+    except Exception:
+        return "unreadable-" + secrets.token_hex(8)
+    return f"{name}@{version}" if version else "none"
 
 
 def _unchanged_check(arguments: dict[str, object], report: object, *, force: bool, runs_dir: str,

@@ -39,10 +39,13 @@ def run_directory(run: str, runs_dir: str | Path) -> Path:
 
 
 def find_report(run_dir: Path) -> Path:
-    """The newest evaluate report under ``run_dir`` (the ``report`` file beside a ``blessing``); prefer
-    the browsable ``report_files/index.html`` copy with its PNG plots when it is there."""
+    """The run folder's ``report.html`` (`labelgate run` puts it there), else the newest evaluate report under
+    ``run_dir`` (the ``report`` file beside a ``blessing``): its browsable ``report_files/index.html`` copy
+    with the PNG plots when it is there (a file without ``.html`` is shown as text by a browser)."""
     if run_dir.is_file():
         return run_dir
+    if (run_dir / "report.html").is_file():
+        return run_dir / "report.html"
     reports = [b.parent / REPORT_ARTIFACT for b in run_dir.rglob(BLESSING_ARTIFACT)
                if (b.parent / REPORT_ARTIFACT).is_file()]
     if not reports:

@@ -16,8 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve",
         help="serve the champion model over KServe V1/V2 on localhost",
         description="Serve the registry's champion (or --model-dir) with KServe's ModelServer: "
-        "/v1/models/<name>:predict, /v2/models/<name>/infer, /v2/health/ready, /metrics. "
-        "POST /v2/repository/models/<name>/load reloads the champion after `labelgate models promote/rollback`.",
+        "/v1/models/<name>:predict, /v2/models/<name>/infer, /v2/health/live|ready, /metrics. "
+        "POST /v2/repository/models/<name>/load reloads the champion after `labelgate models promote/rollback`, "
+        "when LABELGATE_REPOSITORY_TOKEN is set and the request sends 'Authorization: Bearer <token>'.",
     )
     add_arguments(parser)
     parser.set_defaults(handler=serve)

@@ -25,10 +25,10 @@ from labelgate.run import (
     RunSummary,
     StepFailure,
     decide_outcome,
-    format_summary,
     records_in_log,
     step_rows,
 )
+from labelgate.summary import format_summary
 
 # KFP IR parameter types -> how a command-line string becomes that value.
 _PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {

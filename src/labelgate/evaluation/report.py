@@ -194,6 +194,8 @@ def _fmt(value: Any) -> str:
 
 LINEAGE_KEYS = (
     ("data fingerprint", lambda key: key.endswith("fingerprint")),
+    ("data repair: cells changed", lambda key: key.endswith("repair.cells_repaired")),
+    ("table trained on (sha256, after repair)", lambda key: key.endswith("repair.output_sha256")),
     ("LF code hash", lambda key: "lf" in key and ("sha" in key or "hash" in key)),
     ("expectation suite hash", lambda key: "suite" in key and ("sha" in key or "hash" in key)),
     ("config sha256", lambda key: key.endswith("config_sha256")),

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import confusion_matrix, roc_curve
 
+from labelgate.champion import MODEL_SUBDIR, champion_version, download_version, open_client
 from labelgate.config import load_config
 from labelgate.contract import SOURCE, SPLIT, Split, gold_rows, read_table
 from labelgate.errors import ModelError
@@ -29,7 +31,6 @@ from labelgate.evaluation.metrics import (
 )
 from labelgate.evaluation.settings import EvaluationSettings
 from labelgate.ingest.settings import DataSettings
-from labelgate.registry import champion_model_dir
 from labelgate.run import Step, progress
 from labelgate.training.predictor import Predictor, load_predictor
 
@@ -62,19 +63,32 @@ class EvaluationOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def find_champion(registry_uri: str, model_name: str) -> Path | None:
-    """The champion's model directory from the registry, or None when there is no champion."""
-    found = champion_model_dir(registry_uri, model_name)
-    return Path(found) if found is not None else None
+def find_champion(registry_uri: str, model_name: str) -> tuple[str, Path] | None:
+    """The champion's version and a verified copy of its model directory, or None when there is no champion.
+    The version goes into the blessing: push promotes only if it is still the champion."""
+    version = champion_version(open_client(registry_uri), model_name)
+    if version is None:
+        return None
+    return version, download_version(registry_uri, model_name, version) / MODEL_SUBDIR
 
 
 def evaluate_predictor(*, name: str, predictor: Predictor, texts: list[str], labels: np.ndarray,
                        groups: dict[str, tuple[np.ndarray, list[str] | None]], classes: list[str],
-                       positive: int, settings: EvaluationSettings) -> ModelEvaluation:
-    """Predict the test rows with ``predictor`` and compute every metric, slice and curve."""
+                       positive: int, settings: EvaluationSettings,
+                       rows: pd.DataFrame | None = None) -> ModelEvaluation:
+    """Predict the test rows with ``predictor`` and compute every metric, slice and curve; a model that reads
+    tabular feature columns beside the text gets them from ``rows`` (the test rows, in ``texts`` order)."""
     if list(predictor.classes) != classes:
         raise ModelError(f"the {name} model predicts classes {predictor.classes}, the config names {classes}")
-    probs = check_probabilities(predictor.predict_proba(texts), len(texts), len(classes), f"the {name} model")
+    columns = getattr(predictor, "feature_columns", ())
+    if columns:
+        missing = sorted(set(columns) - set(rows.columns if rows is not None else ()))
+        if missing:
+            raise ModelError(f"the {name} model reads feature column(s) {missing} that the test data lacks")
+        raw = predictor.predict_proba(texts, {c: rows[c].tolist() for c in columns})
+    else:
+        raw = predictor.predict_proba(texts)
+    probs = check_probabilities(raw, len(texts), len(classes), f"the {name} model")
     scores = score(labels, probs, positive=positive, bins=settings.calibration_bins)
     slices = []
     for kind, (values, order) in groups.items():
@@ -136,15 +150,16 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
 
     challenger_model = load_predictor(model_dir)
     challenger = evaluate_predictor(name="challenger", predictor=challenger_model, texts=texts, labels=labels,
-                                    groups=groups, classes=classes, positive=positive, settings=settings)
+                                    groups=groups, classes=classes, positive=positive, settings=settings, rows=test)
     progress(Step.EVALUATE, f"test accuracy {challenger.scores.accuracy:.4f}, F1 {challenger.scores.f1:.4f} "
                          f"({settings.averaging(classes)}) on {len(texts)} rows")
-    champion_dir = find_champion(registry_uri, model_name)
+    found = find_champion(registry_uri, model_name)
+    champion_version_evaluated, champion_dir = found if found is not None else (None, None)
     champion, comparison = None, None
     if champion_dir is not None:
         champion = evaluate_predictor(name="champion", predictor=load_predictor(champion_dir), texts=texts,
                                       labels=labels, groups=groups, classes=classes, positive=positive,
-                                      settings=settings)
+                                      settings=settings, rows=test)
         comparison = paired_bootstrap(
             labels=labels, challenger=challenger.probs.argmax(axis=1), champion=champion.probs.argmax(axis=1),
             metric=settings.primary_metric, n_classes=len(classes), positive=positive,
@@ -170,6 +185,7 @@ def run_evaluate(*, data_path: str, model_dir: str, lf_analysis_path: str | None
         "averaging": settings.averaging(classes),
         "test_rows": len(texts), "challenger": challenger.scores.as_dict(),
         "champion": champion.scores.as_dict() if champion else None,
+        "champion_version": champion_version_evaluated,
         "champion_model_dir": str(champion_dir) if champion_dir else None,
         "bootstrap": comparison.as_dict() if comparison else None, "seed": seed,
         "slices": challenger.slices, "confusion_matrix": challenger.confusion,

@@ -35,6 +35,12 @@ def lf_source_sha256(lf_module: str) -> str | None:
     return hashlib.sha256(Path(source).read_bytes()).hexdigest() if source and Path(source).is_file() else None
 
 
+def lf_source_path(lf_module: str) -> Path | None:
+    """The file that defines ``lf_module``; None when it has no source file."""
+    source = getattr(_import(lf_module), "__file__", None)
+    return Path(source) if source and Path(source).is_file() else None
+
+
 def _import(lf_module: str) -> ModuleType:
     if lf_module.endswith(".py") or "/" in lf_module:
         path = Path(lf_module)

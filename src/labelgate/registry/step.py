@@ -16,6 +16,7 @@ from labelgate.serving.inference_service import (
     default_namespace,
     deploy,
 )
+from labelgate.serving.process import die_with_parent
 
 
 def _data_lineage(blessing_path: str, model_metadata: Mapping[str, Any]) -> dict[str, str]:
@@ -63,6 +64,9 @@ def run_push(*, model_dir: str, model_uri: str, model_metadata: Mapping[str, Any
     summary to ``out_path``; returns the new version. With ``inference_service`` set (on a cluster),
     that KServe InferenceService is pointed at the version before the champion alias moves. ``run_key``
     is the pipeline run's id, which names its MLflow run."""
+    # On kfp.local the step runs under a shell wrapper: if that is killed, stop here rather than go on as an
+    # orphan and move the champion of a run already reported failed (SIGTERM: the push cleans up).
+    die_with_parent()
     metadata = dict(model_metadata or {})
     lineage = {
         "labelgate.model_uri": model_uri,

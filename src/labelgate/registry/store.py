@@ -22,7 +22,8 @@ from labelgate.champion import (
     local_artifact_root,
     open_client,
 )
-from labelgate.errors import RegistryError
+from labelgate.errors import ChampionMovedError, RegistryError
+from labelgate.registry.lock import is_lock, registry_lock, retry_lost_lock
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -93,10 +94,44 @@ def _history(client: MlflowClient, model_name: str) -> list[str]:
     return [str(v) for v in history] if isinstance(history, list) else []
 
 
-def promote(registry_uri: str, model_name: str, version: str) -> str | None:
-    """Point ``champion`` at ``version`` (which must be verified); returns the previous champion."""
-    client = open_client(registry_uri)
-    version = str(version)
+class _Any:
+    """The default ``expected`` of promote/rollback: whatever the champion is when the lock is taken."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any()
+
+
+def _check_expected(model_name: str, current: str | None, expected: str | None | _Any, action: str) -> None:
+    if isinstance(expected, _Any) or current == (None if expected is None else str(expected)):
+        return
+    raise ChampionMovedError(
+        f"model {model_name!r}: the champion is {_name(current)}, not {_name(expected)} as expected, so {action} "
+        "was not done (another push, promote or rollback moved it first). Look at `labelgate models list`, "
+        "then run it again against the champion it shows (--expect-champion)"
+    )
+
+
+def _name(version: object) -> str:
+    return "none (no champion)" if version is None else f"version {version}"
+
+
+def verify_stored(registry_uri: str, model_name: str, version: str) -> None:
+    """Download ``version`` afresh and check every file against its SHA-256 manifest (and the manifest
+    against the digest recorded at push); a corrupted version is refused naming the file and the fix."""
+    try:
+        download_version(registry_uri, model_name, str(version), refresh=True)
+    except RegistryError as exc:
+        raise RegistryError(
+            f"model {model_name!r} version {version} is damaged in the registry and cannot become champion: {exc}. "
+            "Fix: push the model again (`make run --force`), or promote another verified version "
+            "(`labelgate models list` shows them)"
+        ) from exc
+
+
+def _verified_version(client: MlflowClient, model_name: str, version: str) -> None:
     try:
         mv = client.get_model_version(model_name, version)
     except Exception as exc:
@@ -107,22 +142,42 @@ def promote(registry_uri: str, model_name: str, version: str) -> str | None:
             f"model {model_name!r} version {version} is {status or 'unverified'}, not verified; "
             "only a version whose push completed can become champion"
         )
-    previous = champion_version(client, model_name)
-    history = _history(client, model_name)
-    if previous is not None and (not history or history[-1] != previous):
-        history.append(previous)  # the alias was moved outside labelgate (e.g. in the MLflow UI)
-    if not history or history[-1] != version:
-        history.append(version)
-    # The history tag is written before the alias: a crash in between leaves a trailing entry that
-    # rollback ignores (it trims the history back to the alias, which stays the source of truth).
-    client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history[-100:]))
-    client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
-    return previous
 
 
-def rollback(registry_uri: str, model_name: str) -> tuple[str, str]:
-    """Move ``champion`` back to the version that held it before the current one; (from, to)."""
+def promote(registry_uri: str, model_name: str, version: str, *, expected: str | None | _Any = ANY,
+            verify: bool = True, purpose: str = "promote") -> str | None:
+    """Point ``champion`` at ``version`` (which must be verified, and whose stored files must match their
+    manifest unless ``verify`` is False because the caller just checked them); returns the previous
+    champion. Compare-and-set: under the registry lock (:mod:`labelgate.registry.lock`), the champion must
+    still be ``expected`` (``None``: no champion yet; default: whatever it is then), else
+    :class:`ChampionMovedError` and nothing changes."""
     client = open_client(registry_uri)
+    version = str(version)
+    _verified_version(client, model_name, version)
+    if verify:
+        verify_stored(registry_uri, model_name, version)
+
+    def locked_move() -> str | None:
+        with registry_lock(client, model_name, purpose=f"{purpose} {model_name} version {version}") as lock:
+            _verified_version(client, model_name, version)  # its status may have changed while we verified
+            previous = champion_version(client, model_name)
+            _check_expected(model_name, previous, expected, f"promoting version {version}")
+            history = _history(client, model_name)
+            if previous is not None and (not history or history[-1] != previous):
+                history.append(previous)  # the alias was moved outside labelgate (e.g. in the MLflow UI)
+            if not history or history[-1] != version:
+                history.append(version)
+            # The history tag is written before the alias: a crash in between leaves a trailing entry that
+            # rollback ignores (it trims the history back to the alias, which stays the source of truth).
+            lock.check()
+            client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history[-100:]))
+            client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+        return previous
+
+    return retry_lost_lock(locked_move)
+
+
+def _rollback_target(client: MlflowClient, model_name: str) -> tuple[str, str, list[str]]:
     current = champion_version(client, model_name)
     if current is None:
         raise RegistryError(f"model {model_name!r} has no champion to roll back")
@@ -137,10 +192,33 @@ def rollback(registry_uri: str, model_name: str) -> tuple[str, str]:
         raise RegistryError(
             f"model {model_name!r}: version {current} is the first champion; there is nothing to roll back to"
         )
-    target = history[-1]
-    client.set_model_version_tag(model_name, current, "labelgate.rolled_back", "true")
-    client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history))
-    client.set_registered_model_alias(model_name, CHAMPION_ALIAS, target)
+    return current, history[-1], history
+
+
+def rollback(registry_uri: str, model_name: str, *, expected: str | None | _Any = ANY,
+             verify: bool = True) -> tuple[str, str]:
+    """Move ``champion`` back to the version that held it before the current one; (from, to). The target's
+    stored files are checked against their manifest first; under the registry lock the champion must
+    still be ``expected`` (default: the one read before the check), else :class:`ChampionMovedError`."""
+    client = open_client(registry_uri)
+    current, target, _ = _rollback_target(client, model_name)
+    _check_expected(model_name, current, expected, "the rollback")
+    if verify:
+        verify_stored(registry_uri, model_name, target)
+
+    def locked_move() -> None:
+        with registry_lock(client, model_name, purpose=f"rollback {model_name} from version {current}") as lock:
+            now, now_target, history = _rollback_target(client, model_name)
+            if (now, now_target) != (current, target):
+                _check_expected(model_name, now, current, f"the rollback from version {current} to {target}")
+                raise ChampionMovedError(f"model {model_name!r}: the champion history changed during the rollback "
+                                         "(another process moved it); nothing was changed, run it again")
+            lock.check()
+            client.set_model_version_tag(model_name, current, "labelgate.rolled_back", "true")
+            client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history))
+            client.set_registered_model_alias(model_name, CHAMPION_ALIAS, target)
+
+    retry_lost_lock(locked_move)
     return current, target
 
 
@@ -175,6 +253,8 @@ def list_models(registry_uri: str) -> list[tuple[str, int, str | None]]:
     client = open_client(registry_uri)
     out = []
     for model in client.search_registered_models():
+        if is_lock(model.name):
+            continue
         versions = client.search_model_versions(f"name = '{model.name}'")
         champion = (model.aliases or {}).get(CHAMPION_ALIAS)
         out.append((model.name, len(versions), None if champion is None else str(champion)))

@@ -13,6 +13,8 @@ from labelgate.repair.settings import RepairSettings
 from labelgate.repair.table import EncodedTable
 from labelgate.validation.constraints import DenialConstraint, check_constraints
 
+RARE_REASON = "value seen once in a column whose values repeat"
+
 
 @dataclass
 class Detection:
@@ -75,7 +77,7 @@ def detect_errors(frame: pd.DataFrame, table: EncodedTable, constraints: list[De
         if settings.detect_rare and known.any():
             single = known & (counts[codes] == 1)
             if single.sum() <= settings.max_singleton_fraction * known.sum():
-                add(np.flatnonzero(single), col, "value seen once in a column whose values repeat")
+                add(np.flatnonzero(single), col, RARE_REASON)
         if dictionaries and column.name in dictionaries:
             allowed = dictionaries[column.name]
             outside = np.array([v is not None and str(v) not in allowed for v in column.values])
@@ -119,3 +121,20 @@ def _drop_patterns(cells: pd.DataFrame, table: EncodedTable, significance: float
         if pattern.any():
             keep &= ~pattern[codes[rows]]
     return cells[keep]
+
+
+def singleton_error_share(codes: np.ndarray, max_count: int = 10) -> float:
+    """The share of a column's singletons that are errors rather than genuine rare values, from the column's
+    own count-of-counts: genuine values follow a smooth frequency tail, so the number of values seen once is
+    extrapolated from those seen 2..``max_count`` times (a power law fitted in log-log space, Good-Turing
+    style); singletons beyond that are errors. 1.0 when the tail is too thin to fit (no genuine tail seen)."""
+    counts = np.bincount(codes[codes > 0])
+    counts = counts[counts > 0]
+    n_r = np.bincount(counts, minlength=max_count + 1)
+    n1 = n_r[1]
+    ranks = np.flatnonzero(n_r[2:max_count + 1]) + 2
+    if n1 == 0 or len(ranks) < 2:
+        return 1.0
+    slope, intercept = np.polyfit(np.log(ranks), np.log(n_r[ranks]), 1)
+    expected = float(np.exp(intercept))  # the fitted line at r = 1
+    return float(np.clip(1.0 - expected / n1, 0.0, 1.0))

@@ -13,7 +13,7 @@ import pandas as pd
 from labelgate.devices import torch_threads
 from labelgate.errors import ConfigError, DataError
 from labelgate.repair.candidates import N_EXTRA, CandidateFeaturizer, functional_dependencies
-from labelgate.repair.detect import Detection, detect_errors
+from labelgate.repair.detect import RARE_REASON, Detection, detect_errors, singleton_error_share
 from labelgate.repair.imputer import AttentionImputer
 from labelgate.repair.model import Features, RepairModel
 from labelgate.repair.settings import RepairSettings
@@ -151,10 +151,18 @@ def _decide_categorical(table, detection: Detection, featurizer: CandidateFeatur
         features = featurizer.featurize(col, rows)
         probs = model.predict(features)
         best = probs.argmax(axis=1)
+        probability = probs[np.arange(len(rows)), best]
+        # A cell suspected only for being rare: the model never trained on genuine singletons (they are all
+        # suspects), so its probability assumes an error; weigh it by how many of this column's singletons
+        # are errors at all.
+        rare_only = reasons == RARE_REASON
+        if rare_only.any():
+            probability = np.where(rare_only, probability * singleton_error_share(table.columns[col].codes),
+                                   probability)
         out.append(pd.DataFrame({
             "row": rows, "col": col, "old_code": table.columns[col].codes[rows],
             "new_code": features.candidates[np.arange(len(rows)), best],
-            "probability": probs[np.arange(len(rows)), best], "why": reasons}))
+            "probability": probability, "why": reasons}))
     return out
 
 

@@ -110,3 +110,22 @@ def render_markdown(changes: pd.DataFrame, flagged: pd.DataFrame, metrics: dict[
 def render_html(changes: pd.DataFrame, flagged: pd.DataFrame, metrics: dict[str, Any],
                 notes: list[str] | None = None, max_rows: int = 200) -> str:
     return _HTML_ENV.from_string(_HTML).render(**_context(changes, flagged, metrics, notes or [], max_rows))
+
+
+OFF_MARKDOWN = """# Data repair: off
+
+The config has no `repair` section, so the table passed through unchanged. Add one (even `repair: {}`)
+to detect and repair dirty cells before the labeling functions run.
+"""
+
+
+def render_off_markdown() -> str:
+    """The report of a run whose config has no ``repair`` section."""
+    return OFF_MARKDOWN
+
+
+def render_off_html() -> str:
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>labelgate repair</title></head><body>"
+            "<h1>Data repair: off</h1><p>The config has no <code>repair</code> section, so the table passed "
+            "through unchanged. Add one (even <code>repair: {}</code>) to detect and repair dirty cells before the "
+            "labeling functions run.</p></body></html>\n")

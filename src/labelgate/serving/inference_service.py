@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgate.errors import ConfigError, ServingError
+from labelgate.serving.settings import REPOSITORY_TOKEN_ENV
 
 GROUP = "serving.kserve.io"
 API_VERSION = "v1beta1"
@@ -35,6 +36,24 @@ SERVING_SERVICE_ACCOUNT = "labelgate-serving"
 PULL_SECRET = "labelgate-pull"
 REGISTRY_SECRET = "labelgate-registry"
 PREDICTOR_RESOURCES = {"requests": {"cpu": "250m", "memory": "768Mi"}, "limits": {"cpu": "1", "memory": "1536Mi"}}
+# The repository (load/unload) endpoints are on only where this optional secret exists; its token is then
+# needed as `Authorization: Bearer <token>` (`kubectl create secret generic labelgate-serving-admin
+# --from-literal=repository-token=...`).
+ADMIN_SECRET = "labelgate-serving-admin"
+ADMIN_SECRET_KEY = "repository-token"
+# Probes. Predictions run beside the event loop, so health answers while the largest requests are being
+# predicted. Readiness (/v2/health/ready) is false while no model is loaded (after an unload or a failed
+# load): two misses (10 s) take the pod out of rotation. Liveness (/v2/health/live) restarts the pod only
+# after 30 s without an answer (3 x 10 s, 5 s timeout). The server listens only once the model is loaded
+# (downloaded from the registry first): the startup probe allows 5 minutes for that before liveness counts.
+PROBES = {
+    "startupProbe": {"httpGet": {"path": "/v2/health/live", "port": 8080},
+                     "periodSeconds": 5, "timeoutSeconds": 5, "failureThreshold": 60},
+    "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": 8080},
+                       "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 2, "successThreshold": 1},
+    "livenessProbe": {"httpGet": {"path": "/v2/health/live", "port": 8080},
+                      "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
+}
 
 
 @dataclass(frozen=True)
@@ -115,10 +134,12 @@ def build_inference_service(target: ServiceTarget, *, version: str, storage_uri:
                     "name": CONTAINER_NAME,
                     "image": target.image,
                     "args": _args([], target, version),
-                    "env": [{"name": "HOME", "value": "/tmp"}],
+                    "env": [{"name": "HOME", "value": "/tmp"},
+                            {"name": REPOSITORY_TOKEN_ENV, "valueFrom": {"secretKeyRef": {
+                                "name": ADMIN_SECRET, "key": ADMIN_SECRET_KEY, "optional": True}}}],
                     "envFrom": [{"secretRef": {"name": REGISTRY_SECRET, "optional": True}}],
                     "ports": [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}],
-                    "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": 8080}},
+                    **copy.deepcopy(PROBES),
                     "resources": copy.deepcopy(PREDICTOR_RESOURCES),
                     "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
                 }],

@@ -22,6 +22,7 @@ import numpy as np
 
 from labelgate.errors import ServingError
 from labelgate.serving.loader import DEFAULT_LOADER, ModelSource, load_model
+from labelgate.serving.process import start_child, stop_child
 
 SMOKE_TEXTS: tuple[str, ...] = (
     "Check out my channel for free gift cards!!! http://example.com",
@@ -179,7 +180,8 @@ def infra_validate(*, model_dir: str | Path, model_name: str, loader: str = DEFA
     log_path = Path(log_file.name)
     command = [sys.executable, "-m", "labelgate.serving", "--model-dir", str(model_dir), "--model-name", model_name,
                "--host", "127.0.0.1", "--port", str(port), "--loader", loader]
-    proc = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    # its own process group, killed with this process however it dies (labelgate.serving.process)
+    proc = start_child(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         startup = wait_ready(url=f"{base_url}/v2/models/{model_name}/ready", proc=proc,
                              timeout_s=startup_timeout_s, log_path=log_path)
@@ -196,11 +198,6 @@ def infra_validate(*, model_dir: str | Path, model_name: str, loader: str = DEFA
         return InfraReport(passed=True, startup_s=round(startup, 3), requests=sent,
                            texts=2 * (len(smoke_texts) + 1), max_abs_diff=worst, bad_request_status=status)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_child(proc)
         log_file.close()
         log_path.unlink(missing_ok=True)

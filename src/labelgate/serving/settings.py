@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_PORT = 8080
 DEFAULT_HOST = "127.0.0.1"
+# The environment variable that enables the repository (load/unload) endpoints and holds their bearer token.
+REPOSITORY_TOKEN_ENV = "LABELGATE_REPOSITORY_TOKEN"
 
 
 class RequestLimits(BaseModel):
@@ -17,3 +21,37 @@ class RequestLimits(BaseModel):
     max_batch: int = Field(256, ge=1)
     max_text_chars: int = Field(20_000, ge=1)
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1)
+
+
+class InferenceLimits(BaseModel):
+    """How predictions run: in a pool of ``threads`` beside the event loop (which keeps answering health
+    and small requests), at most ``max_pending`` requests admitted at once (more get 503 with
+    ``Retry-After: retry_after_s``), each predictor call at most ``chunk_texts`` texts and about
+    ``chunk_chars`` characters, so a short request waits for one chunk, not for a whole large request.
+    With two threads or more, one is kept for calls of at most ``express_chars`` characters: a short
+    request does not even wait for a chunk of a large one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    threads: int = Field(2, ge=1, le=64)
+    max_pending: int = Field(32, ge=1)
+    chunk_texts: int = Field(64, ge=1)
+    chunk_chars: int = Field(20_000, ge=1)
+    express_chars: int = Field(4_000, ge=1)
+    retry_after_s: int = Field(1, ge=1)
+
+
+class PredictionLogSettings(BaseModel):
+    """The prediction log (see :mod:`labelgate.serving.prediction_log`): off while ``directory`` is None.
+    ``sample`` is the fraction of texts logged; ``privacy="hash"`` stores a SHA-256 of each text instead of
+    the text (``labelgate monitor`` then cannot run the LFs on traffic)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    directory: str | None = None
+    sample: float = Field(1.0, ge=0.0, le=1.0)
+    privacy: Literal["text", "hash"] = "text"
+    max_mb: float = Field(256.0, gt=0.0)
+    flush_rows: int = Field(1000, ge=1)
+    flush_seconds: float = Field(10.0, gt=0.0)
+    queue_size: int = Field(1000, ge=1)

@@ -6,7 +6,7 @@ quickly and predicts one text in well under a millisecond."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,10 @@ import scipy.sparse as sp
 
 from labelgate.errors import ModelError
 from labelgate.training.features import FeatureSpec, HashedNgrams
+from labelgate.training.tabular import TabularFeatures, TabularSpec
+
+# Feature values per column, one per text (a column left out is missing in every row).
+Features = Mapping[str, Sequence[Any]]
 
 MODEL_FORMAT = "labelgate-hashed-ngrams/1"
 # A model with a sentence-encoder part (family minilm): a loader that knew only /1 must not silently drop it.
@@ -54,9 +58,11 @@ class Predictor:
     def __init__(self, *, classes: Sequence[str], featurizer: HashedNgrams | None, slots: np.ndarray | None,
                  first: np.ndarray | None, bias: np.ndarray, output: np.ndarray | None = None,
                  temperature: float = 1.0, info: dict[str, Any] | None = None,
-                 encoder: EncoderHead | None = None) -> None:
+                 encoder: EncoderHead | None = None, tabular: TabularFeatures | None = None) -> None:
         if first is None and encoder is None:
             raise ModelError("a predictor needs n-gram weights, an encoder head, or both")
+        if first is None and tabular is not None:
+            raise ModelError("tabular feature columns need the n-gram layer they are appended to")
         self.classes = [str(c) for c in classes]
         self.featurizer = featurizer if first is not None else None
         self.slots = None if first is None else slots.astype(np.int32, copy=False)
@@ -66,6 +72,7 @@ class Predictor:
         self.temperature = float(temperature)
         self.info = info or {}
         self.encoder = encoder
+        self.tabular = tabular
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """The sentence-encoder vectors of ``texts`` (only for a model with an encoder part)."""
@@ -73,23 +80,43 @@ class Predictor:
 
         return load_encoder(self.encoder.name, self.encoder.max_tokens).encode(texts)
 
-    def compact_features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Features of ``texts`` with columns mapped onto the model's compact rows."""
+    @property
+    def feature_columns(self) -> tuple[str, ...]:
+        """The tabular columns the model reads beside the text (empty: text only)."""
+        return self.tabular.columns if self.tabular is not None else ()
+
+    def check_features(self, records: Sequence[Mapping[str, Any]], where: str = "instances") -> None:
+        """ValueError naming the first field of ``records`` that is not a feature column or not a usable value."""
+        if self.tabular is None:
+            unknown = sorted({k for r in records for k in r})
+            if unknown:
+                raise ValueError(f"{where} carry field(s) {unknown} but the model reads only the text")
+            return
+        self.tabular.check(records, where)
+
+    def compact_features(self, texts: Sequence[str], features: Features | None = None) -> sp.csr_matrix:
+        """Features of ``texts`` (and of their ``features`` columns) with columns mapped onto the model's compact rows."""
         full = self.featurizer.transform(texts)
+        if self.tabular is not None:
+            full = sp.hstack([full, self.tabular.transform(features, len(texts))], format="csr", dtype=np.float32)
         return sp.csr_matrix((full.data, self.slots[full.indices], full.indptr),
                              shape=(full.shape[0], self.first.shape[0]))
 
-    def logits(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
-        """Logits of ``texts``; ``vectors`` (their encoder vectors, when the caller has them) skip the encoder."""
+    def logits(self, texts: Sequence[str], features: Features | None = None,
+               vectors: np.ndarray | None = None) -> np.ndarray:
+        """Logits of ``texts`` (with their ``features`` columns); ``vectors`` (their encoder vectors, when the
+        caller has them) skip the encoder."""
         total = np.zeros((len(texts), len(self.bias)), dtype=np.float64) + self.bias
         if self.first is not None:
-            total += self._ngram_logits(texts)
+            total += self._ngram_logits(texts, features)
         if self.encoder is not None:
             total += self.encoder.logits(self.vectors(texts) if vectors is None else vectors)
         return total / self.temperature
 
-    def _ngram_logits(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) <= SMALL_BATCH:
+    def _ngram_logits(self, texts: Sequence[str], features: Features | None) -> np.ndarray:
+        if self.tabular is not None:
+            hidden = np.asarray(self.compact_features(texts, features) @ self.first)
+        elif len(texts) <= SMALL_BATCH:
             hidden = np.zeros((len(texts), self.first.shape[1]), dtype=np.float64)
             for i, text in enumerate(texts):
                 columns, weights = self.featurizer.row(text)
@@ -101,21 +128,23 @@ class Predictor:
             hidden = hidden @ self.output
         return hidden
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, shape (len(texts), len(classes)); each row sums to 1."""
+    def predict_proba(self, texts: Sequence[str], features: Features | None = None) -> np.ndarray:
+        """Class probabilities, shape (len(texts), len(classes)); each row sums to 1. ``features``: the
+        values of :attr:`feature_columns`, one per text (ignored by a text-only model; missing ones count
+        as missing values)."""
         if isinstance(texts, str):
             raise TypeError("predict_proba takes a sequence of texts, not one string")
         if len(texts) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        logits = self.logits(texts)
+        logits = self.logits(texts, features)
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
         return probs
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
+    def predict(self, texts: Sequence[str], features: Features | None = None) -> np.ndarray:
         """The most probable class index per text."""
-        return self.predict_proba(texts).argmax(axis=1)
+        return self.predict_proba(texts, features).argmax(axis=1)
 
     def save(self, model_dir: str | Path) -> Path:
         """Write ``model.json`` (classes, preprocessing, training info) and ``weights.npz``."""
@@ -136,6 +165,8 @@ class Predictor:
             if self.encoder.hidden is not None:
                 arrays.update({"head_hidden": self.encoder.hidden, "head_hidden_bias": self.encoder.hidden_bias})
         np.savez_compressed(target / WEIGHTS_FILE, **arrays)
+        if self.tabular is not None:
+            meta["tabular"] = self.tabular.spec.to_dict()
         (target / MODEL_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
         return target
 
@@ -157,7 +188,9 @@ def load_predictor(model_dir: str | Path) -> Predictor:
         encoder = EncoderHead(name=meta["encoder"]["name"], max_tokens=int(meta["encoder"]["max_tokens"]),
                               weight=arrays["head"], hidden=arrays.get("head_hidden"),
                               hidden_bias=arrays.get("head_hidden_bias"))
-    info = {k: v for k, v in meta.items() if k not in ("format", "classes", "features", "temperature", "encoder")}
+    tabular = TabularFeatures(TabularSpec.from_dict(meta["tabular"])) if meta.get("tabular") else None
+    info = {k: v for k, v in meta.items()
+            if k not in ("format", "classes", "features", "temperature", "encoder", "tabular")}
     return Predictor(classes=meta["classes"], featurizer=featurizer, slots=arrays.get("slots"),
                      first=arrays.get("first"), bias=arrays["bias"], output=arrays.get("output"),
-                     temperature=float(meta.get("temperature", 1.0)), info=info, encoder=encoder)
+                     temperature=float(meta.get("temperature", 1.0)), info=info, encoder=encoder, tabular=tabular)

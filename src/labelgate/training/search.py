@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from labelgate.errors import ModelError
 from labelgate.training.settings import TrainingSettings
@@ -24,6 +25,17 @@ TRIALS_FILE = "trials.json"
 # How much of the remaining budget embedding every text may take (the rest is for the encoder's trials).
 EMBED_SHARE = 0.6
 SAMPLE_TEXTS = 32
+
+
+@dataclass
+class TrainRows:
+    """The rows one trial learns from: texts, soft targets (n x k), row weights and (with
+    ``training.feature_columns``) the rows' feature columns."""
+
+    texts: list[str]
+    targets: np.ndarray
+    weights: np.ndarray
+    features: pd.DataFrame | None = None
 
 
 @dataclass
@@ -76,14 +88,15 @@ def first_params(family: str, base: TrainingSettings) -> dict[str, Any]:
     return params
 
 
-RowsFor = Callable[[float], tuple[list[str], np.ndarray, np.ndarray]]
+RowsFor = Callable[[float], TrainRows]
 
 
 def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels: np.ndarray,
                  classes: Sequence[str], settings: TrainingSettings, seed: int,
+                 valid_features: pd.DataFrame | None = None,
                  on_trial: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
-    """Search ``settings.search_families`` (``rows_for(dev_weight)`` gives the training texts, soft targets
-    and weights for a dev weight). Deterministic for a seed, up to where the time budget cuts the trials."""
+    """Search ``settings.search_families`` (``rows_for(dev_weight)`` gives the training rows for a dev
+    weight; ``valid_features``: the valid rows' feature columns, with ``training.feature_columns``). Deterministic for a seed, up to where the time budget cuts the trials."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -110,7 +123,7 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
 
         if "ready" in vectors:
             return True
-        everything = rows_for(0.0)[0] + rows_for(1.0)[0] + list(valid_texts)
+        everything = rows_for(0.0).texts + rows_for(1.0).texts + list(valid_texts)
         todo = missing(everything, max_tokens=settings.encoder_max_tokens)
         if todo:
             encoder = load_encoder("minilm", settings.encoder_max_tokens)
@@ -137,13 +150,14 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
         # The config's own values may lie outside the search space: its trials take them as they are.
         params = first_params(family, settings) if trial.user_attrs.get("config") else suggest(trial, family, settings)
         candidate = settings.model_copy(update={"family": family, **params})
-        texts, targets, weights = rows_for(candidate.dev_weight)
+        train = rows_for(candidate.dev_weight)
         if family == "minilm" and not embed_fits():
             raise optuna.TrialPruned(skipped[family])
         t0 = time.perf_counter()
-        result = train_classifier(train_texts=texts, train_targets=targets, train_weights=weights,
+        result = train_classifier(train_texts=train.texts, train_targets=train.targets, train_weights=train.weights,
                                   valid_texts=valid_texts, valid_labels=valid_labels, classes=classes,
-                                  settings=candidate, seed=seed)
+                                  settings=candidate, seed=seed, train_features=train.features,
+                                  valid_features=valid_features)
         models[trial.number] = (result, candidate)
         record = {"number": trial.number, "family": family, "params": {"family": family, **params},
                   "source": "config" if trial.user_attrs.get("config") else "sampler",

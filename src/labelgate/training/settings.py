@@ -81,6 +81,10 @@ class TrainingSettings(SectionSettings):
     min_train_rows: int = Field(10, ge=1)
     device: Annotated[str, AfterValidator(_device)] = "auto"
     cpu_threads: int = Field(1, ge=0)
+    # Tabular columns of the data read beside the text (labelgate.training.tabular): numeric ones
+    # standardized, the others hashed one-hot into 2**feature_hash_bits columns. Empty: text only.
+    feature_columns: Annotated[tuple[str, ...], Field(strict=False)] = ()
+    feature_hash_bits: int = Field(10, ge=4, le=20)
 
     @property
     def n_features(self) -> int:

@@ -12,17 +12,18 @@ import pandas as pd
 
 from labelgate import contract
 from labelgate.config import load_config
-from labelgate.contract import COVERED, DEV, SPLIT, Split, aligned_probs, prob_column, read_table
+from labelgate.contract import COVERED, DEV, SOURCE, SPLIT, Split, aligned_probs, prob_column, read_table
+from labelgate.errors import ConfigError, ModelError
 from labelgate.ingest.settings import DataSettings
 from labelgate.run import Step, progress
 from labelgate.training.settings import AUTO, TrainingSettings
 
 
-def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
-                  dev_weight: float = 0.0) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts, soft labels and weights of the train-split rows to learn from: rows that at least one LF
-    covered and whose top probability reaches ``min_confidence``, plus (``dev_weight`` > 0) the dev rows
-    with their gold labels one-hot and that weight."""
+def training_table(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
+                   dev_weight: float = 0.0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The train-split rows to learn from (whole rows of ``frame``), their soft labels and weights: rows that
+    at least one LF covered and whose top probability reaches ``min_confidence``, plus (``dev_weight`` > 0)
+    the dev rows with their gold labels one-hot and that weight."""
     aligned = aligned_probs(probs, len(frame), data.cardinality)
     values = aligned[[prob_column(c) for c in range(data.cardinality)]].to_numpy(dtype=np.float64)
     train = frame[SPLIT].to_numpy() == Split.TRAIN
@@ -33,35 +34,78 @@ def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, 
     if dev_weight > 0:
         keep &= ~dev  # dev rows enter once, with their gold label
     targets, weights = values[keep], np.ones(int(keep.sum()))
-    texts = frame.loc[keep, data.text_column].fillna("").astype(str).tolist()
+    rows = frame.loc[keep]
     if dev_weight > 0:
         gold = frame.loc[dev, data.label_column].to_numpy(dtype=np.int64)
-        texts += frame.loc[dev, data.text_column].fillna("").astype(str).tolist()
+        rows = pd.concat([rows, frame.loc[dev]])
         targets = np.vstack([targets, np.eye(data.cardinality)[gold]])
         weights = np.concatenate([weights, np.full(len(gold), dev_weight)])
-    return texts, targets, weights
+    return rows.reset_index(drop=True), targets, weights
+
+
+def training_rows(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
+                  dev_weight: float = 0.0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts, soft labels and weights of the rows :func:`training_table` picks."""
+    rows, targets, weights = training_table(frame, probs, data, min_confidence=min_confidence, dev_weight=dev_weight)
+    return rows[data.text_column].fillna("").astype(str).tolist(), targets, weights
+
+
+def check_feature_columns(settings: TrainingSettings, data: DataSettings) -> None:
+    """A feature column may not be the text, the id, the label (hidden on train rows, present on test: the
+    model would read the answer) or a column ingest adds."""
+    reserved = {data.text_column, data.id_column, data.label_column, data.role_column, SOURCE, SPLIT, DEV} - {None}
+    bad = sorted(reserved & set(settings.feature_columns))
+    if bad:
+        raise ConfigError(f"config training.feature_columns names {bad}: the text, id, label, role and ingest's "
+                          f"{SOURCE}/{SPLIT}/{DEV} columns cannot be model features; list other data columns")
+
+
+def keep_training_inputs(*, model_dir: str | Path, config_path: str, lf_module: str = "") -> None:
+    """Copy the config (and the LF module's source file, when given) into ``model_dir``, so that the model
+    and the registered bundle carry what they were trained with (``labelgate monitor`` runs those LFs)."""
+    import fsspec
+
+    from labelgate.labeling.loader import lf_source_path
+
+    target = Path(model_dir)
+    with fsspec.open(str(config_path), "rb") as fh:
+        (target / contract.TRAINING_CONFIG_FILE).write_bytes(fh.read())
+    if lf_module:
+        source = lf_source_path(lf_module)
+        if source is None:
+            raise ModelError(f"the LF module {lf_module!r} has no source file to keep with the model")
+        (target / contract.LF_MODULE_FILE).write_bytes(source.read_bytes())
 
 
 def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, model_dir: str,
-              lineage: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Train the configured model on ``probs`` for the rows of ``data``; save it to ``model_dir``.
-    ``family: auto`` searches the families first (``labelgate.training.search``) and writes every trial to
-    ``trials.json`` beside the model. Returns what the component logs: the numbers as metrics (valid
-    accuracy/log loss, epochs, rows, speed, search trials/seconds) and ``family``, the trained family."""
-    from labelgate.training.search import TRIALS_FILE, search_model  # torch: only when training
+              lineage: dict[str, Any] | None = None, lf_module: str = "") -> dict[str, Any]:
+    """Train the configured model on ``probs`` for the rows of ``data``; save it to ``model_dir`` with the
+    config and the LF module (``lf_module``, when given) it was trained with. ``family: auto`` searches the
+    families first (``labelgate.training.search``) and writes every trial to ``trials.json`` beside the model.
+    Returns what the component logs: the numbers as metrics (valid accuracy/log loss, epochs, rows, speed,
+    search trials/seconds) and ``family``, the trained family."""
+    from labelgate.training.search import TRIALS_FILE, TrainRows, search_model  # torch: only when training
     from labelgate.training.trainer import train_classifier
 
     config = load_config(config_path)
     data = DataSettings.from_section(config["data"])
     settings = TrainingSettings.from_section(config["training"])
+    check_feature_columns(settings, data)
     frame = read_table(data_path, "data")
     probs = read_table(probs_path, "probs")
     valid_texts, valid_labels = contract.gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
                                                      n_classes=data.cardinality, split=Split.VALID)
+    valid_features = None
+    if settings.feature_columns:
+        valid_features = frame[frame[SPLIT] == Split.VALID]
+        progress(Step.TRAIN, f"tabular feature columns beside the text: {list(settings.feature_columns)}")
     n_train = int((frame[SPLIT] == Split.TRAIN).sum())
 
-    def rows_for(dev_weight: float) -> tuple[list[str], np.ndarray, np.ndarray]:
-        return training_rows(frame, probs, data, min_confidence=settings.min_confidence, dev_weight=dev_weight)
+    def rows_for(dev_weight: float) -> TrainRows:
+        rows, targets, weights = training_table(frame, probs, data, min_confidence=settings.min_confidence,
+                                                dev_weight=dev_weight)
+        return TrainRows(texts=rows[data.text_column].fillna("").astype(str).tolist(), targets=targets,
+                         weights=weights, features=rows if settings.feature_columns else None)
 
     def report(epoch: dict[str, float]) -> None:
         # Every 10th epoch on the terminal; each one is in history.json and the report's training curves.
@@ -80,20 +124,23 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
                               f"log loss {t['valid_log_loss']:.4f} ({t['seconds']:.1f} s)")
 
         search = search_model(rows_for=rows_for, valid_texts=valid_texts, valid_labels=valid_labels,
-                              classes=data.classes, settings=settings, seed=seed, on_trial=trial_line)
+                              valid_features=valid_features, classes=data.classes, settings=settings, seed=seed,
+                              on_trial=trial_line)
         result, chosen = search.best, search.settings
         for family, why in search.skipped.items():
             progress(Step.TRAIN, f"{family} skipped: {why}")
         progress(Step.TRAIN, f"chose {chosen.family} after {len(search.trials)} trials in {search.seconds:.0f} s")
-        texts, _, _ = rows_for(chosen.dev_weight)
+        texts = rows_for(chosen.dev_weight).texts
     else:
         chosen = settings
-        texts, targets, weights = rows_for(settings.dev_weight)
+        train = rows_for(settings.dev_weight)
+        texts = train.texts
         progress(Step.TRAIN, f"{len(texts)} rows to learn from ({n_train} train rows; min confidence "
                           f"{settings.min_confidence}, dev weight {settings.dev_weight}); {settings.family}, seed {seed}")
-        result = train_classifier(train_texts=texts, train_targets=targets, valid_texts=valid_texts,
+        result = train_classifier(train_texts=texts, train_targets=train.targets, valid_texts=valid_texts,
                                   valid_labels=valid_labels, classes=data.classes, settings=settings,
-                                  seed=seed, train_weights=weights, on_epoch=report)
+                                  seed=seed, train_weights=train.weights, on_epoch=report,
+                                  train_features=train.features, valid_features=valid_features)
     result.predictor.info.update({
         "settings": chosen.model_dump(mode="json"),
         "seed": seed, "train_rows": len(texts), "valid_accuracy": result.valid_accuracy,
@@ -106,6 +153,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     (Path(model_dir) / "history.json").write_text(json.dumps(result.history, indent=2))
     if search is not None:
         (Path(model_dir) / TRIALS_FILE).write_text(json.dumps(search.record(), indent=2, default=str))
+    keep_training_inputs(model_dir=model_dir, config_path=config_path, lf_module=lf_module)
     progress(Step.TRAIN, f"best epoch {result.best_epoch}/{result.epochs_run}: valid accuracy "
                       f"{result.valid_accuracy:.3f} on {result.device}")
     metrics: dict[str, Any] = {

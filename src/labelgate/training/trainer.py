@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from torch import nn
@@ -17,6 +18,7 @@ from labelgate.errors import ModelError
 from labelgate.training.features import FeatureSpec, HashedNgrams
 from labelgate.training.predictor import EncoderHead, Predictor
 from labelgate.training.settings import AUTO, TrainingSettings
+from labelgate.training.tabular import TabularFeatures
 
 
 class HashedNgramClassifier(nn.Module):
@@ -136,11 +138,15 @@ def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, v
                      valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
                      train_weights: np.ndarray | None = None,
                      on_epoch: Callable[[dict[str, float]], None] | None = None,
-                     train_vectors: np.ndarray | None = None, valid_vectors: np.ndarray | None = None) -> TrainResult:
+                     train_vectors: np.ndarray | None = None, valid_vectors: np.ndarray | None = None,
+                     train_features: pd.DataFrame | None = None,
+                     valid_features: pd.DataFrame | None = None) -> TrainResult:
     """Fit the configured model (one family; ``auto`` is a search: ``labelgate.training.search``) to soft
     ``train_targets`` (n x k), rows weighted by ``train_weights``; keep the epoch with the best valid score
     (gold ``valid_labels``), stopping after ``settings.patience`` epochs without improvement. Family
-    ``minilm`` embeds the texts with the packaged encoder unless their vectors are given."""
+    ``minilm`` embeds the texts with the packaged encoder unless their vectors are given. With
+    ``settings.feature_columns``, those columns of ``train_features``/``valid_features`` (one row per text)
+    join the text features."""
     if settings.family == AUTO:
         raise ModelError("training.family 'auto' is a search over families: call "
                          "labelgate.training.search.search_model, or set one family")
@@ -148,13 +154,23 @@ def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, v
         return _train(train_texts=train_texts, train_targets=train_targets, valid_texts=valid_texts,
                       valid_labels=valid_labels, classes=classes, settings=settings, seed=seed,
                       train_weights=train_weights, on_epoch=on_epoch, train_vectors=train_vectors,
-                      valid_vectors=valid_vectors)
+                      valid_vectors=valid_vectors, train_features=train_features,
+                      valid_features=valid_features)
+
+
+def _with_tabular(text: sp.csr_matrix, tabular: TabularFeatures | None,
+                  features: pd.DataFrame | None) -> sp.csr_matrix:
+    """The text features with the tabular block appended (as the predictor builds them)."""
+    if tabular is None:
+        return text
+    return sp.hstack([text, tabular.transform(features, text.shape[0])], format="csr", dtype=np.float32)
 
 
 def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts: Sequence[str],
            valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
            train_weights: np.ndarray | None, on_epoch: Callable[[dict[str, float]], None] | None,
-           train_vectors: np.ndarray | None, valid_vectors: np.ndarray | None) -> TrainResult:
+           train_vectors: np.ndarray | None, valid_vectors: np.ndarray | None,
+           train_features: pd.DataFrame | None = None, valid_features: pd.DataFrame | None = None) -> TrainResult:
     k = len(classes)
     targets = np.asarray(train_targets, dtype=np.float32)
     weights = np.ones(len(targets), dtype=np.float32) if train_weights is None else \
@@ -180,12 +196,17 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
                        hash_bits=settings.hash_bits, lowercase=settings.lowercase,
                        sublinear_tf=settings.sublinear_tf)
     featurizer = HashedNgrams(spec).fit(train_texts)
-    x_train = featurizer.transform(train_texts)
-    slots = np.zeros(featurizer.n_features, dtype=np.int32)
+    tabular = None
+    if settings.feature_columns:
+        if train_features is None or valid_features is None:
+            raise ModelError("training.feature_columns is set but no feature rows were given for train and valid")
+        tabular = TabularFeatures.fit(train_features, settings.feature_columns, hash_bits=settings.feature_hash_bits)
+    x_train = _with_tabular(featurizer.transform(train_texts), tabular, train_features)
+    slots = np.zeros(featurizer.n_features + (tabular.width if tabular else 0), dtype=np.int32)
     seen = np.unique(x_train.indices)
     slots[seen] = np.arange(1, len(seen) + 1, dtype=np.int32)
     x_train = _compact(x_train, slots)
-    valid_bag = _bag(_compact(featurizer.transform(valid_texts), slots), device)
+    valid_bag = _bag(_compact(_with_tabular(featurizer.transform(valid_texts), tabular, valid_features), slots), device)
     valid_y = torch.from_numpy(valid_labels).to(device)
     y_train = torch.from_numpy(targets).to(device)
     w_train = torch.from_numpy(weights).to(device)
@@ -203,7 +224,9 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
     valid_bag = (*valid_bag, v_valid)
 
     model = HashedNgramClassifier(n_rows=len(seen) + 1, n_classes=k, family=settings.family,
-                                  embedding_dim=settings.embedding_dim, ngrams=settings.encoder_ngrams,
+                                  embedding_dim=settings.embedding_dim,
+                                  ngrams=settings.encoder_ngrams or tabular is not None,  # the columns ride on the n-gram layer
+                                 
                                   vector_dim=0 if v_train is None else v_train.shape[1],
                                   head_hidden=settings.head_hidden).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate,
@@ -264,6 +287,7 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
         classes=classes, featurizer=featurizer, slots=slots, first=state.get("bag.weight"),
         bias=state["bias"], output=state["output.weight"].T.copy() if "output.weight" in state else None,
         temperature=temperature, info={"family": settings.family, "best_epoch": best_epoch}, encoder=head,
+        tabular=tabular,
     )
     chosen = history[best_epoch - 1]
     return TrainResult(predictor=predictor, best_epoch=best_epoch, epochs_run=len(history),

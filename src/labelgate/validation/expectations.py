@@ -2,7 +2,8 @@
 
 Each expectation carries GX's own ``severity``: ``critical`` blocks the gate, ``warning`` (or ``info``)
 is reported only. The GX result becomes one :class:`Finding` per expectation, with a readable line, the
-number of failing rows and example values, and GX renders its Data Docs page for the same result.
+number of failing rows and example values, and GX renders its Data Docs page for the same result
+(``labelgate.validation.datadocs``).
 """
 
 from __future__ import annotations
@@ -186,16 +187,12 @@ def _brief(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def data_docs_html(result: Any) -> str:
-    """The GX Data Docs page for one validation result, rendered by GX's own renderer and page view."""
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
-
-    for item in result.results:  # a 10 MB cell would otherwise land in the page whole
+def clip_results(result: Any) -> Any:
+    """Clip each expectation's result in place (a 10 MB cell would otherwise land in the Data Docs page whole)."""
+    for item in result.results:
         if item.result:
             item.result = _clip(item.result)
-    document = ValidationResultsPageRenderer().render(result)
-    return DefaultJinjaPageView().render(document)
+    return result
 
 
 def _clip(value: Any, limit: int = 200) -> Any:

@@ -21,8 +21,9 @@ from labelgate.contract import PROFILE_FILE, aligned_probs, read_table
 from labelgate.registry import champion_file
 from labelgate.run import Step, progress
 from labelgate.validation.constraints import load_constraints
+from labelgate.validation.datadocs import data_docs_html
 from labelgate.validation.drift import PROFILE_VERSION
-from labelgate.validation.expectations import data_docs_html, read_suite
+from labelgate.validation.expectations import clip_results, read_suite
 from labelgate.validation.findings import Finding
 from labelgate.validation.plots import drift_png
 from labelgate.validation.report import render_html, render_markdown
@@ -68,7 +69,8 @@ def run_validate(*, data_path: str, label_matrix_path: str | None, lf_names: lis
                            config_path=config_path, registry_uri=registry_uri, model_name=model_name)
         docs, picture = None, None
         try:
-            docs = data_docs_html(result.suite_result) if result.suite_result is not None else None
+            docs = (data_docs_html(clip_results(result.suite_result), passed=result.passed)
+                    if result.suite_result is not None else None)
             picture = drift_png(*result.drift_profiles) if result.drift_profiles else None
         except Exception as exc:  # a rendering bug must not hide the decision
             result.notes.append(f"a report could not be rendered: {type(exc).__name__}: {exc}")
