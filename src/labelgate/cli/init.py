@@ -188,8 +188,8 @@ validation:
   # constraint_severity: critical
 training:
   family: auto                 # searches hashed_linear, hashed_embedding and minilm, scored on valid; or name one
-  # search_budget_s: 180       # CPU seconds for the search (embedding the texts once included)
-  # search_trials: 24
+  # search_budget_s: 90        # CPU seconds for the search (embedding the texts once included)
+  # search_trials: 8
   # epochs: 80
   # learning_rate: 0.005
   # dev_weight: 0.0            # > 0: also learn from the gold dev rows

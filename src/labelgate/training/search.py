@@ -23,7 +23,7 @@ from labelgate.training.trainer import TrainResult, train_classifier
 
 TRIALS_FILE = "trials.json"
 # How much of the remaining budget embedding every text may take (the rest is for the encoder's trials).
-EMBED_SHARE = 0.6
+EMBED_SHARE = 0.75
 SAMPLE_TEXTS = 32
 
 
@@ -64,9 +64,9 @@ class SearchResult:
 def suggest(trial: Any, family: str, base: TrainingSettings) -> dict[str, Any]:
     """Hyperparameters of one trial of ``family`` (Optuna's define-by-run search space)."""
     params: dict[str, Any] = {
-        "learning_rate": trial.suggest_float(f"{family}.learning_rate", 1e-3, 3e-2, log=True),
-        "batch_size": trial.suggest_categorical(f"{family}.batch_size", [16, 32, 64]),
-        "dev_weight": trial.suggest_categorical(f"{family}.dev_weight", [0.0, 1.0, 3.0, 10.0]),
+        "learning_rate": trial.suggest_float(f"{family}.learning_rate", 2e-3, 2e-2, log=True),
+        "batch_size": trial.suggest_categorical(f"{family}.batch_size", [32, 64]),
+        "dev_weight": trial.suggest_categorical(f"{family}.dev_weight", [0.0, 3.0, 10.0]),
         "confidence_weight": trial.suggest_categorical(f"{family}.confidence_weight", [False, True]),
     }
     if family == "hashed_embedding":
@@ -124,7 +124,8 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
         if "ready" in vectors:
             return True
         everything = rows_for(0.0).texts + rows_for(1.0).texts + list(valid_texts)
-        todo = missing(everything, max_tokens=settings.encoder_max_tokens)
+        store = settings.encoder_store or None
+        todo = missing(everything, max_tokens=settings.encoder_max_tokens, store=store)
         if todo:
             encoder = load_encoder("minilm", settings.encoder_max_tokens)
             counts = encoder.token_counts(todo)
@@ -139,7 +140,7 @@ def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels:
                 skipped["minilm"] = (f"embedding {len(todo)} texts would take about {estimate:.0f} CPU s, more than "
                                      f"{EMBED_SHARE:.0%} of the {left:.0f} s left of training.search_budget_s")
                 return False
-            cached_embeddings(todo, max_tokens=settings.encoder_max_tokens)
+            cached_embeddings(todo, max_tokens=settings.encoder_max_tokens, store=store)
         vectors["ready"] = np.zeros(0)
         return True
 

@@ -56,10 +56,13 @@ class TrainingSettings(SectionSettings):
     section: ClassVar[str] = "training"
 
     family: FamilyChoice = "auto"
-    search_budget_s: float = Field(180.0, gt=0.0)
-    search_trials: int = Field(24, ge=1)
+    search_budget_s: float = Field(90.0, gt=0.0)
+    search_trials: int = Field(8, ge=1)
     search_families: list[Family] = Field(default_factory=lambda: list(FAMILIES), min_length=1)
     encoder_max_tokens: int = Field(64, ge=8, le=512)
+    # A folder that keeps the encoder's text vectors between runs (keyed by each text's SHA-256; no text is
+    # stored): a rerun on the same texts embeds none again. Empty: embed every run.
+    encoder_store: str = "~/.cache/labelgate/encoder"
     encoder_ngrams: bool = True
     head_hidden: int = Field(0, ge=0)
     confidence_weight: bool = False
