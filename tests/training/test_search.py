@@ -126,7 +126,8 @@ def test_the_numpy_encoder_matches_transformers():
 
 
 @pytest.mark.slow
-def test_a_config_without_a_training_section_searches_and_picks_a_family(tmp_path):
+def test_a_config_without_a_training_section_searches_and_picks_a_family(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the default encoder_store is under ~/.cache
     paths = write_toy_inputs(tmp_path / "in")
     config = tmp_path / "in" / "config.yaml"
     config.write_text("\n".join(line for line in config.read_text().splitlines() if not line.startswith(("training", " "))))
@@ -137,3 +138,5 @@ def test_a_config_without_a_training_section_searches_and_picks_a_family(tmp_pat
     assert metrics["family"] in ("hashed_linear", "hashed_embedding", "minilm") and metrics["search_trials"] >= 1
     assert trials["chosen_family"] == metrics["family"] and trials["budget_s"] == TrainingSettings().search_budget_s
     assert load_predictor(tmp_path / "model").info["family"] == metrics["family"]
+    stored = list((tmp_path / "home" / ".cache" / "labelgate" / "encoder").rglob("*.npz"))
+    assert bool(stored) == ("minilm" not in trials["skipped"])  # embedded vectors are kept for the next run
