@@ -94,8 +94,11 @@ KFP_REGISTRY_URI ?= http://labelgate-mlflow:5000
 # Push creates (first time) or patches this KServe InferenceService with SERVING_IMAGE; INFERENCE_SERVICE=
 # (empty) where KServe is not installed.
 INFERENCE_SERVICE ?= labelgate-spam
+# Where that InferenceService's server appends its prediction log (`labelgate monitor --log` reads it).
+KFP_PREDICTION_LOG ?= s3://mlpipeline/labelgate/predictions/youtube-spam
 KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI) \
-	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE))
+	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE) \
+	prediction_log=$(KFP_PREDICTION_LOG))
 SUBMIT_ARGS ?= --wait
 CRON ?= 0 3 * * *
 CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))
