@@ -1,7 +1,8 @@
 """The label model: turns an ``n x m`` matrix of LF votes (-1 = abstain) into class probabilities.
 
 Candidates, all fitted in PyTorch on the distinct rows of (a seeded sample of) the matrix, so a GPU is
-used when present: majority vote (votes.py); Snorkel's moment method (moments.py); Dawid-Skene EM with
+used when present: majority vote (votes.py; inside ``auto`` its ties go to the best-agreeing fitted
+model); Snorkel's moment method (moments.py); Dawid-Skene EM with
 class-conditional confusion matrices, with abstains ignored or modelled per class, and one-coin EM
 (em.py); and, given dev labels, naive Bayes over LF outputs learned from them (naive_bayes.py).
 selection.py decides which one predicts. Deterministic for a given seed.
