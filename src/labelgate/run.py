@@ -71,6 +71,9 @@ BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__na
 
 # Exit codes of `labelgate run` and the cluster commands: CI tells "blocked" from "broken".
 EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 3
+# `labelgate monitor --retrain` only: drift started a training run and that run pushed a new champion (a run it
+# started that was blocked or broke exits with the run's own code, 3 or 1; no drift exits 0 and starts nothing).
+EXIT_RETRAINED = 4
 
 # The file a failed step leaves beside its first output.
 FAILURE_FILE = "failure.json"
