@@ -41,6 +41,8 @@ class Step(StrEnum):
 
 
 STEPS: tuple[str, ...] = tuple(s.value for s in Step)
+# The monitoring pipeline's one step (pipelines/monitoring.py); its gate record says whether the traffic drifted.
+MONITOR_STEP = "monitor"
 # Content digests `labelgate run` passes as pipeline parameters (name -> what it covers), so that kfp.local's task
 # cache, which keys on a task's arguments, keys on what the files hold rather than on their paths: each step takes
 # the digests of what it reads, and an unchanged step of an earlier run is reused (`labelgate run --resume`).

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from labelgate.errors import ConfigError
 from labelgate.parameters import DEFAULTS
 from labelgate.run import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_RETRAINED
-
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,38 +63,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     monitor.set_defaults(handler=_monitor)
 
 
-def parse_since(text: str | None, *, now: datetime | None = None) -> datetime | None:
-    """``--since``: None, a duration back from ``now`` (``30m``, ``24h``, ``7d``) or an ISO time (UTC when naive)."""
-    if not text:
-        return None
-    match = _DURATION.match(text.strip())
-    if match:
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise ConfigError(f"--since {text!r} is neither an ISO time (2026-12-01T08:00) nor a duration (30m, 24h, 7d)") from exc
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
-
-
 def _monitor(args: argparse.Namespace) -> int:
-    from labelgate.monitoring.monitor import load_champion, monitor, read_log
     from labelgate.monitoring.report import write_report
     from labelgate.monitoring.retrain import served_texts
+    from labelgate.monitoring.step import watch
 
-    since = parse_since(args.since)
-    if args.bundle:
-        bundle, version = Path(args.bundle), args.model_version
-    else:
-        from labelgate.champion import registered_model_dir
-
-        model_dir, version = registered_model_dir(args.registry_uri, args.model_name, args.model_version)
-        bundle = model_dir.parent
-    champion = load_champion(bundle, version=version, config_path=args.config)
-    log = read_log(args.log, since=since, version=None if args.all_versions else version)
-    if args.retrain:
-        served_texts(log)  # a hash-only log cannot be retrained on: say so before judging anything
-    result = monitor(log, champion, since=since)
+    watched = watch(log_uri=args.log, registry_uri=args.registry_uri, model_name=args.model_name,
+                    model_version=args.model_version, bundle=args.bundle, since=args.since,
+                    all_versions=args.all_versions, config_path=args.config,
+                    check_log=served_texts if args.retrain else None)
+    result, champion, log, version = watched.result, watched.champion, watched.log, watched.version
     paths = write_report(result, args.out, classes=list(champion.data.classes))
     for note in result.notes:
         print(f"labelgate monitor: note: {note}")
