@@ -105,6 +105,7 @@ def _retrain(args: argparse.Namespace, champion, log, version: str | None) -> in
     """Drift: build the run's data (training data + served texts) and start the run, here or on a cluster."""
     import shutil
 
+    from labelgate.config import load_config
     from labelgate.contract import LF_MODULE_FILE, TRAINING_CONFIG_FILE
     from labelgate.monitoring.retrain import build_retrain_data, served_texts
     from labelgate.pipelines.local import new_run_id
@@ -119,8 +120,6 @@ def _retrain(args: argparse.Namespace, champion, log, version: str | None) -> in
     out = args.retrain_data or str(Path(args.out) / f"retrain-{run_id}")
     model_dir = champion.bundle_dir / "model" if (champion.bundle_dir / "model").is_dir() else champion.bundle_dir
     kept_config = model_dir / TRAINING_CONFIG_FILE
-    from labelgate.config import load_config
-
     config = load_config(kept_config if kept_config.is_file() else arguments["config_path"])
     features = TrainingSettings.from_section(config["training"]).feature_columns if "training" in config else ()
     built = build_retrain_data(texts=served_texts(log), data_uri=str(arguments["data_uri"]), out_uri=out,
