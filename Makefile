@@ -94,15 +94,17 @@ KFP_REGISTRY_URI ?= http://labelgate-mlflow:5000
 # Push creates (first time) or patches this KServe InferenceService with SERVING_IMAGE; INFERENCE_SERVICE=
 # (empty) where KServe is not installed.
 INFERENCE_SERVICE ?= labelgate-spam
+# Where that InferenceService's server appends its prediction log (`labelgate monitor --log` reads it).
+KFP_PREDICTION_LOG ?= s3://mlpipeline/labelgate/predictions/youtube-spam
 KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI) \
-	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE))
+	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE) \
+	prediction_log=$(KFP_PREDICTION_LOG))
 SUBMIT_ARGS ?= --wait
 CRON ?= 0 3 * * *
 # The monitoring pipeline (labelgate compile --pipeline monitoring) on its own cron, reading the serving pods' log.
 MONITOR_YAML ?= monitoring-pipeline.yaml
 MONITOR_CRON ?= 0 * * * *
-KFP_LOG_URI ?= s3://mlpipeline/labelgate/predictions
-MONITOR_PARAMS ?= log_uri=$(KFP_LOG_URI) registry_uri=$(KFP_REGISTRY_URI) since=1h
+MONITOR_PARAMS ?= log_uri=$(KFP_PREDICTION_LOG) registry_uri=$(KFP_REGISTRY_URI) since=1h
 CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))
 
 # The images' base: the Dockerfile's default (python:3.11-slim from Docker Hub) unless `make base-image`

@@ -46,6 +46,8 @@ class PipelineParameters(SectionSettings):
     namespace: str = ""
     canary_traffic_percent: int = 0
     serving_image: str = ""
+    # Where the InferenceService's server appends its prediction log (an s3:// prefix on a cluster; empty: off).
+    prediction_log: str = ""
     # Content digests (labelgate.run.DIGESTS): set by `labelgate run` for kfp.local's cache; empty elsewhere.
     data_digest: str = ""
     lfs_digest: str = ""

@@ -70,6 +70,6 @@ def test_make_schedule_monitor_reaches_the_api(kfp_server, tmp_path):
         {"labelgate-component:test123"}
     (recurring,) = kfp_server.state.recurring.values()
     assert recurring["trigger"]["cron_schedule"]["cron"] == "0 */15 * * * *"
-    assert recurring["runtime_config"]["parameters"] == {"log_uri": "s3://mlpipeline/labelgate/predictions",
+    assert recurring["runtime_config"]["parameters"] == {"log_uri": "s3://mlpipeline/labelgate/predictions/youtube-spam",
                                                          "registry_uri": "http://labelgate-mlflow:5000",
                                                          "since": "1h"}

@@ -194,6 +194,26 @@ def test_push_points_the_service_at_the_version_before_the_alias_moves(
     assert server.objects[("ml", "labelgate-spam")]["metadata"]["annotations"][VERSION_ANNOTATION] == "1"
 
 
+def test_the_prediction_log_location_is_set_on_create_and_replaced_on_patch() -> None:
+    from dataclasses import replace
+
+    from labelgate.serving.inference_service import build_inference_service
+
+    target = replace(_target(), prediction_log="s3://logs/spam")
+    (created,) = build_inference_service(target, version="1", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert created["args"][-2:] == ["--prediction-log=s3://logs/spam", "--model-version=1"]
+    assert {"secretRef": {"name": "labelgate-data", "optional": True}} in created["envFrom"]  # its AWS_* keys
+    existing = {**MANIFEST_LIKE, "spec": {"predictor": {"containers": [{
+        **MANIFEST_LIKE["spec"]["predictor"]["containers"][0],
+        "args": [*MANIFEST_LIKE["spec"]["predictor"]["containers"][0]["args"], "--prediction-log", "/old"]}]}}}
+    (patched,) = build_patch(existing, target, version="2", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert [a for a in patched["args"] if "prediction-log" in a or a == "/old"] == ["--prediction-log=s3://logs/spam"]
+    (kept,) = build_patch(existing, _target(), version="2", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert kept["args"][-3:] == ["--prediction-log", "/old", "--model-version=2"]  # not set: left as it is
+    (plain,) = build_inference_service(_target(), version="1", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert not any("prediction-log" in a for a in plain["args"])
+
+
 def test_the_first_push_creates_a_complete_predictor() -> None:
     """Defect 5: the InferenceService is created by the first push (none exists before a champion does), so
     what the manifest used to carry comes with it: service account, pull secret, resources, non-root."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -86,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from labelgate.components.image import BASE_IMAGE
     from labelgate.pipelines.local import format_local_summary, run_local
     from labelgate.pipelines.training import pipeline
-    from labelgate.preflight import content_digests
+    from labelgate.preflight import content_digests, preflight_passed
 
     flags = {name: value for name, value in project_flags(args, sorted(_FLAG_NAMES)).items() if value is not None}
     resume_from = None
@@ -103,9 +102,10 @@ def _run(args: argparse.Namespace) -> int:
     if fingerprint is None:
         return 0
     digests = content_digests(failed, arguments, champion=champion_label(arguments))  # type: ignore[arg-type]
-    summary = run_local(pipeline_func=pipeline, arguments={**arguments, **digests}, runs_dir=args.runs_dir,
-                        run_id=args.run_id, runner=args.runner, image=BASE_IMAGE, resume_from=resume_from,
-                        flags=flags)
+    with preflight_passed(digests):  # the local ingest step need not check these inputs again
+        summary = run_local(pipeline_func=pipeline, arguments={**arguments, **digests}, runs_dir=args.runs_dir,
+                            run_id=args.run_id, runner=args.runner, image=BASE_IMAGE, resume_from=resume_from,
+                            flags=flags)
     print(format_local_summary(summary), flush=True)
     if summary.exit_code == 0 and summary.pushed and summary.pushed.get("version") and fingerprint:
         from labelgate.registry.store import record_inputs
@@ -206,7 +206,7 @@ def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None,
     from dataclasses import asdict
 
     from labelgate.errors import LabelgateError
-    from labelgate.preflight import CHECKED_ENV, preflight
+    from labelgate.preflight import preflight
     from labelgate.run import RunSummary, StepFailure, decide_outcome, step_rows
 
     report = preflight(data_uri=str(arguments["data_uri"]), lf_module=str(arguments["lf_module"]),
@@ -229,7 +229,6 @@ def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None,
             run_dir.mkdir(parents=True, exist_ok=True)
             (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
         return outcome.exit_code
-    os.environ[CHECKED_ENV] = "1"  # the local ingest step need not check again
     ingested = report.ingested
     if ingested is not None:
         roles = ", ".join(f"{role} {info['rows']}" for role, info in ingested.roles.items())

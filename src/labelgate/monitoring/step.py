@@ -1,5 +1,5 @@
 """What the monitoring pipeline's one step calls (components/monitor.py), and `labelgate monitor` too: a window
-of the prediction log (a local folder or an object-store URI) against the champion, with its report."""
+of the prediction log (a local folder or an object-store URI, as ``read_log`` reads it) against the champion."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pandas as pd
 
 from labelgate.errors import ConfigError
 from labelgate.monitoring.monitor import ChampionInputs, MonitorResult, load_champion, monitor, read_log
-from labelgate.serving.prediction_log import FILE_PREFIX, FILE_SUFFIX
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -32,21 +31,6 @@ def parse_since(text: str | None, *, now: datetime | None = None) -> datetime | 
     except ValueError as exc:
         raise ConfigError(f"--since {text!r} is neither an ISO time (2026-12-01T08:00) nor a duration (30m, 24h, 7d)") from exc
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when
-
-
-def local_log(log_uri: str, into: Path) -> Path:
-    """The prediction log as a local folder: ``log_uri`` itself, or its files copied from an fsspec URI."""
-    if "://" not in log_uri:
-        return Path(log_uri)
-    import fsspec
-
-    fs, root = fsspec.core.url_to_fs(log_uri)
-    names = [p for p in fs.ls(root, detail=False) if p.rsplit("/", 1)[-1].startswith(FILE_PREFIX)
-             and p.endswith(FILE_SUFFIX)] if fs.exists(root) else []
-    into.mkdir(parents=True, exist_ok=True)
-    for path in names:
-        fs.get(path, str(into / path.rsplit("/", 1)[-1]))
-    return into
 
 
 @dataclass(frozen=True)
@@ -74,8 +58,7 @@ def watch(*, log_uri: str, registry_uri: str, model_name: str, model_version: st
         model_dir, version = registered_model_dir(registry_uri, model_name, model_version)
         bundle_dir = model_dir.parent
     champion = load_champion(bundle_dir, version=version, config_path=config_path)
-    with tempfile.TemporaryDirectory(prefix="labelgate-log-") as scratch:
-        log = read_log(local_log(log_uri, Path(scratch)), since=when, version=None if all_versions else version)
+    log = read_log(log_uri, since=when, version=None if all_versions else version)
     if check_log is not None:
         check_log(log)
     return Watched(result=monitor(log, champion, since=when), champion=champion, log=log, version=version)
