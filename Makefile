@@ -17,7 +17,7 @@ PROJECT ?=
 TICKETS_DATA := examples/support_tickets/data/train.csv
 PIPELINE_YAML ?= pipeline.yaml
 
-.PHONY: help install run test lint compile data image base-image wheelhouse engine chromium run-containers run-local submit schedule serve monitor ui bench mutation clean
+.PHONY: help install run test lint compile data image base-image wheelhouse engine chromium run-containers run-local submit schedule schedule-monitor serve monitor ui bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -101,6 +101,10 @@ KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI) \
 	prediction_log=$(KFP_PREDICTION_LOG))
 SUBMIT_ARGS ?= --wait
 CRON ?= 0 3 * * *
+# The monitoring pipeline (labelgate compile --pipeline monitoring) on its own cron, reading the serving pods' log.
+MONITOR_YAML ?= monitoring-pipeline.yaml
+MONITOR_CRON ?= 0 * * * *
+MONITOR_PARAMS ?= log_uri=$(KFP_PREDICTION_LOG) registry_uri=$(KFP_REGISTRY_URI) since=1h
 CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))
 
 # The images' base: the Dockerfile's default (python:3.11-slim from Docker Hub) unless `make base-image`
@@ -155,6 +159,12 @@ submit: .require-kfp-host install ## upload a new pipeline version to KFP_HOST a
 schedule: .require-kfp-host install ## upload a new pipeline version to KFP_HOST and run it on a cron (CRON='0 3 * * *')
 	LABELGATE_IMAGE=$(COMPONENT_IMAGE) $(BIN)/labelgate compile --output $(PIPELINE_YAML)
 	$(BIN)/labelgate schedule $(CLUSTER_ARGS) --cron '$(CRON)'
+
+schedule-monitor: .require-kfp-host install ## upload the monitoring pipeline to KFP_HOST and run it on a cron (MONITOR_CRON='0 * * * *': the last hour's traffic)
+	LABELGATE_IMAGE=$(COMPONENT_IMAGE) $(BIN)/labelgate compile --pipeline monitoring --output $(MONITOR_YAML)
+	$(BIN)/labelgate schedule --host $(KFP_HOST) --package $(MONITOR_YAML) --pipeline-name labelgate-monitoring \
+		--experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) \
+		--name labelgate-monitoring-schedule --cron '$(MONITOR_CRON)' $(addprefix --param ,$(MONITOR_PARAMS))
 
 .require-kind:
 	@scripts/require_tools.sh run-local kind kubectl docker

@@ -11,7 +11,7 @@ from __future__ import annotations
 from kfp import kubernetes
 from kfp.dsl import PipelineTask, pipeline_context
 
-from labelgate.run import Step, task_name
+from labelgate.run import MONITOR_STEP, Step, task_name
 from labelgate.serving.inference_service import DATA_SECRET, PULL_SECRET, REGISTRY_SECRET
 
 # DATA_SECRET: object-store credentials for the data URI (s3://, MinIO); manifests/ creates or documents it.
@@ -21,8 +21,8 @@ from labelgate.serving.inference_service import DATA_SECRET, PULL_SECRET, REGIST
 DATA_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")
 REGISTRY_SECRET_KEYS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
 # Which steps read what.
-DATA_STEPS = frozenset({Step.INGEST})
-REGISTRY_STEPS = frozenset({Step.VALIDATE, Step.EVALUATE, Step.PUSH})
+DATA_STEPS = frozenset({Step.INGEST, MONITOR_STEP})  # monitor reads the prediction log in the object store
+REGISTRY_STEPS = frozenset({Step.VALIDATE, Step.EVALUATE, Step.PUSH, MONITOR_STEP})
 # step -> (cpu request, cpu limit, memory request, memory limit); the rest get DEFAULT_RESOURCES.
 STEP_RESOURCES: dict[str, tuple[str, str, str, str]] = {
     Step.REPAIR: ("1", "2", "2G", "8G"),  # 8G: repair.max_memory_gb's default; it refuses larger tables first

@@ -20,6 +20,7 @@ from labelgate.config import ConfigSection, SectionSettings
 from labelgate.errors import ConfigError
 
 PIPELINE_NAME = "labelgate-training"
+MONITOR_PIPELINE_NAME = "labelgate-monitoring"  # pipelines/monitoring.py: one step, `labelgate monitor`
 # The config file's section that sets pipeline parameters.
 SECTION = "pipeline"
 

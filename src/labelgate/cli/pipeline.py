@@ -27,6 +27,9 @@ RUN_FLAGS = {
 
 
 _FLAG_NAMES = frozenset(dest for dest, _, _ in RUN_FLAGS.values())
+# `labelgate compile --pipeline NAME`: the module exposing `pipeline`, and the default output file.
+COMPILED = {"training": ("labelgate.pipelines.training", "pipeline.yaml"),
+            "monitoring": ("labelgate.pipelines.monitoring", "monitoring-pipeline.yaml")}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +70,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "image comes from LABELGATE_IMAGE at compile time.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    compile_.add_argument("--output", default="pipeline.yaml", help="where to write the YAML")
+    compile_.add_argument("--pipeline", choices=tuple(COMPILED), default="training",
+                          help="training: the labelgate pipeline; monitoring: its one-step monitoring pipeline "
+                          "(`labelgate monitor` on a schedule: `labelgate schedule --package FILE --pipeline-name "
+                          "labelgate-monitoring`)")
+    compile_.add_argument("--output", default=None,
+                          help="where to write the YAML (default: pipeline.yaml; monitoring-pipeline.yaml)")
     compile_.add_argument("--config", dest="config_path", default=None,
                           help="a config file whose `pipeline` section (and path) become the compiled defaults")
     compile_.set_defaults(handler=_compile)
@@ -254,13 +262,21 @@ def resolved(flags: dict[str, object]) -> dict[str, object]:
 
 
 def _compile(args: argparse.Namespace) -> int:
+    import importlib
+
     from kfp import compiler
 
     from labelgate.config import load_config
+    from labelgate.errors import ConfigError
     from labelgate.parameters import SECTION, config_parameters
-    from labelgate.pipelines.training import pipeline
 
+    module, default_output = COMPILED[args.pipeline]
+    pipeline = importlib.import_module(module).pipeline
+    args.output = args.output or default_output
     defaults = None
+    if args.config_path and args.pipeline != "training":
+        raise ConfigError(f"--config sets the training pipeline's defaults; the {args.pipeline} pipeline takes "
+                          "its settings from the champion (set log_uri and since with --param when scheduling)")
     if args.config_path:
         defaults = {**config_parameters(load_config(args.config_path)[SECTION], args.config_path),
                     "config_path": args.config_path}
