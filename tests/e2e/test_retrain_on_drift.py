@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from labelgate.run import EXIT_OK, EXIT_RETRAINED
+from tests.conftest import copy_registry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,11 +27,11 @@ LOREM = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", 
 
 
 @pytest.fixture(scope="module")
-def champion(labelgate_run, example_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    registry = tmp_path_factory.mktemp("retrain") / "registry"
-    result = labelgate_run("--data", str(example_data), run_id="retrain-champion", registry=registry)
-    assert result.exit_code == EXIT_OK, result.output
-    return {"registry_uri": f"sqlite:///{registry}/mlflow.db", "version": str(result.summary["pushed"]["version"])}
+def champion(example_champion: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The example's champion (one run shared across the suite) in a copy of its registry: retraining moves it."""
+    assert example_champion["exit_code"] == EXIT_OK, example_champion["output"]
+    uri = copy_registry(example_champion, tmp_path_factory.mktemp("retrain") / "registry")
+    return {"registry_uri": uri, "version": str(example_champion["summary"]["pushed"]["version"])}
 
 
 @pytest.fixture(scope="module")
