@@ -433,6 +433,11 @@ def _get_run(state: State, *, run_id: str, **_: Any) -> dict:
     return run
 
 
+def _list_runs(state: State, **_: Any) -> dict:
+    """ListRuns: the stored runs as they are (listing advances none)."""
+    return {"runs": list(state.runs.values()), "total_size": len(state.runs), "next_page_token": ""}
+
+
 def _create_recurring(state: State, *, body: dict, **_: Any) -> dict:
     if not body or not body.get("display_name"):
         raise ApiError(400, "Failed to create a recurring run: name is empty")
@@ -455,7 +460,7 @@ _MODELS = {
     "_healthz": "V2beta1GetHealthzResponse", "_pipeline_by_name": "V2beta1Pipeline", "_upload": "V2beta1Pipeline",
     "_upload_version": "V2beta1PipelineVersion", "_list_versions": "V2beta1ListPipelineVersionsResponse",
     "_list_experiments": "V2beta1ListExperimentsResponse", "_create_experiment": "V2beta1Experiment",
-    "_create_run": "V2beta1Run", "_get_run": "V2beta1Run", "_create_recurring": "V2beta1RecurringRun",
+    "_create_run": "V2beta1Run", "_get_run": "V2beta1Run", "_list_runs": "V2beta1ListRunsResponse", "_create_recurring": "V2beta1RecurringRun",
 }
 
 _ROUTES = [
@@ -467,6 +472,7 @@ _ROUTES = [
     (r"/apis/v2beta1/experiments", "GET", _list_experiments),
     (r"/apis/v2beta1/experiments", "POST", _create_experiment),
     (r"/apis/v2beta1/runs", "POST", _create_run),
+    (r"/apis/v2beta1/runs", "GET", _list_runs),
     (r"/apis/v2beta1/runs/(?P<run_id>[^/]+)", "GET", _get_run),
     (r"/apis/v2beta1/recurringruns", "POST", _create_recurring),
 ]
