@@ -63,6 +63,10 @@ STAND_INS: dict[str, StandIn] = {
         "kind, docker and kubectl on PATH during the `make run-local` rehearsal",
         unchecked_because="they log their arguments (the test asserts those); the overlay is rendered by "
                           "the real kubectl, and port-forward/pods go to the stand-ins above"),
+    "cluster/test_submit.py::scripts": StandIn(
+        "kubectl answering `get pods -o json` and `logs` for one Argo pod",
+        unchecked_because="the PodList shape and the node-id annotation are Kubernetes' and Argo's, copied "
+                          "by hand; the reader's contract with the KFP API is checked through the stand-in"),
     "cluster/test_make_targets.py::scripts": StandIn(
         "a docker whose engine is unreachable", unchecked_because="prints Docker's own message for that case"),
     "cluster/test_trigger.py::moto": _MOTO,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 
 import kfp_server_api
@@ -294,3 +295,24 @@ def test_a_server_error_is_reported_once_with_its_status():
         server.shutdown()
         server.server_close()
     assert Unavailable.calls == 1
+
+
+KUBECTL_WITH_ONE_POD = """#!/bin/sh
+case "$1" in
+  get) echo '{"items": [{"metadata": {"name": "wf-system-container-impl-42",
+                         "annotations": {"workflows.argoproj.io/node-id": "wf-42"}}}]}' ;;
+  logs) echo "log of $4" ;;
+esac
+"""
+
+
+def test_kubectl_reads_a_pod_by_the_argo_node_id_the_api_gives(tmp_path, monkeypatch):
+    from labelgate.cli.cluster import _kubectl_log_reader
+
+    (tmp_path / "kubectl").write_text(KUBECTL_WITH_ONE_POD)
+    (tmp_path / "kubectl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    read = _kubectl_log_reader("kubeflow")
+    assert read("wf-42") == "log of wf-system-container-impl-42\n"  # Argo v2 pod naming, by annotation
+    assert read("wf-7") == "log of wf-7\n"  # no pod carries the id: the id is the pod's name (v1 naming)
+    assert _kubectl_log_reader(None) is None
