@@ -38,9 +38,16 @@ def test_under_ci_a_missing_need_fails(tmp_path):
     assert "CI=true but frobnicate not on PATH" in done.stdout and "1 failed" in done.stdout
 
 
-def test_make_test_prints_skip_reasons_and_coverage():
-    done = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "test"], cwd=ROOT,
+def _make_test(*args: str) -> str:
+    done = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "test", *args], cwd=ROOT,
                           capture_output=True, text=True, check=True, timeout=60)
-    command = done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_make_test_prints_skip_reasons_and_coverage():
+    command = _make_test()
     assert "-m pytest" in command and " -rs" in command
     assert "--cov" in command and "--cov-report=term:skip-covered" in command and "--cov-fail-under=" in command
+    assert "--cov-fail-under=" in _make_test("PYTEST_ARGS=--durations=12")  # CI's whole suite: held to it
+    subset = _make_test("PYTEST_ARGS=-m 'not e2e'")  # a subset reports coverage, holds no floor
+    assert "--cov " in subset and "--cov-fail-under" not in subset
