@@ -21,7 +21,7 @@ import referencing
 K8S_VERSION = "1.32"
 _K8S_DEFS_URI = "https://kubernetes.io/api/_definitions.json"
 # Fields of the InferenceService whose type neither the KServe SDK nor Kubernetes 1.32's schemas define:
-# the schema accepts anything there. Listed so that a new one is a decision (test_k8s_schemas.py checks
+# the schema accepts anything there. Listed so that a new one is a decision (tests/test_stand_ins.py checks
 # that building the schema leaves exactly these open).
 # restartPolicyRules and schedulingGroup are pod fields newer than Kubernetes 1.32; traffic is Knative's; the metric
 # quantities are KServe's own int-or-string, which its SDK leaves untyped.
