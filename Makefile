@@ -41,8 +41,13 @@ install: $(VENV)/.installed ## create .venv and install labelgate with its dev t
 run: install $(if $(PROJECT),$(if $(filter examples/support_tickets%,$(PROJECT)),$(TICKETS_DATA)),$(if $(filter data/youtube-spam,$(DATA)),data)) ## run the whole pipeline locally (kfp.local) on the example data, or on PROJECT=DIR
 	$(BIN)/labelgate run $(if $(PROJECT),--project $(PROJECT),$(DATA_FLAG)) $(RUN_ARGS)
 
-test: install ## run the test suite, the end-to-end pipeline run included
-	$(BIN)/python -m pytest -q -rs $(PYTEST_ARGS)
+# Line coverage of labelgate, in the processes the tests start too ([tool.coverage] in pyproject.toml),
+# held to COVERAGE_MIN percent unless PYTEST_ARGS picks a subset (-m, -k or paths under tests/);
+# `make test COVERAGE=` runs without it.
+COVERAGE_MIN ?= 91
+COVERAGE ?= --cov --cov-report=term:skip-covered $(if $(filter -m -k tests/%,$(PYTEST_ARGS)),,--cov-fail-under=$(COVERAGE_MIN))
+test: install ## run the test suite, the end-to-end pipeline run included; prints skip reasons and line coverage
+	$(BIN)/python -m pytest -q -rs $(COVERAGE) $(PYTEST_ARGS)
 
 lint: install ## ruff over the code
 	$(BIN)/ruff check src components pipelines tests bench

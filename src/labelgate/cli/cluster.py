@@ -203,15 +203,36 @@ def _trigger(args: argparse.Namespace) -> int:
     return 0
 
 
+# Argo writes each pod's workflow node id here; KFP's API names a step's pods by node id (child_tasks).
+NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
+
+
 def _kubectl_log_reader(namespace: str | None):
-    """Read a pod's main-container log with kubectl (None when there is no namespace or no kubectl)."""
+    """Read a pod's main-container log with kubectl (None when there is no namespace or no kubectl). The
+    API gives Argo node ids: one `kubectl get pods` maps them to pod names (an id no pod carries is tried
+    as the pod's own name, as Argo's v1 pod naming makes it)."""
     kubectl = shutil.which("kubectl")
     if not namespace or not kubectl:
         return None
+    pods_by_node: dict[str, str] = {}
 
-    def read(pod: str) -> str:
-        done = subprocess.run([kubectl, "logs", "-n", namespace, pod, "-c", "main"], capture_output=True,
-                              text=True, timeout=60, check=False)
+    def pod_name(node: str) -> str:
+        if not pods_by_node:
+            done = subprocess.run([kubectl, "get", "pods", "-n", namespace, "-l", "workflows.argoproj.io/workflow",
+                                   "-o", "json"], capture_output=True, text=True, timeout=60, check=False)
+            try:
+                items = json.loads(done.stdout or "{}").get("items", [])
+            except ValueError:
+                items = []
+            for item in items:
+                meta = item.get("metadata", {})
+                pods_by_node[(meta.get("annotations") or {}).get(NODE_ID_ANNOTATION, meta.get("name"))] = meta.get(
+                    "name")
+        return pods_by_node.get(node, node)
+
+    def read(node: str) -> str:
+        done = subprocess.run([kubectl, "logs", "-n", namespace, pod_name(node), "-c", "main"],
+                              capture_output=True, text=True, timeout=60, check=False)
         return done.stdout
 
     return read
