@@ -17,7 +17,7 @@ PROJECT ?=
 TICKETS_DATA := examples/support_tickets/data/train.csv
 PIPELINE_YAML ?= pipeline.yaml
 
-.PHONY: help install run test lint compile data image base-image wheelhouse engine chromium run-containers run-local submit schedule serve monitor ui bench mutation clean
+.PHONY: help install run test lint compile data image base-image wheelhouse engine chromium run-containers run-local submit schedule schedule-monitor serve monitor ui bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,8 +41,13 @@ install: $(VENV)/.installed ## create .venv and install labelgate with its dev t
 run: install $(if $(PROJECT),$(if $(filter examples/support_tickets%,$(PROJECT)),$(TICKETS_DATA)),$(if $(filter data/youtube-spam,$(DATA)),data)) ## run the whole pipeline locally (kfp.local) on the example data, or on PROJECT=DIR
 	$(BIN)/labelgate run $(if $(PROJECT),--project $(PROJECT),$(DATA_FLAG)) $(RUN_ARGS)
 
-test: install ## run the test suite, the end-to-end pipeline run included
-	$(BIN)/python -m pytest -q -rs $(PYTEST_ARGS)
+# Line coverage of labelgate, in the processes the tests start too ([tool.coverage] in pyproject.toml),
+# held to COVERAGE_MIN percent unless PYTEST_ARGS picks a subset (-m, -k or paths under tests/);
+# `make test COVERAGE=` runs without it.
+COVERAGE_MIN ?= 91
+COVERAGE ?= --cov --cov-report=term:skip-covered $(if $(filter -m -k tests/%,$(PYTEST_ARGS)),,--cov-fail-under=$(COVERAGE_MIN))
+test: install ## run the test suite, the end-to-end pipeline run included; prints skip reasons and line coverage
+	$(BIN)/python -m pytest -q -rs $(COVERAGE) $(PYTEST_ARGS)
 
 lint: install ## ruff over the code
 	$(BIN)/ruff check src components pipelines tests bench
@@ -94,10 +99,17 @@ KFP_REGISTRY_URI ?= http://labelgate-mlflow:5000
 # Push creates (first time) or patches this KServe InferenceService with SERVING_IMAGE; INFERENCE_SERVICE=
 # (empty) where KServe is not installed.
 INFERENCE_SERVICE ?= labelgate-spam
+# Where that InferenceService's server appends its prediction log (`labelgate monitor --log` reads it).
+KFP_PREDICTION_LOG ?= s3://mlpipeline/labelgate/predictions/youtube-spam
 KFP_PARAMS ?= data_uri=$(KFP_DATA_URI) registry_uri=$(KFP_REGISTRY_URI) \
-	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE))
+	$(if $(INFERENCE_SERVICE),inference_service=$(INFERENCE_SERVICE) serving_image=$(SERVING_IMAGE) \
+	prediction_log=$(KFP_PREDICTION_LOG))
 SUBMIT_ARGS ?= --wait
 CRON ?= 0 3 * * *
+# The monitoring pipeline (labelgate compile --pipeline monitoring) on its own cron, reading the serving pods' log.
+MONITOR_YAML ?= monitoring-pipeline.yaml
+MONITOR_CRON ?= 0 * * * *
+MONITOR_PARAMS ?= log_uri=$(KFP_PREDICTION_LOG) registry_uri=$(KFP_REGISTRY_URI) since=1h
 CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))
 
 # The images' base: the Dockerfile's default (python:3.11-slim from Docker Hub) unless `make base-image`
@@ -152,6 +164,12 @@ submit: .require-kfp-host install ## upload a new pipeline version to KFP_HOST a
 schedule: .require-kfp-host install ## upload a new pipeline version to KFP_HOST and run it on a cron (CRON='0 3 * * *')
 	LABELGATE_IMAGE=$(COMPONENT_IMAGE) $(BIN)/labelgate compile --output $(PIPELINE_YAML)
 	$(BIN)/labelgate schedule $(CLUSTER_ARGS) --cron '$(CRON)'
+
+schedule-monitor: .require-kfp-host install ## upload the monitoring pipeline to KFP_HOST and run it on a cron (MONITOR_CRON='0 * * * *': the last hour's traffic)
+	LABELGATE_IMAGE=$(COMPONENT_IMAGE) $(BIN)/labelgate compile --pipeline monitoring --output $(MONITOR_YAML)
+	$(BIN)/labelgate schedule --host $(KFP_HOST) --package $(MONITOR_YAML) --pipeline-name labelgate-monitoring \
+		--experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) \
+		--name labelgate-monitoring-schedule --cron '$(MONITOR_CRON)' $(addprefix --param ,$(MONITOR_PARAMS))
 
 .require-kind:
 	@scripts/require_tools.sh run-local kind kubectl docker

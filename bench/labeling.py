@@ -147,7 +147,7 @@ def example_sets(n_subsets: int = 3, seed: int = 0) -> list:
     return sets
 
 
-def bench_suite(python: Path, folder: Path, scale: float) -> None:
+def bench_suite(python: Path, folder: Path, scale: float, anchors_cache: Path | None = None) -> None:
     """labelgate (without and with dev labels) against majority vote, Snorkel, the Hyper Label Model and
     FlyingSquid on the example and every set of the development suite: test accuracy and fit seconds."""
     from labelgate.labeling.model import LabelModel
@@ -158,7 +158,13 @@ def bench_suite(python: Path, folder: Path, scale: float) -> None:
     for s in sets:
         np.savez(folder / f"suite_{s.name}.npz", k=s.k, L_train=s.L_train, L_dev=s.L_dev, y_dev=s.y_dev,
                  L_test=s.L_test, y_test=s.y_test)
-    anchors = snorkel(python, folder, "suite")
+    if anchors_cache is not None and anchors_cache.exists():
+        anchors = json.loads(anchors_cache.read_text())  # the same sets (same scale): anchors of an earlier run
+        print(f"anchors read from {anchors_cache} (not measured in this run)")
+    else:
+        anchors = snorkel(python, folder, "suite")
+        if anchors_cache is not None:
+            anchors_cache.write_text(json.dumps(anchors))
     head = (f"{'set':26s} {'k':>2s} {'m':>4s} | {'lg':>5s} {'lg+dev':>6s} | {'MV':>5s} {'Snork':>5s} {'Sn+dv':>5s} "
             f"{'HLM':>5s} {'FSq':>5s} {'DS':>5s} | {'lg s':>5s} {'Sn s':>5s} {'HLM s':>5s} | choice")
     print(head)
@@ -197,13 +203,16 @@ def main() -> None:
     parser.add_argument("--suite-scale", type=float, default=1.0, help="row-count scale of the development suite")
     parser.add_argument("--only-suite", action="store_true", help="only the label-model accuracy table")
     parser.add_argument("--skip-suite", action="store_true", help="skip the label-model accuracy table")
+    parser.add_argument("--anchors-cache", type=Path, default=None,
+                        help="JSON file of the suite's anchor results: written on the first run, read after "
+                             "(for iterating on labelgate alone; same --suite-scale only)")
     parser.add_argument("--skip-applier", action="store_true", help="skip the LF applier comparison")
     args = parser.parse_args()
     python = ensure_venv()
     with tempfile.TemporaryDirectory(prefix="labelgate-bench-") as tmp:
         folder = Path(tmp)
         if not args.skip_suite:
-            bench_suite(python, folder, args.suite_scale)
+            bench_suite(python, folder, args.suite_scale, args.anchors_cache)
         if args.only_suite:
             return
         if not args.skip_applier:

@@ -5,6 +5,7 @@ from labelgate.components.data_gate import data_gate
 from labelgate.components.evaluate import evaluate
 from labelgate.components.ingest import ingest
 from labelgate.components.model_gate import model_gate
+from labelgate.components.monitor import monitor
 from labelgate.components.plan_shards import plan_shards
 from labelgate.components.push import push
 from labelgate.components.repair import repair
@@ -12,4 +13,4 @@ from labelgate.components.train import train
 from labelgate.components.validate import validate
 from labelgate.components.weak_label import weak_label
 
-__all__ = ["apply_lfs", "data_gate", "evaluate", "ingest", "model_gate", "plan_shards", "push", "repair", "train", "validate", "weak_label"]
+__all__ = ["apply_lfs", "data_gate", "evaluate", "ingest", "model_gate", "monitor", "plan_shards", "push", "repair", "train", "validate", "weak_label"]

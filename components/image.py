@@ -10,3 +10,6 @@ BASE_IMAGE = os.environ.get("LABELGATE_IMAGE", "ghcr.io/labelgate/labelgate-comp
 # `labelgate run` passes every parameter itself, so local runs never see these.
 CLUSTER_DATA_URI = os.environ.get("LABELGATE_DATA_URI", "s3://mlpipeline/labelgate/data/youtube-spam")
 CLUSTER_REGISTRY_URI = os.environ.get("LABELGATE_REGISTRY_URI", "http://labelgate-mlflow:5000")
+# The monitoring pipeline's default prediction log: the serving pods' --prediction-log in the object store
+# (the Makefile's KFP_PREDICTION_LOG, which push hands the InferenceService).
+CLUSTER_LOG_URI = os.environ.get("LABELGATE_LOG_URI", "s3://mlpipeline/labelgate/predictions/youtube-spam")

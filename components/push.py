@@ -21,11 +21,13 @@ def push(
     namespace: str = "",
     canary_traffic_percent: int = 0,
     serving_image: str = "",
+    prediction_log: str = "",
 ) -> NamedTuple("Outputs", [("version", str)]):
     """Serve the candidate in a subprocess and check its answers, then register it (model, profile,
     blessing, lineage) and point the `champion` alias at it; the old champion stays on any failure.
     On a cluster, ``inference_service`` names the KServe InferenceService to create or patch (pinned
-    to the new version, ``canary_traffic_percent`` of traffic first); empty locally. ``pipeline_run``
+    to the new version, ``canary_traffic_percent`` of traffic first, its server appending a
+    ``prediction_log`` there when that is set); empty locally. ``pipeline_run``
     (KFP's job id) names the MLflow run the version is logged into."""
     from collections import namedtuple
 
@@ -40,5 +42,6 @@ def push(
             registry_uri=registry_uri, model_name=model_name, run_key=pipeline_run, out_path=pushed.path,
             inference_service=inference_service, namespace=namespace,
             canary_traffic_percent=canary_traffic_percent, serving_image=serving_image,
+            prediction_log=prediction_log,
         )
     return namedtuple("Outputs", ["version"])(version)

@@ -11,20 +11,18 @@ from __future__ import annotations
 from kfp import kubernetes
 from kfp.dsl import PipelineTask, pipeline_context
 
-from labelgate.run import Step, task_name
+from labelgate.run import MONITOR_STEP, Step, task_name
+from labelgate.serving.inference_service import DATA_SECRET, PULL_SECRET, REGISTRY_SECRET
 
-# Object-store credentials for the data URI (s3://, MinIO); manifests/ creates or documents this secret.
-DATA_SECRET = "labelgate-data"
+# DATA_SECRET: object-store credentials for the data URI (s3://, MinIO); manifests/ creates or documents it.
+# REGISTRY_SECRET: optional credentials for an MLflow server that wants them. PULL_SECRET: GHCR packages
+# start private: every step's pod may pull with this docker-registry secret (a missing secret only makes the
+# kubelet try anonymously). manifests/base puts it on the service account too.
 DATA_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")
-# Optional credentials for an MLflow server that wants them.
-REGISTRY_SECRET = "labelgate-registry"
 REGISTRY_SECRET_KEYS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
-# GHCR packages start private: every step's pod may pull with this docker-registry secret (a missing
-# secret only makes the kubelet try anonymously). manifests/base puts it on the service account too.
-PULL_SECRET = "labelgate-pull"
 # Which steps read what.
-DATA_STEPS = frozenset({Step.INGEST})
-REGISTRY_STEPS = frozenset({Step.VALIDATE, Step.EVALUATE, Step.PUSH})
+DATA_STEPS = frozenset({Step.INGEST, MONITOR_STEP})  # monitor reads the prediction log in the object store
+REGISTRY_STEPS = frozenset({Step.VALIDATE, Step.EVALUATE, Step.PUSH, MONITOR_STEP})
 # step -> (cpu request, cpu limit, memory request, memory limit); the rest get DEFAULT_RESOURCES.
 STEP_RESOURCES: dict[str, tuple[str, str, str, str]] = {
     Step.REPAIR: ("1", "2", "2G", "8G"),  # 8G: repair.max_memory_gb's default; it refuses larger tables first

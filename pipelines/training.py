@@ -53,6 +53,7 @@ def pipeline(
     namespace: str = DEFAULTS.namespace,
     canary_traffic_percent: int = DEFAULTS.canary_traffic_percent,
     serving_image: str = DEFAULTS.serving_image,
+    prediction_log: str = DEFAULTS.prediction_log,
     data_digest: str = DEFAULTS.data_digest,
     lfs_digest: str = DEFAULTS.lfs_digest,
     suite_digest: str = DEFAULTS.suite_digest,
@@ -65,7 +66,8 @@ def pipeline(
     itself. ``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
     data; 1 on one machine, where the applier already streams in chunks). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
     patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
-    version gets first, and the predictor's ``serving_image``. The ``*_digest`` parameters
+    version gets first, the predictor's ``serving_image``, and where it appends its ``prediction_log`` (an
+    object store prefix the monitor reads). The ``*_digest`` parameters
     (``labelgate.run.DIGESTS``) are content digests each step takes for what it reads, so that a cache keyed on
     a task's arguments (kfp.local's, for `labelgate run --resume`) keys on content; push is never cached."""
     ingested = ingest(data_uri=data_uri, config_path=config_path, lf_module=lf_module, suite_path=suite_path,
@@ -131,6 +133,7 @@ def pipeline(
                 namespace=namespace,
                 canary_traffic_percent=canary_traffic_percent,
                 serving_image=serving_image,
+                prediction_log=prediction_log,
             ).set_caching_options(False)  # a push acts on the registry: never reused from an earlier run
 
     apply_cluster_settings()  # Kubernetes resources/secrets for cluster runs (pipelines/cluster.py); kfp.local ignores them

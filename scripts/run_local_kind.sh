@@ -106,7 +106,8 @@ say "compile, upload, run"
 # With KServe, push creates the InferenceService on the first blessed model and patches it afterwards.
 serving_params=()
 if [[ "$WITH_KSERVE" == 1 ]]; then
-  serving_params=(--param "inference_service=labelgate-spam" --param "serving_image=$SERVING_IMAGE")
+  serving_params=(--param "inference_service=labelgate-spam" --param "serving_image=$SERVING_IMAGE"
+                  --param "prediction_log=s3://mlpipeline/labelgate/predictions/youtube-spam")
 fi
 LABELGATE_IMAGE="$COMPONENT_IMAGE" "$BIN/labelgate" compile --output build/pipeline-kind.yaml
 forward ml-pipeline-ui "$UI_PORT:80"

@@ -92,3 +92,35 @@ def profile(tmp_path: Path) -> Path:
     path = tmp_path / "profile.json"
     path.write_text(json.dumps({"rows": 8, "columns": {"CONTENT": {"mean_length": 17.5}}}))
     return path
+
+
+@pytest.fixture(scope="session")
+def example_champion(example_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One real `labelgate run` on the example (as `make run` calls it) into a registry of its own, shared by
+    the tests that need a champion made by the pipeline: {registry (its folder), registry_uri, run_dir,
+    exit_code, output, summary}. Tests that move the champion work on a copy (:func:`copy_registry`)."""
+    import os
+    import subprocess
+    import sys
+
+    base = tmp_path_factory.mktemp("example-champion")
+    registry = base / "registry"
+    registry.mkdir()
+    uri = f"sqlite:///{registry}/mlflow.db"
+    done = subprocess.run([sys.executable, "-m", "labelgate.cli", "run", "--data", str(example_data), "--runs-dir",
+                           str(base / "runs"), "--run-id", "champion", "--registry-uri", uri],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1200,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    summary_path = base / "runs" / "champion" / "summary.json"
+    return {"registry": registry, "registry_uri": uri, "run_dir": base / "runs" / "champion",
+            "exit_code": done.returncode, "output": done.stdout + done.stderr,
+            "summary": json.loads(summary_path.read_text()) if summary_path.exists() else {}}
+
+
+def copy_registry(champion: dict, target: Path) -> str:
+    """A copy of ``champion``'s SQLite registry database in ``target`` (the versions' files stay where they
+    are, read-only to the copy's users); returns the copy's URI. Moving its champion leaves the original's."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(champion["registry"] / "mlflow.db", target / "mlflow.db")
+    return f"sqlite:///{target}/mlflow.db"
+

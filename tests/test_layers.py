@@ -1,6 +1,6 @@
 """The layers of docs/architecture.md, enforced on every import (function-local ones included).
 
-entry points (cli, components, pipelines.training, pipelines.cluster) may import everything below;
+entry points (cli, components, pipelines.training, pipelines.monitoring, pipelines.cluster) may import everything below;
 orchestration (cluster, pipelines.local, pipelines.containers) imports the run model and the stages, never each other;
 stages (ingest, labeling, validation, training, evaluation, registry, serving, ...) import the core and
 each other's library modules, never another stage's ``step`` module, and never KFP, the CLI or a runner;
@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = {"errors", "config", "contract", "run", "summary", "parameters", "plots", "rendering", "champion", "devices"}
-ENTRY = {"cli", "components", "pipelines.training", "pipelines.cluster", "pipelines"}
+ENTRY = {"cli", "components", "pipelines.training", "pipelines.monitoring", "pipelines.cluster", "pipelines"}
 ORCHESTRATION = {"cluster", "pipelines.local", "preflight"}
 
 

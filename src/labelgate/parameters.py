@@ -20,6 +20,7 @@ from labelgate.config import ConfigSection, SectionSettings
 from labelgate.errors import ConfigError
 
 PIPELINE_NAME = "labelgate-training"
+MONITOR_PIPELINE_NAME = "labelgate-monitoring"  # pipelines/monitoring.py: one step, `labelgate monitor`
 # The config file's section that sets pipeline parameters.
 SECTION = "pipeline"
 
@@ -45,6 +46,8 @@ class PipelineParameters(SectionSettings):
     namespace: str = ""
     canary_traffic_percent: int = 0
     serving_image: str = ""
+    # Where the InferenceService's server appends its prediction log (an s3:// prefix on a cluster; empty: off).
+    prediction_log: str = ""
     # Content digests (labelgate.run.DIGESTS): set by `labelgate run` for kfp.local's cache; empty elsewhere.
     data_digest: str = ""
     lfs_digest: str = ""

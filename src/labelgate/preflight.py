@@ -9,7 +9,9 @@ Every problem found is reported at once, each naming the file, the key or line, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -26,8 +28,10 @@ from labelgate.training.step import check_feature_columns
 from labelgate.validation.settings import ValidationSettings
 
 T = TypeVar("T")
-# Set by `labelgate run` once its preflight passed, so that the local ingest step does not check again
-# (a cluster's ingest step never has it set and checks first thing).
+# Set by `labelgate run` while its local run goes, once its preflight passed, so that the ingest step does
+# not check the same inputs again. Its value names what was checked (:func:`checked_token` of the data and
+# setup digests), so an ingest step of any other run, or of a run started without digests, checks itself;
+# a cluster's or container's ingest step never has it and checks first thing.
 CHECKED_ENV = "LABELGATE_PREFLIGHT_CHECKED"
 SAMPLE_ROWS = 200
 
@@ -189,6 +193,33 @@ def inputs_fingerprint(report: PreflightReport, arguments: dict[str, Any]) -> st
                              default=str).encode())
     _update_with_code(digest)
     return digest.hexdigest()
+
+
+def checked_token(data_digest: str, setup_digest: str) -> str:
+    """What CHECKED_ENV holds while a run whose preflight passed goes: empty digests check nothing."""
+    return f"{data_digest}:{setup_digest}" if data_digest and setup_digest else ""
+
+
+@contextlib.contextmanager
+def preflight_passed(digests: dict[str, str]) -> Iterator[None]:
+    """For the ``with`` block (one local run), tell its ingest step that these inputs passed preflight."""
+    before = os.environ.get(CHECKED_ENV)
+    token = checked_token(digests.get("data_digest", ""), digests.get("setup_digest", ""))
+    if token:
+        os.environ[CHECKED_ENV] = token
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(CHECKED_ENV, None)
+        else:
+            os.environ[CHECKED_ENV] = before
+
+
+def already_checked(data_digest: str, setup_digest: str) -> bool:
+    """True inside :func:`preflight_passed` for exactly these digests (the ingest step's test)."""
+    token = checked_token(data_digest, setup_digest)
+    return bool(token) and os.environ.get(CHECKED_ENV) == token
 
 
 def content_digests(report: PreflightReport, arguments: dict[str, Any], *, champion: str) -> dict[str, str]:

@@ -41,6 +41,8 @@ class Step(StrEnum):
 
 
 STEPS: tuple[str, ...] = tuple(s.value for s in Step)
+# The monitoring pipeline's one step (pipelines/monitoring.py); its gate record says whether the traffic drifted.
+MONITOR_STEP = "monitor"
 # Content digests `labelgate run` passes as pipeline parameters (name -> what it covers), so that kfp.local's task
 # cache, which keys on a task's arguments, keys on what the files hold rather than on their paths: each step takes
 # the digests of what it reads, and an unchanged step of an earlier run is reused (`labelgate run --resume`).
@@ -71,6 +73,9 @@ BLOCKING_ERRORS: frozenset[str] = frozenset({DataError.__name__, ModelError.__na
 
 # Exit codes of `labelgate run` and the cluster commands: CI tells "blocked" from "broken".
 EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 3
+# `labelgate monitor --retrain` only: drift started a training run and that run pushed a new champion (a run it
+# started that was blocked or broke exits with the run's own code, 3 or 1; no drift exits 0 and starts nothing).
+EXIT_RETRAINED = 4
 
 # The file a failed step leaves beside its first output.
 FAILURE_FILE = "failure.json"

@@ -1,4 +1,4 @@
-"""Fixtures for the cluster tests: a local KFP API stand-in and a small compiled pipeline."""
+"""Fixtures for the cluster tests: a local KFP API stand-in, a small compiled pipeline and the real one."""
 
 # No `from __future__ import annotations` here: KFP reads the component annotations as types.
 
@@ -31,4 +31,16 @@ def small_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("package") / "pipeline.yaml"
     compiler.Compiler().compile(pipeline_func=small, package_path=str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def training_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """labelgate's own pipeline, compiled: the stand-in runs its real task list (ParallelFor, conditions)."""
+    from kfp import compiler
+
+    from labelgate.pipelines.training import pipeline
+
+    path = tmp_path_factory.mktemp("training") / "pipeline.yaml"
+    compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(path))
     return path

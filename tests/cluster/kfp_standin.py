@@ -3,7 +3,12 @@
 It keeps pipelines, versions, experiments, runs and recurring runs in memory, checks what the real API
 server checks (required fields, unknown references, duplicate names, 6-field cron, parameter names and
 types against the uploaded pipeline spec), and answers errors as google.rpc.Status JSON. Runs advance
-one state per GET: PENDING, RUNNING, then the outcome the test scripted.
+one state per GET: PENDING, RUNNING, then the outcome the test scripted, with the task list of the
+uploaded pipeline spec as KFP on Argo reports it (``_Workflow``).
+
+Every answer is checked against the ``kfp_server_api`` model of its route before it is sent
+(``check_model``): no field the model lacks, each value of the model's type, enums within their values,
+and none of the fields the real server leaves empty (``NEVER_FILLED``).
 """
 
 from __future__ import annotations
@@ -22,8 +27,12 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
-STEPS = ("ingest", "repair", "weak-label", "validate", "data-gate", "train", "evaluate", "model-gate", "push")
 _GRPC_CODES = {400: 3, 404: 5, 409: 6}
+# Fields the real server never fills, though the model has them: toApiPipelineTaskDetail
+# (backend/src/apiserver/server/api_converter.go) sets no pod_name; a task's pod is named only in its
+# parent's child_tasks.
+NEVER_FILLED = {"V2beta1PipelineTaskDetail": {"pod_name"}}
+_SCALAR_TYPES = {"str": str, "bool": bool, "float": (int, float)}
 _TYPES = {"STRING": str, "NUMBER_INTEGER": int, "NUMBER_DOUBLE": (int, float), "BOOLEAN": bool}
 
 
@@ -46,7 +55,8 @@ class State:
     runs: dict[str, dict] = field(default_factory=dict)
     run_polls: dict[str, int] = field(default_factory=dict)
     recurring: dict[str, dict] = field(default_factory=dict)
-    outcome: str = "pushed"  # pushed | model-blocked | data-blocked | ingest-failed
+    outcome: str = "pushed"  # pushed | model-blocked | data-blocked | ingest-failed | shard-failed
+    shards: int = 3  # ParallelFor iterations a run fans out to
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     clock: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -62,6 +72,56 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
+
+
+class ModelMismatch(Exception):
+    """An answer of the stand-in that the real API could not give."""
+
+
+def check_model(value: Any, type_name: str, where: str = "") -> None:
+    """Raise ModelMismatch unless ``value`` (JSON) fits the kfp_server_api type ``type_name``."""
+    import kfp_server_api.models as models
+
+    if value is None or type_name == "object":
+        return
+    if match := re.fullmatch(r"list\[(.+)\]", type_name):
+        if not isinstance(value, list):
+            raise ModelMismatch(f"{where or '.'}: {value!r} is not a list")
+        for i, item in enumerate(value):
+            check_model(item, match[1], f"{where}[{i}]")
+        return
+    if match := re.fullmatch(r"dict\(str, (.+)\)", type_name):
+        if not isinstance(value, dict):
+            raise ModelMismatch(f"{where or '.'}: {value!r} is not an object")
+        for key, item in value.items():
+            check_model(item, match[1], f"{where}.{key}")
+        return
+    if type_name in ("int", "datetime"):  # proto int64 travels as a JSON string; timestamps as RFC 3339
+        ok = isinstance(value, int | str) and not isinstance(value, bool) if type_name == "int" else (
+            isinstance(value, str) and bool(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", value)))
+        if not ok:
+            raise ModelMismatch(f"{where or '.'}: {value!r} is not a {type_name}")
+        return
+    if type_name in _SCALAR_TYPES:
+        if not isinstance(value, _SCALAR_TYPES[type_name]) or (type_name != "bool" and isinstance(value, bool)):
+            raise ModelMismatch(f"{where or '.'}: {value!r} is not a {type_name}")
+        return
+    model = getattr(models, type_name)
+    if allowed := getattr(model, "allowable_values", None):
+        if value not in allowed:
+            raise ModelMismatch(f"{where or '.'}: {value!r} is not one of {type_name} {allowed}")
+        return
+    if not isinstance(value, dict):
+        raise ModelMismatch(f"{where or '.'}: {value!r} is not a {type_name} object")
+    fields = {json_name: model.openapi_types[attr] for attr, json_name in model.attribute_map.items()}
+    extra = set(value) - set(fields)
+    if extra:
+        raise ModelMismatch(f"{where or '.'}: {type_name} has no field {sorted(extra)}")
+    never = set(value) & NEVER_FILLED.get(type_name, set())
+    if never:
+        raise ModelMismatch(f"{where or '.'}: the real server never fills {type_name} {sorted(never)}")
+    for key, item in value.items():
+        check_model(item, fields[key], f"{where}.{key}")
 
 
 class KfpStandIn:
@@ -93,7 +153,9 @@ class KfpStandIn:
             for pattern, verb, action in _ROUTES:
                 match = re.fullmatch(pattern, path)
                 if match and verb == method:
-                    return action(self.state, query=query, body=body, file=file, **match.groupdict())
+                    answer = action(self.state, query=query, body=body, file=file, **match.groupdict())
+                    check_model(answer, _MODELS[action.__name__])
+                    return answer
             raise ApiError(404, f"no route {method} {path}")
 
 
@@ -120,6 +182,9 @@ class _Handler(BaseHTTPRequestHandler):
             status = exc.status
             answer = {"error": exc.message, "code": _GRPC_CODES.get(exc.status, 2), "message": exc.message,
                       "details": []}
+        except ModelMismatch as exc:  # the stand-in drifted from the API: fail the test loudly
+            status, answer = 500, {"error": f"stand-in answer does not fit kfp_server_api: {exc}", "code": 13,
+                                   "message": f"stand-in answer does not fit kfp_server_api: {exc}", "details": []}
         except (ValueError, KeyError) as exc:
             status, answer = 400, {"error": str(exc), "code": 3, "message": str(exc), "details": []}
         data = json.dumps(answer).encode()
@@ -264,22 +329,93 @@ def _create_run(state: State, *, body: dict, **_: Any) -> dict:
     return run
 
 
-def _task(state: State, run_id: str, name: str, status: str) -> dict:
-    start = state.now()
-    return {"run_id": run_id, "task_id": f"{run_id}-{name}", "display_name": name, "create_time": start,
-            "start_time": start, "end_time": state.now(), "state": status, "pod_name": f"{run_id}-{name}-pod"}
+def _fnv32a(text: str) -> int:
+    """Argo's node-id hash (FNV-1a, 32 bits) of a node's name."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
 
 
-def _outcome_tasks(state: State, run_id: str, outcome: str) -> tuple[str, list[dict]]:
-    ran = {"pushed": STEPS, "model-blocked": STEPS[:STEPS.index("push")],
-           "data-blocked": STEPS[:STEPS.index("train")], "ingest-failed": ()}[outcome]
-    tasks = [_task(state, run_id, name, "SUCCEEDED") for name in ran]
-    if outcome == "ingest-failed":
-        task = _task(state, run_id, "ingest", "FAILED")
-        task["error"] = {"code": 2, "message": "failed to execute component: exit status 1"}
-        return "FAILED", [task]
-    tasks += [_task(state, run_id, name, "SKIPPED") for name in STEPS if name not in ran]
-    return "SUCCEEDED", tasks
+class _Workflow:
+    """The Argo workflow a KFP v2 pipeline spec compiles to, run once, as the API server reports it.
+
+    The server stores one task per Argo node (api_converter.go toModelTask: name = the node's display name,
+    children = the child nodes' ids) and answers each with toApiPipelineTaskDetail, which fills
+    ``child_tasks[].pod_name`` with those ids and never the task's own ``pod_name``. The nodes follow
+    KFP's Argo compiler: each DAG task has a ``<name>-driver`` pod; a component task is a DAG node whose
+    child is its ``executor`` pod; a ``ParallelFor`` task has one ``<name>(<i>)`` child node per iteration
+    holding that iteration's tasks; a condition whose gate blocked is a skipped node with no children.
+    """
+
+    def __init__(self, state: State, run_id: str, spec: dict, outcome: str, *, stop_after: int | None) -> None:
+        self.state, self.run_id, self.spec, self.outcome = state, run_id, spec, outcome
+        self.name = f"labelgate-training-{run_id.rsplit('-', 1)[-1]}"
+        self.tasks: list[dict] = []
+        self.components_started = 0
+        self.stop_after = stop_after  # an unfinished run: stop at the n-th component task, RUNNING
+        self.failed = False
+
+    def run(self) -> tuple[str, list[dict]]:
+        inner, state = self._dag(self.spec["root"]["dag"], f"{self.name}.root")
+        root = self._node(f"{self.name}.root", "root", state, inner)
+        driver = self._node(f"{self.name}.root-driver", "root-driver", "SUCCEEDED")
+        self._node(self.name, self.name, state, [driver, root])
+        return state, self.tasks
+
+    def _node(self, path: str, display: str, status: str, children: list[str] = ()) -> str:
+        start = self.state.now()
+        task = {"run_id": self.run_id, "task_id": f"{self.run_id}-task-{len(self.tasks) + 1:03d}",
+                "display_name": display, "create_time": start, "start_time": start,
+                "end_time": self.state.now() if status not in ("RUNNING", "PENDING") else None, "state": status}
+        if task["end_time"] is None:
+            del task["end_time"]
+        if children:
+            task["child_tasks"] = [{"pod_name": child} for child in children]
+        self.tasks.append(task)
+        return path if path == self.name else f"{self.name}-{_fnv32a(path)}"
+
+    def _blocked(self, task: dict) -> bool:
+        condition = (task.get("triggerPolicy") or {}).get("condition", "")
+        gate = {"data-blocked": "data-gate", "model-blocked": "model-gate"}.get(self.outcome)
+        return bool(gate) and gate in condition
+
+    def _fails(self, name: str, path: str) -> bool:
+        return (self.outcome == "ingest-failed" and name == "ingest") or (
+            self.outcome == "shard-failed" and name == "apply-lfs" and "(1)" in path)
+
+    def _dag(self, dag: dict, path: str) -> tuple[list[str], str]:
+        """Run a DAG's tasks in dependency order; after a failure nothing downstream starts."""
+        tasks, done, children, status = dag["tasks"], set(), [], "SUCCEEDED"
+        while len(done) < len(tasks) and status == "SUCCEEDED":
+            name = next(n for n in sorted(tasks) if n not in done
+                        and set(tasks[n].get("dependentTasks", [])) <= done)
+            done.add(name)
+            task = tasks[name]
+            component = self.spec["components"][task["componentRef"]["name"]]
+            children.append(self._node(f"{path}.{name}-driver", f"{name}-driver", "SUCCEEDED"))
+            if "dag" not in component:
+                self.components_started += 1
+                running = self.components_started == self.stop_after
+                state = "RUNNING" if running else "FAILED" if self._fails(name, path) else "SUCCEEDED"
+                executor = self._node(f"{path}.{name}.executor", "executor", state)
+                children.append(self._node(f"{path}.{name}", name, state, [executor]))
+            elif self._blocked(task):
+                state = "SKIPPED"
+                children.append(self._node(f"{path}.{name}", name, state))
+            elif "parameterIterator" in task or "artifactIterator" in task:
+                iterations, state = [], "SUCCEEDED"
+                for i in range(self.state.shards):
+                    inner, inner_state = self._dag(component["dag"], f"{path}.{name}({i})")
+                    iterations.append(self._node(f"{path}.{name}({i})", f"{name}({i})", inner_state, inner))
+                    state = inner_state if state == "SUCCEEDED" else state
+                children.append(self._node(f"{path}.{name}", name, state, iterations))
+            else:
+                inner, state = self._dag(component["dag"], f"{path}.{name}")
+                children.append(self._node(f"{path}.{name}", name, state, inner))
+            if state in ("FAILED", "RUNNING"):
+                status = state
+        return children, status
 
 
 def _get_run(state: State, *, run_id: str, **_: Any) -> dict:
@@ -287,12 +423,19 @@ def _get_run(state: State, *, run_id: str, **_: Any) -> dict:
         raise ApiError(404, f"Failed to get run: run {run_id} not found")
     run = state.runs[run_id]
     state.run_polls[run_id] += 1
+    spec = state.specs[run["pipeline_version_reference"]["pipeline_version_id"]]
     if state.run_polls[run_id] == 1:
-        run.update(state="RUNNING", run_details={"task_details": [_task(state, run_id, "ingest", "RUNNING")]})
+        _, tasks = _Workflow(state, run_id, spec, state.outcome, stop_after=1).run()
+        run.update(state="RUNNING", run_details={"task_details": tasks})
     elif state.run_polls[run_id] >= 2 and run["state"] == "RUNNING":
-        final, tasks = _outcome_tasks(state, run_id, state.outcome)
+        final, tasks = _Workflow(state, run_id, spec, state.outcome, stop_after=None).run()
         run.update(state=final, finished_at=state.now(), run_details={"task_details": tasks})
     return run
+
+
+def _list_runs(state: State, **_: Any) -> dict:
+    """ListRuns: the stored runs as they are (listing advances none)."""
+    return {"runs": list(state.runs.values()), "total_size": len(state.runs), "next_page_token": ""}
 
 
 def _create_recurring(state: State, *, body: dict, **_: Any) -> dict:
@@ -312,6 +455,14 @@ def _create_recurring(state: State, *, body: dict, **_: Any) -> dict:
     return recurring
 
 
+# The kfp_server_api model each route answers with (the REST client deserialises into it).
+_MODELS = {
+    "_healthz": "V2beta1GetHealthzResponse", "_pipeline_by_name": "V2beta1Pipeline", "_upload": "V2beta1Pipeline",
+    "_upload_version": "V2beta1PipelineVersion", "_list_versions": "V2beta1ListPipelineVersionsResponse",
+    "_list_experiments": "V2beta1ListExperimentsResponse", "_create_experiment": "V2beta1Experiment",
+    "_create_run": "V2beta1Run", "_get_run": "V2beta1Run", "_list_runs": "V2beta1ListRunsResponse", "_create_recurring": "V2beta1RecurringRun",
+}
+
 _ROUTES = [
     (r"/apis/v2beta1/healthz", "GET", _healthz),
     (r"/apis/v2beta1/pipelines/names/(?P<name>[^/]+)", "GET", _pipeline_by_name),
@@ -321,6 +472,7 @@ _ROUTES = [
     (r"/apis/v2beta1/experiments", "GET", _list_experiments),
     (r"/apis/v2beta1/experiments", "POST", _create_experiment),
     (r"/apis/v2beta1/runs", "POST", _create_run),
+    (r"/apis/v2beta1/runs", "GET", _list_runs),
     (r"/apis/v2beta1/runs/(?P<run_id>[^/]+)", "GET", _get_run),
     (r"/apis/v2beta1/recurringruns", "POST", _create_recurring),
 ]

@@ -92,7 +92,8 @@ def test_make_schedule_and_submit_reach_the_api(kfp_server, tmp_path):
     assert run["runtime_config"]["parameters"] == {"data_uri": "s3://bucket/new-data",
                                                    "registry_uri": "http://labelgate-mlflow:5000",
                                                    "inference_service": "labelgate-spam",
-                                                   "serving_image": "labelgate-serving:test123"}
+                                                   "serving_image": "labelgate-serving:test123",
+                                                   "prediction_log": "s3://mlpipeline/labelgate/predictions/youtube-spam"}
     versions = kfp_server.state.versions[run["pipeline_version_reference"]["pipeline_id"]]
     assert [v["display_name"].split("-")[0] for v in versions[1:]] == ["test123"]  # second upload: a version
     assert run["pipeline_version_reference"]["pipeline_version_id"] == versions[-1]["pipeline_version_id"]

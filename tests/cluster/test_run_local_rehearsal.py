@@ -5,6 +5,7 @@ run's images, the data upload, and that the run's summary and exit code come bac
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -29,13 +30,15 @@ case "$*" in
     for a in "$@"; do case "$a" in svc/*) svc=${a#svc/} ;; *:*) ports=$a ;; esac; done
     exec "$FAKE_PYTHON" "$FAKE_PF" "$svc" "${ports%%:*}" model-blocked ;;
   *"apply -k build/kind-overlay"*) exec "$REAL_KUBECTL" kustomize build/kind-overlay > "$FAKE_DIR/overlay.yaml" ;;
+  "get pods "*) exec "$FAKE_PYTHON" "$FAKE_PODS" "$KFP_UI_PORT" get ;;
   "logs "*)
-    case "$*" in *-model-gate-pod*) echo '%s' ;; esac ;;
+    for a in "$@"; do case "$a" in labelgate-training-*) pod=$a ;; esac; done
+    exec "$FAKE_PYTHON" "$FAKE_PODS" "$KFP_UI_PORT" logs "$pod" ;;
 esac
 exit 0
 """
 # The model gate's pod log: the record line the real step prints.
-KUBECTL %= record_json(GateDecision("model-gate", False, "test F1 0.70 < 0.85"))
+STEP_LOGS = {"model-gate": record_json(GateDecision("model-gate", False, "test F1 0.70 < 0.85"))}
 LOGGER = """#!/bin/sh
 echo "{name} $*" >> "$FAKE_DIR/calls.log"
 exit 0
@@ -65,6 +68,7 @@ def test_make_run_local_rehearsal(tmp_path):
     (data / "Youtube01-Psy.csv").write_text("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\na,b,c,hello,0\n")
     env = {**os.environ, "PATH": f"{fakes}:{os.environ['PATH']}", "FAKE_DIR": str(tmp_path),
            "FAKE_PYTHON": sys.executable, "FAKE_PF": str(HERE / "fake_port_forward.py"),
+           "FAKE_PODS": str(HERE / "fake_argo_pods.py"), "FAKE_STEP_LOGS": json.dumps(STEP_LOGS),
            "REAL_KUBECTL": real_kubectl, "KFP_UI_PORT": str(_free_port()), "KFP_S3_PORT": str(_free_port())}
     done = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "run-local", f"DATA={data}",
                            "IMAGE_TAG=rehearsal"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,

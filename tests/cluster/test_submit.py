@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 
 import kfp_server_api
 import pytest
+from kfp_standin import ModelMismatch, check_model
 
 from labelgate.cli import main
 from labelgate.cluster import submit as sub
@@ -77,11 +79,11 @@ def test_duplicate_version_name_is_reported_with_the_servers_message(kfp_server,
 @pytest.mark.parametrize(
     ("outcome", "exit_code", "pushed", "blocked_gate"),
     [("pushed", 0, True, None), ("model-blocked", 3, False, "model-gate"), ("data-blocked", 3, False, "data-gate"),
-     ("ingest-failed", 1, False, None)],
+     ("ingest-failed", 1, False, None), ("shard-failed", 1, False, None)],
 )
-def test_wait_and_summarise_each_outcome(kfp_server, small_package, outcome, exit_code, pushed, blocked_gate):
+def test_wait_and_summarise_each_outcome(kfp_server, training_package, outcome, exit_code, pushed, blocked_gate):
     kfp_server.state.outcome = outcome
-    api, _, run = _upload_and_run(kfp_server, small_package)
+    api, _, run = _upload_and_run(kfp_server, training_package)
     lines: list[str] = []
     done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, echo=lines.append,
                             sleep=lambda s: None)
@@ -96,22 +98,35 @@ def test_wait_and_summarise_each_outcome(kfp_server, small_package, outcome, exi
     else:
         assert statuses["ingest"] == "ok"
         assert any(line.split()[1] == "ingest" for line in lines)
+    if outcome == "shard-failed":  # one of three ParallelFor iterations failed: the step failed, once
+        assert statuses["apply-lfs"] == "FAILED" and summary.failure["step"] == "apply-lfs"
+        assert statuses["weak-label"] == "not run"
+        assert [line.split()[:2] for line in lines].count(["FAILED", "apply-lfs"]) == 1, lines
+    runs = {s["name"]: s["runs"] for s in summary.steps}
+    if outcome != "ingest-failed":
+        assert runs["apply-lfs"] == kfp_server.state.shards and runs["plan-shards"] == 1
 
 
-def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, small_package, tmp_path, capsys):
+def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, training_package, tmp_path, capsys):
     kfp_server.state.outcome = "model-blocked"
-    api, _, run = _upload_and_run(kfp_server, small_package)
+    api, _, run = _upload_and_run(kfp_server, training_package)
     done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
                             echo=lambda line: None)
-    # The pod logs hold what the real steps print: the gate's record line (and its prose line).
+    # The pod logs hold what the real steps print: the gate's record line (and its prose line). The API
+    # names the gate's pod only in the gate task's child_tasks (its executor), by Argo node id.
     capsys.readouterr()
     decide(gate="model-gate", passed=False, reason="test F1 0.71 < 0.85", out_path=str(tmp_path / "decision"))
-    logs = {f"{run.run_id}-model-gate-pod": "x\n" + capsys.readouterr().out}
-    summary = sub.summarise_run(done, run_url="u", arguments={}, read_log=lambda pod: logs.get(pod, ""))
+    gate_task = next(t for t in done.run_details.task_details if t.display_name == "model-gate")
+    assert gate_task.pod_name is None and len(sub.task_pods(gate_task)) == 1
+    logs = {sub.task_pods(gate_task)[0]: "x\n" + capsys.readouterr().out}
+    asked: list[str] = []
+    summary = sub.summarise_run(done, run_url="u", arguments={},
+                                read_log=lambda pod: asked.append(pod) or logs.get(pod, ""))
+    assert set(logs) <= set(asked)
     assert summary.gates["model-gate"] == {"gate": "model-gate", "passed": False, "reason": "test F1 0.71 < 0.85"}
 
     kfp_server.state.outcome = "ingest-failed"
-    _, _, run = _upload_and_run(kfp_server, small_package)
+    _, _, run = _upload_and_run(kfp_server, training_package)
     done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
                             echo=lambda line: None)
     with pytest.raises(SystemExit), step_failures("ingest", str(tmp_path / "ingest" / "data")):
@@ -122,8 +137,8 @@ def test_pod_logs_give_gate_reasons_and_blocking_errors(kfp_server, small_packag
     assert summary.failure == {"step": "ingest", "error": "DataError", "message": "comments.csv lacks column CONTENT"}
 
 
-def test_wait_shows_what_is_running_between_steps(kfp_server, small_package):
-    api, _, run = _upload_and_run(kfp_server, small_package)
+def test_wait_shows_what_is_running_between_steps(kfp_server, training_package):
+    api, _, run = _upload_and_run(kfp_server, training_package)
     ticks = iter(range(0, 10000, 100))
     lines: list[str] = []
     sub.wait_for_run(api, run.run_id, timeout_seconds=900, poll_seconds=0, echo=lines.append,
@@ -131,8 +146,8 @@ def test_wait_shows_what_is_running_between_steps(kfp_server, small_package):
     assert any(line.startswith("  ... ingest (") for line in lines), lines
 
 
-def test_wait_times_out_with_the_run_url(kfp_server, small_package):
-    api, _, run = _upload_and_run(kfp_server, small_package)
+def test_wait_times_out_with_the_run_url(kfp_server, training_package):
+    api, _, run = _upload_and_run(kfp_server, training_package)
     ticks = iter(range(100))
     with pytest.raises(ClusterError, match=r"still (PENDING|RUNNING) after 1s.*#/runs/details/run-"):
         sub.wait_for_run(api, run.run_id, timeout_seconds=1, poll_seconds=0, echo=lambda line: None,
@@ -174,31 +189,70 @@ def test_unreachable_host_fails_at_once_with_advice():
         KfpApi(host=f"http://127.0.0.1:{port}", timeout_seconds=5).healthz()
 
 
-def test_standin_answers_have_the_api_models_fields(kfp_server, small_package):
-    """The stand-in must not invent fields: every key it returns is a field of the v2beta1 model."""
+def test_standin_answers_have_the_api_models_fields(kfp_server, training_package):
+    """The stand-in must not invent fields: every answer it stored fits its kfp_server_api model (the
+    stand-in also checks each answer as it sends it), and the real server's empty fields stay empty."""
     kfp_server.state.outcome = "pushed"
-    api, uploaded, run = _upload_and_run(kfp_server, small_package)
+    api, uploaded, run = _upload_and_run(kfp_server, training_package)
     sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
                      echo=lambda line: None)
     sub.schedule(api, uploaded=uploaded, experiment="labelgate", name="n", cron="0 3 * * *", parameters={},
                  max_concurrency=1, service_account=None)
     state = kfp_server.state
-    checks = [(kfp_server_api.V2beta1Pipeline, p) for p in state.pipelines.values()]
-    checks += [(kfp_server_api.V2beta1PipelineVersion, v) for vs in state.versions.values() for v in vs]
-    checks += [(kfp_server_api.V2beta1Experiment, e) for e in state.experiments.values()]
-    checks += [(kfp_server_api.V2beta1Run, r) for r in state.runs.values()]
-    checks += [(kfp_server_api.V2beta1PipelineTaskDetail, t) for r in state.runs.values()
-               for t in r.get("run_details", {}).get("task_details", [])]
-    checks += [(kfp_server_api.V2beta1RecurringRun, r) for r in state.recurring.values()]
+    checks = [("V2beta1Pipeline", p) for p in state.pipelines.values()]
+    checks += [("V2beta1PipelineVersion", v) for vs in state.versions.values() for v in vs]
+    checks += [("V2beta1Experiment", e) for e in state.experiments.values()]
+    checks += [("V2beta1Run", r) for r in state.runs.values()]
+    checks += [("V2beta1RecurringRun", r) for r in state.recurring.values()]
     for model, record in checks:
-        assert set(record) <= set(model.attribute_map.values()), (model.__name__, set(record) - set(
-            model.attribute_map.values()))
+        check_model(record, model)
+        assert set(record) <= set(getattr(kfp_server_api, model).attribute_map.values())
+    tasks = state.runs[run.run_id]["run_details"]["task_details"]
+    assert all("pod_name" not in t for t in tasks)
+    assert any(t.get("child_tasks") for t in tasks)
 
 
-def test_cli_submit_waits_and_prints_the_run_summary(kfp_server, small_package, tmp_path, capsys):
+def test_standin_runs_the_compiled_pipelines_task_list(kfp_server, training_package):
+    """Every task of the compiled spec (at every DAG level) is a task of the run; the ParallelFor task has
+    one child node per iteration, each holding an apply-lfs task whose executor pod is its child."""
+    spec = sub.read_package(training_package)
+    names = set(spec["root"]["dag"]["tasks"])
+    for component in spec["components"].values():
+        names |= set(component.get("dag", {}).get("tasks", {}))
+    assert {"ingest", "plan-shards", "apply-lfs", "weak-label", "push"} <= names
+    api, _, run = _upload_and_run(kfp_server, training_package)
+    done = sub.wait_for_run(api, run.run_id, timeout_seconds=60, poll_seconds=0, sleep=lambda s: None,
+                            echo=lambda line: None)
+    tasks = done.run_details.task_details
+    assert names <= {t.display_name for t in tasks}
+    loop = next(n for n, t in spec["root"]["dag"]["tasks"].items() if "parameterIterator" in t)
+    loop_task = next(t for t in tasks if t.display_name == loop)
+    shards = kfp_server.state.shards
+    assert len(loop_task.child_tasks) == shards
+    assert [t.display_name for t in tasks].count("apply-lfs") == shards
+    assert {t.display_name for t in tasks if t.display_name.startswith(f"{loop}(")} == {
+        f"{loop}({i})" for i in range(shards)}
+    assert all(len(sub.task_pods(t)) == 1 for t in tasks if t.display_name == "apply-lfs")
+
+
+@pytest.mark.parametrize(("record", "model", "complaint"), [
+    ({"display_name": "ingest", "pod_name": "p-1"}, "V2beta1PipelineTaskDetail", "never fills"),
+    ({"display_name": "ingest", "node_name": "n"}, "V2beta1PipelineTaskDetail", "no field"),
+    ({"state": "DONE"}, "V2beta1PipelineTaskDetail", "not one of"),
+    ({"child_tasks": [{"pod": "x"}]}, "V2beta1PipelineTaskDetail", "no field"),
+    ({"created_at": "yesterday"}, "V2beta1Run", "not a datetime"),
+    ({"max_concurrency": True}, "V2beta1RecurringRun", "not a str"),
+])
+def test_the_model_check_refuses_what_the_api_cannot_answer(record, model, complaint):
+    with pytest.raises(ModelMismatch, match=complaint):
+        check_model(record, model)
+
+
+
+def test_cli_submit_waits_and_prints_the_run_summary(kfp_server, training_package, tmp_path, capsys):
     kfp_server.state.outcome = "model-blocked"
     out = tmp_path / "summary.json"
-    code = main(["submit", "--host", kfp_server.url, "--package", str(small_package), "--param", "seed=2",
+    code = main(["submit", "--host", kfp_server.url, "--package", str(training_package), "--param", "seed=2",
                  "--wait", "--poll", "0", "--summary-out", str(out)])
     printed = capsys.readouterr().out
     assert code == 3
@@ -241,3 +295,24 @@ def test_a_server_error_is_reported_once_with_its_status():
         server.shutdown()
         server.server_close()
     assert Unavailable.calls == 1
+
+
+KUBECTL_WITH_ONE_POD = """#!/bin/sh
+case "$1" in
+  get) echo '{"items": [{"metadata": {"name": "wf-system-container-impl-42",
+                         "annotations": {"workflows.argoproj.io/node-id": "wf-42"}}}]}' ;;
+  logs) echo "log of $4" ;;
+esac
+"""
+
+
+def test_kubectl_reads_a_pod_by_the_argo_node_id_the_api_gives(tmp_path, monkeypatch):
+    from labelgate.cli.cluster import _kubectl_log_reader
+
+    (tmp_path / "kubectl").write_text(KUBECTL_WITH_ONE_POD)
+    (tmp_path / "kubectl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    read = _kubectl_log_reader("kubeflow")
+    assert read("wf-42") == "log of wf-system-container-impl-42\n"  # Argo v2 pod naming, by annotation
+    assert read("wf-7") == "log of wf-7\n"  # no pod carries the id: the id is the pod's name (v1 naming)
+    assert _kubectl_log_reader(None) is None

@@ -15,11 +15,10 @@ def _champion_version(registry):
     return client.get_model_version_by_alias("youtube-spam", "champion").version
 
 
-def test_example_run_pushes_a_champion(labelgate_run, example_data, tmp_path):
-    registry = tmp_path / "registry"
-    result = labelgate_run("--data", str(example_data), run_id="first", registry=registry)
-    assert result.exit_code == EXIT_OK, result.output
-    summary = result.summary
+def test_example_run_pushes_a_champion(example_champion):
+    registry, output = example_champion["registry"], example_champion["output"]
+    assert example_champion["exit_code"] == EXIT_OK, output
+    summary = example_champion["summary"]
     assert summary["gates"]["data-gate"]["passed"] is True
     assert summary["gates"]["model-gate"]["passed"] is True
     assert {s["name"]: s["status"] for s in summary["steps"]} == {
@@ -32,7 +31,7 @@ def test_example_run_pushes_a_champion(labelgate_run, example_data, tmp_path):
     assert str(_champion_version(registry)) == str(summary["pushed"]["version"])
     # The printed summary names the steps, the gates and where the model went.
     for text in ("Steps:", "Gates:", "data-gate", "Pushed:", "Exit code: 0"):
-        assert text in result.output
+        assert text in output
 
 
 def test_input_without_the_text_column_is_blocked_and_pushes_nothing(labelgate_run, example_data, tmp_path):

@@ -21,12 +21,11 @@ def _champion_version(registry):
 
 
 @pytest.fixture(scope="module")
-def champion(labelgate_run, example_data, tmp_path_factory):
-    """One good run pushes the champion that every case below must leave in place."""
-    registry = tmp_path_factory.mktemp("gate-registry")
-    result = labelgate_run("--data", str(example_data), run_id="gate-champion", registry=registry)
-    assert result.exit_code == EXIT_OK, result.output
-    return registry, _champion_version(registry)
+def champion(example_champion):
+    """The example's pushed champion (one run shared across the suite), which every case below must leave in
+    place."""
+    assert example_champion["exit_code"] == EXIT_OK, example_champion["output"]
+    return example_champion["registry"], _champion_version(example_champion["registry"])
 
 
 def _copy(example_data, folder):

@@ -107,3 +107,14 @@ def test_labelgate_run_stops_before_any_step_on_a_mistake(tmp_path, capsys):
     summary = json.loads(next(runs.glob("*/summary.json")).read_text())
     assert summary["failure"]["step"] == "preflight" and summary["exit_code"] == 1
     assert {step["status"] for step in summary["steps"]} == {"not run"}  # no step ran
+
+
+@pytest.mark.parametrize("which", ["suite_path", "constraints_path"])
+@pytest.mark.parametrize("bad", ["", "folder"])
+def test_a_suite_or_constraints_path_that_is_no_file_is_named(tmp_path, which, bad):
+    (tmp_path / "folder").mkdir()
+    inputs = _project(tmp_path)
+    inputs[which] = "" if bad == "" else str(tmp_path / "folder")
+    report = preflight(**inputs)
+    assert len(report.errors) == 1 and report.kinds == {"ConfigError"}
+    assert "cannot read the" in report.errors[0] and "give the path of a" in report.errors[0]

@@ -1,5 +1,7 @@
 """Creating and patching the KServe InferenceService, against a loopback stand-in for the Kubernetes API
-that stores objects, applies JSON merge patches and records every request."""
+that stores objects, applies JSON merge patches, records every request and, as the real API server with
+strict field validation, refuses (422) an object that does not fit the InferenceService schema the
+manifests are checked with (tests/k8s_schemas.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from k8s_schemas import validate
 from kubernetes import client
 
 from labelgate.errors import ConfigError, RegistryError, ServingError
@@ -48,6 +52,16 @@ class FakeKubernetes(ThreadingHTTPServer):
         self.objects: dict[tuple[str, str], dict] = {}
         self.requests: list[dict] = []
         self.refuse_writes = False
+        self.invalid: list[str] = []  # the schema errors of the bodies it refused
+
+
+def _invalid(obj: dict) -> str | None:
+    """Why ``obj`` does not fit its kind's schema (None when it does)."""
+    try:
+        validate(obj)
+    except (jsonschema.ValidationError, ValueError) as exc:
+        return f"{'.'.join(map(str, getattr(exc, 'absolute_path', [])))}: {getattr(exc, 'message', exc)}"
+    return None
 
 
 class FakeKubernetesHandler(BaseHTTPRequestHandler):
@@ -81,15 +95,17 @@ class FakeKubernetesHandler(BaseHTTPRequestHandler):
             return self._reply(200, obj) if obj else self._reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
         if self.command == "POST":
             key = (namespace, body["metadata"]["name"])
-            self.server.objects[key] = {**body, "status": {}}
-            return self._reply(201, self.server.objects[key])
-        if self.command == "PATCH":
+            created = {**body, "status": {}}
+        else:  # PATCH
             key = (namespace, name)
             if key not in self.server.objects:
-                return self._reply(404, {"kind": "Status", "code": 404})
-            self.server.objects[key] = merge_patch(self.server.objects[key], body)
-            return self._reply(200, self.server.objects[key])
-        return self._reply(405, {"kind": "Status", "code": 405})
+                return self._reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+            created = merge_patch(self.server.objects[key], body)  # a merge patch is checked by its result
+        if problem := _invalid(created):
+            self.server.invalid.append(problem)
+            return self._reply(422, {"kind": "Status", "code": 422, "reason": "Invalid", "message": problem})
+        self.server.objects[key] = created
+        return self._reply(201 if self.command == "POST" else 200, created)
 
     do_GET = do_POST = do_PATCH = _handle
 
@@ -102,6 +118,7 @@ def kube() -> Iterator[tuple[FakeKubernetes, client.ApiClient]]:
     config = client.Configuration(host=f"http://127.0.0.1:{server.server_address[1]}")
     api_client = client.ApiClient(config)
     yield server, api_client
+    assert server.invalid == [], "labelgate sent a body the Kubernetes API would refuse"
     api_client.close()
     server.shutdown()
     server.server_close()
@@ -135,6 +152,22 @@ def test_patch_pins_the_version_keeps_the_rest_and_sets_the_canary() -> None:
         "canaryTrafficPercent"] is None  # merge patch: remove it, all traffic to the new revision
     with pytest.raises(ConfigError, match="0..100"):
         _target(canary=120)
+
+
+def test_the_stand_in_refuses_what_the_schema_refuses(kube: tuple[FakeKubernetes, client.ApiClient]) -> None:
+    server, api_client = kube
+    api = client.CustomObjectsApi(api_client)
+    typo = copy.deepcopy(MANIFEST_LIKE)
+    typo["spec"]["predictor"]["minReplica"] = 1
+    with pytest.raises(client.ApiException) as refused:
+        api.create_namespaced_custom_object("serving.kserve.io", "v1beta1", "ml", "inferenceservices", typo)
+    assert refused.value.status == 422 and "minReplica" in refused.value.body
+    api.create_namespaced_custom_object("serving.kserve.io", "v1beta1", "ml", "inferenceservices", MANIFEST_LIKE)
+    with pytest.raises(client.ApiException, match="422"):  # a patch is judged by the object it makes
+        api.patch_namespaced_custom_object("serving.kserve.io", "v1beta1", "ml", "inferenceservices",
+                                           "labelgate-spam", {"spec": {"predictor": {"minReplicas": "one"}}})
+    assert len(server.invalid) == 2
+    server.invalid.clear()  # refused on purpose: the fixture's check is for labelgate's own requests
 
 
 def test_deploy_creates_then_patches_with_merge_patch(kube: tuple[FakeKubernetes, client.ApiClient]) -> None:
@@ -192,6 +225,26 @@ def test_push_points_the_service_at_the_version_before_the_alias_moves(
     assert champion_model_dir(registry_uri, "spam").parent.name == "1"
     assert {v.version: v.aliases for v in list_versions(registry_uri, "spam")} == {"1": ("champion",), "2": ()}
     assert server.objects[("ml", "labelgate-spam")]["metadata"]["annotations"][VERSION_ANNOTATION] == "1"
+
+
+def test_the_prediction_log_location_is_set_on_create_and_replaced_on_patch() -> None:
+    from dataclasses import replace
+
+    from labelgate.serving.inference_service import build_inference_service
+
+    target = replace(_target(), prediction_log="s3://logs/spam")
+    (created,) = build_inference_service(target, version="1", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert created["args"][-2:] == ["--prediction-log=s3://logs/spam", "--model-version=1"]
+    assert {"secretRef": {"name": "labelgate-data", "optional": True}} in created["envFrom"]  # its AWS_* keys
+    existing = {**MANIFEST_LIKE, "spec": {"predictor": {"containers": [{
+        **MANIFEST_LIKE["spec"]["predictor"]["containers"][0],
+        "args": [*MANIFEST_LIKE["spec"]["predictor"]["containers"][0]["args"], "--prediction-log", "/old"]}]}}}
+    (patched,) = build_patch(existing, target, version="2", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert [a for a in patched["args"] if "prediction-log" in a or a == "/old"] == ["--prediction-log=s3://logs/spam"]
+    (kept,) = build_patch(existing, _target(), version="2", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert kept["args"][-3:] == ["--prediction-log", "/old", "--model-version=2"]  # not set: left as it is
+    (plain,) = build_inference_service(_target(), version="1", storage_uri="s")["spec"]["predictor"]["containers"]
+    assert not any("prediction-log" in a for a in plain["args"])
 
 
 def test_the_first_push_creates_a_complete_predictor() -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from labelgate.errors import ConfigError
-from labelgate.serving.prediction_log import PredictionLog, log_files
+from labelgate.errors import ConfigError, DataError
+from labelgate.monitoring.monitor import read_log
+from labelgate.serving.infra import free_port
+from labelgate.serving.prediction_log import LogLocation, PredictionLog, log_files
 from tests.serving.lg_running import RunningServer
 
 TEXTS = ["free gift cards, click now", "what a beautiful song", "subscribe to my channel http://x.y", "nice"]
@@ -86,7 +89,7 @@ def test_oldest_files_are_deleted_to_honour_the_disk_bound(tmp_path: Path) -> No
         log.offer(model="m", version="1", texts=texts, probs=rng.dirichlet([1, 1], 50), classes=["ham", "spam"])
         log._drain_and_write([])
     files = log_files(tmp_path)
-    assert sum(f.stat().st_size for f in files) <= 0.02 * 1024 * 1024
+    assert sum(Path(f).stat().st_size for f in files) <= 0.02 * 1024 * 1024
     assert 0 < len(files) < 20
     kept = _read(tmp_path)
     assert kept["text"].str.startswith("batch 19 ").any()  # the newest stays
@@ -100,7 +103,7 @@ def test_hash_privacy_stores_no_text(tmp_path: Path) -> None:
     rows = _read(tmp_path)
     assert rows["text"].isna().all()
     assert rows["text_sha256"].tolist() == [hashlib.sha256(b"secret message").hexdigest()]
-    assert b"secret message" not in b"".join(f.read_bytes() for f in log_files(tmp_path))
+    assert b"secret message" not in b"".join(Path(f).read_bytes() for f in log_files(tmp_path))
 
 
 def test_bad_settings_are_config_errors(tmp_path: Path) -> None:
@@ -149,3 +152,57 @@ def test_the_server_counts_dropped_and_written_rows_in_prometheus(model_dirs: li
     assert count("log_dropped") - dropped == 4
     log._drain_and_write([])
     assert count("log_written") - written == 2
+
+
+@pytest.fixture()
+def object_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An S3 server (moto) on loopback, reached only through the AWS_* variables a cluster's pod has."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ENDPOINT_URL": f"http://{host}:{port}"}.items():
+        monkeypatch.setenv(key, value)
+    boto3.client("s3").create_bucket(Bucket="logs")
+    try:
+        yield "s3://logs/predictions/spam"
+    finally:
+        server.stop()
+
+
+def test_the_log_goes_to_an_object_store_bounded_and_monitor_reads_it(object_store: str) -> None:
+    rng = np.random.default_rng(0)
+    log = PredictionLog(object_store, flush_rows=50, max_mb=0.02, start=False)
+    for batch in range(12):
+        texts = [f"batch {batch} text {i} " + "x" * int(rng.integers(50, 200)) for i in range(50)]
+        log.offer(model="m", version="3", texts=texts, probs=rng.dirichlet([1, 1], 50), classes=["ham", "spam"])
+        log._drain_and_write([])
+    assert log.dropped == 0 and log.written == 600
+    stored = LogLocation(object_store).files()
+    assert 0 < len(stored) < 12 and sum(size for _, size in stored) <= 0.02 * 1024 * 1024
+    assert all(path.startswith("logs/predictions/spam/predictions-") for path, _ in stored)
+    rows = read_log(object_store, version="3")
+    assert rows["text"].str.startswith("batch 11 ").any() and not rows["text"].str.startswith("batch 0 ").any()
+    assert len(rows) == 50 * len(stored)
+
+
+def test_an_unreachable_object_store_loses_rows_counted_and_monitor_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()  # nothing listens there
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_MAX_ATTEMPTS": "1"}.items():
+        monkeypatch.setenv(key, value)
+    dropped: list[int] = []
+    log = PredictionLog("s3://logs/predictions", start=False, on_drop=dropped.append)
+    log.offer(model="m", version="1", texts=["a", "b"], probs=np.array([[0.4, 0.6], [0.9, 0.1]]), classes=["ham", "spam"])
+    log._drain_and_write([])  # the writer thread would carry on: nothing raised
+    assert (log.written, log.dropped, dropped) == (0, 2, [2])
+    with pytest.raises(DataError, match="cannot read the prediction log at s3://logs/predictions.*AWS_ENDPOINT_URL"):
+        read_log("s3://logs/predictions")
+
+
+def test_an_unknown_location_scheme_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="prediction-log location 'nosuch://x/y'.*s3://bucket"):
+        PredictionLog("nosuch://x/y")

@@ -24,14 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(example_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    base = tmp_path_factory.mktemp("run-then-serve")
-    registry_uri = f"sqlite:///{base}/mlruns/mlflow.db"
-    done = subprocess.run([sys.executable, "-m", "labelgate.cli", "run", "--data", str(example_data),
-                           "--runs-dir", str(base / "runs"), "--run-id", "r1", "--registry-uri", registry_uri],
-                          cwd=ROOT, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return base / "runs" / "r1", registry_uri
+def pipeline_run(example_champion: dict) -> tuple[Path, str]:
+    """The example's run (shared across the suite) and its registry."""
+    assert example_champion["exit_code"] == 0, example_champion["output"][-6000:]
+    return example_champion["run_dir"], example_champion["registry_uri"]
 
 
 @pytest.fixture(scope="module")

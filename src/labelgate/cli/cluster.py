@@ -27,12 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _upload_args(submit)
     submit.add_argument("--run-name", default=None, help="run display name (default: pipeline + version)")
     submit.add_argument("--wait", action="store_true", help="wait for the run to end and summarise it")
-    submit.add_argument("--timeout", type=float, default=3600, help="seconds to wait with --wait")
-    submit.add_argument("--poll", type=float, default=10, help="seconds between status checks with --wait")
-    submit.add_argument("--kube-namespace", default=None,
-                        help="namespace of the run's pods; with kubectl on PATH, gate reasons and step "
-                        "errors are read from their logs")
-    submit.add_argument("--summary-out", default=None, help="also write the summary as JSON here")
+    wait_args(submit)
     submit.set_defaults(handler=_submit)
 
     sched = subparsers.add_parser(
@@ -108,17 +103,42 @@ def _upload(api, args: argparse.Namespace):
     return uploaded
 
 
+def wait_args(parser: argparse.ArgumentParser, *, what: str = "with --wait") -> None:
+    """How to follow a submitted run (`labelgate submit --wait`, `labelgate monitor --retrain --host`)."""
+    parser.add_argument("--timeout", type=float, default=3600, help=f"seconds to wait {what}")
+    parser.add_argument("--poll", type=float, default=10, help=f"seconds between status checks {what}")
+    parser.add_argument("--kube-namespace", default=None,
+                        help="namespace of the run's pods; with kubectl on PATH, gate reasons and step "
+                        "errors are read from their logs")
+    parser.add_argument("--summary-out", default=None, help="also write the run's summary as JSON here")
+
+
+def cluster_args(parser: argparse.ArgumentParser) -> None:
+    """The connection and upload flags of `labelgate submit`, for another command that submits a run."""
+    _connection_args(parser)
+    _upload_args(parser)
+
+
 def _submit(args: argparse.Namespace) -> int:
     from labelgate.cluster import submit as sub
 
     parameters = sub.coerce_parameters(sub.read_package(args.package), args.param)
+    return submit_run(args, parameters, run_name=args.run_name, wait=args.wait)
+
+
+def submit_run(args: argparse.Namespace, parameters: dict[str, Any], *, run_name: str | None, wait: bool) -> int:
+    """Upload ``args.package``, start a run with ``parameters`` and, with ``wait``, follow it and return its exit
+    code as `labelgate run` would (0 without ``wait``). ``args`` carries the flags of :func:`cluster_args` and
+    :func:`wait_args`."""
+    from labelgate.cluster import submit as sub
+
     api = _api(args)
     uploaded = _upload(api, args)
-    run_name = args.run_name or f"{args.pipeline_name} {uploaded.version_name}"
+    run_name = run_name or f"{args.pipeline_name} {uploaded.version_name}"
     run = sub.start_run(api, uploaded=uploaded, experiment=args.experiment, run_name=run_name,
                         parameters=parameters, service_account=args.service_account)
     print(f"run {run.run_id} started: {api.run_url(run.run_id)}", flush=True)
-    if not args.wait:
+    if not wait:
         return 0
     run = sub.wait_for_run(api, run.run_id, timeout_seconds=args.timeout, poll_seconds=args.poll)
     summary = sub.summarise_run(run, run_url=api.run_url(run.run_id), arguments=parameters,
@@ -183,15 +203,36 @@ def _trigger(args: argparse.Namespace) -> int:
     return 0
 
 
+# Argo writes each pod's workflow node id here; KFP's API names a step's pods by node id (child_tasks).
+NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
+
+
 def _kubectl_log_reader(namespace: str | None):
-    """Read a pod's main-container log with kubectl (None when there is no namespace or no kubectl)."""
+    """Read a pod's main-container log with kubectl (None when there is no namespace or no kubectl). The
+    API gives Argo node ids: one `kubectl get pods` maps them to pod names (an id no pod carries is tried
+    as the pod's own name, as Argo's v1 pod naming makes it)."""
     kubectl = shutil.which("kubectl")
     if not namespace or not kubectl:
         return None
+    pods_by_node: dict[str, str] = {}
 
-    def read(pod: str) -> str:
-        done = subprocess.run([kubectl, "logs", "-n", namespace, pod, "-c", "main"], capture_output=True,
-                              text=True, timeout=60, check=False)
+    def pod_name(node: str) -> str:
+        if not pods_by_node:
+            done = subprocess.run([kubectl, "get", "pods", "-n", namespace, "-l", "workflows.argoproj.io/workflow",
+                                   "-o", "json"], capture_output=True, text=True, timeout=60, check=False)
+            try:
+                items = json.loads(done.stdout or "{}").get("items", [])
+            except ValueError:
+                items = []
+            for item in items:
+                meta = item.get("metadata", {})
+                pods_by_node[(meta.get("annotations") or {}).get(NODE_ID_ANNOTATION, meta.get("name"))] = meta.get(
+                    "name")
+        return pods_by_node.get(node, node)
+
+    def read(node: str) -> str:
+        done = subprocess.run([kubectl, "logs", "-n", namespace, pod_name(node), "-c", "main"],
+                              capture_output=True, text=True, timeout=60, check=False)
         return done.stdout
 
     return read

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from labelgate.errors import ConfigError
 from labelgate.parameters import DEFAULTS
-from labelgate.run import EXIT_BLOCKED, EXIT_OK
-
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+from labelgate.run import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, EXIT_RETRAINED
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "own LFs on the served texts and compare text lengths, predicted-class shares and LF coverage with the "
         "profile stored with the champion, using the thresholds of the config it was trained with. Writes "
         "monitor.md, monitor.html and monitor.json.",
-        epilog=f"Exit codes: {EXIT_OK} no drift, 1 error (also: too few rows), {EXIT_BLOCKED} drift detected.")
+        epilog=f"Exit codes: {EXIT_OK} no drift (nothing started), {EXIT_ERROR} error (also: too few rows), "
+        f"{EXIT_BLOCKED} drift detected. With --retrain, on drift: {EXIT_RETRAINED} a training run was started and "
+        f"pushed a new champion; {EXIT_BLOCKED} the run was started and a gate blocked it (the champion stays); "
+        f"{EXIT_ERROR} the run was started and broke, or none could be started (also: a hash-only log).")
     monitor.add_argument("--log", required=True, metavar="DIR", help="the prediction-log directory")
     monitor.add_argument("--since", default=None,
                          help="only rows served since then: an ISO time (UTC unless it says) or a duration "
@@ -37,41 +35,152 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     monitor.add_argument("--config", default=None,
                          help="config whose monitoring section to use (and settings for a champion without its own)")
     monitor.add_argument("--out", default="monitoring", metavar="DIR", help="where the report goes (default: monitoring)")
+    retrain = monitor.add_argument_group(
+        "retraining on drift (--retrain)",
+        "On drift, start a training run: `labelgate run` here, a submission with a KFP host. Its data is the training "
+        "data (--data, else --project/--config's pipeline section, else the default) plus the window's served texts "
+        "as unlabeled train rows; locally it uses the champion's own LF module and config. The run's gates decide "
+        "as always: a blocked run keeps the champion.")
+    retrain.add_argument("--retrain", action="store_true", help="on drift, start a training run with the traffic added")
+    retrain.add_argument("--retrain-data", default=None, metavar="DIR|URI",
+                         help="where the run's data folder is written (default: OUT/retrain-<run-id>; on a cluster "
+                         "required: a URI the pipeline's pods read, e.g. s3://bucket/retrain/<name>)")
+    retrain.add_argument("--data", dest="data_uri", default=None, help="the training data the traffic is added to")
+    retrain.add_argument("--suite", dest="suite_path", default=None, help="expectation suite of the run")
+    retrain.add_argument("--constraints", dest="constraints_path", default=None, help="denial constraints of the run")
+    retrain.add_argument("--project", default=None, metavar="DIR",
+                         help="a `labelgate init` folder whose config.yaml's pipeline section gives the run's data, "
+                         "suite, constraints, seed and thresholds")
+    retrain.add_argument("--runs-dir", default="runs", help="where the local run's outputs go (default: runs)")
+    retrain.add_argument("--run-id", default=None, help="the local run's folder name (default: time + suffix)")
+    from labelgate.cli.cluster import cluster_args, wait_args
+
+    cluster = monitor.add_argument_group(
+        "retraining on a cluster", "--retrain with a KFP host (--host or KFP_HOST) uploads --package and submits the "
+        "run, as `labelgate submit --wait`, and follows it to its end")
+    cluster_args(cluster)
+    wait_args(cluster, what="for the submitted run")
     monitor.set_defaults(handler=_monitor)
 
 
-def parse_since(text: str | None, *, now: datetime | None = None) -> datetime | None:
-    """``--since``: None, a duration back from ``now`` (``30m``, ``24h``, ``7d``) or an ISO time (UTC when naive)."""
-    if not text:
-        return None
-    match = _DURATION.match(text.strip())
-    if match:
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise ConfigError(f"--since {text!r} is neither an ISO time (2026-12-01T08:00) nor a duration (30m, 24h, 7d)") from exc
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
-
-
 def _monitor(args: argparse.Namespace) -> int:
-    from labelgate.monitoring.monitor import load_champion, monitor, read_log
     from labelgate.monitoring.report import write_report
+    from labelgate.monitoring.retrain import served_texts
+    from labelgate.monitoring.step import watch
 
-    since = parse_since(args.since)
-    if args.bundle:
-        bundle, version = Path(args.bundle), args.model_version
-    else:
-        from labelgate.champion import registered_model_dir
-
-        model_dir, version = registered_model_dir(args.registry_uri, args.model_name, args.model_version)
-        bundle = model_dir.parent
-    champion = load_champion(bundle, version=version, config_path=args.config)
-    log = read_log(args.log, since=since, version=None if args.all_versions else version)
-    result = monitor(log, champion, since=since)
+    watched = watch(log_uri=args.log, registry_uri=args.registry_uri, model_name=args.model_name,
+                    model_version=args.model_version, bundle=args.bundle, since=args.since,
+                    all_versions=args.all_versions, config_path=args.config,
+                    check_log=served_texts if args.retrain else None)
+    result, champion, log, version = watched.result, watched.champion, watched.log, watched.version
     paths = write_report(result, args.out, classes=list(champion.data.classes))
     for note in result.notes:
         print(f"labelgate monitor: note: {note}")
     print(f"labelgate monitor: {'DRIFT' if result.drifted else 'OK'}: {result.reason}")
     print(f"labelgate monitor: report {paths['html']} ({paths['markdown'].name}, {paths['json'].name})")
-    return EXIT_BLOCKED if result.drifted else EXIT_OK
+    if not result.drifted:
+        if args.retrain:
+            print("labelgate monitor: no drift: no training run started")
+        return EXIT_OK
+    if not args.retrain:
+        return EXIT_BLOCKED
+    return _retrain(args, champion, log, version)
+
+
+def _run_arguments(args: argparse.Namespace) -> dict[str, object]:
+    """The retraining run's pipeline parameters as `labelgate run` resolves them: the flags given > the pipeline
+    section of --project's or --config's file > the defaults; registry and model name are the monitored ones."""
+    from labelgate.cli.pipeline import RUN_FLAGS, project_flags, resolved
+
+    flags = project_flags(args, ["data_uri", "suite_path", "constraints_path"])
+    if not flags.get("config_path") and args.config:
+        flags["config_path"] = args.config
+    flags = {k: v for k, v in flags.items() if v is not None}
+    flags.update(registry_uri=args.registry_uri, model_name=args.model_name)
+    values = resolved(flags)
+    return {dest: values[dest] for dest, _, _ in RUN_FLAGS.values()}
+
+
+def _retrain(args: argparse.Namespace, champion, log, version: str | None) -> int:
+    """Drift: build the run's data (training data + served texts) and start the run, here or on a cluster."""
+    import shutil
+
+    from labelgate.config import load_config
+    from labelgate.contract import LF_MODULE_FILE, TRAINING_CONFIG_FILE
+    from labelgate.monitoring.retrain import build_retrain_data, served_texts
+    from labelgate.pipelines.local import new_run_id
+    from labelgate.training.settings import TrainingSettings
+
+    arguments = _run_arguments(args)
+    on_cluster = bool(args.host)
+    run_id = args.run_id or new_run_id()
+    if on_cluster and not args.retrain_data:
+        raise ConfigError("--retrain on a cluster needs --retrain-data URI: a folder the pipeline's pods can read "
+                          "(e.g. s3://bucket/retrain/<name>), where the training data and the traffic are written")
+    out = args.retrain_data or str(Path(args.out) / f"retrain-{run_id}")
+    model_dir = champion.bundle_dir / "model" if (champion.bundle_dir / "model").is_dir() else champion.bundle_dir
+    kept_config = model_dir / TRAINING_CONFIG_FILE
+    config = load_config(kept_config if kept_config.is_file() else arguments["config_path"])
+    features = TrainingSettings.from_section(config["training"]).feature_columns if "training" in config else ()
+    built = build_retrain_data(texts=served_texts(log), data_uri=str(arguments["data_uri"]), out_uri=out,
+                               data=champion.data, suite_path=str(arguments["suite_path"]), feature_columns=features)
+    print(f"labelgate monitor: retraining on {built.data_uri}: the {len(built.original_files)} training file(s) and "
+          f"{built.rows} served texts as unlabeled train rows ({Path(built.traffic_file).name}); columns filled: "
+          f"{', '.join(f'{k} ({v})' for k, v in built.filled.items())}; left empty: {', '.join(built.left_empty) or 'none'}")
+    for note in built.notes:
+        print(f"labelgate monitor: note: {note}")
+    arguments["data_uri"] = built.data_uri
+    if on_cluster:
+        return _submit_retrain(args, arguments, version)
+    if "://" not in out:  # the champion's own LFs and config, kept beside the data for the run's lineage
+        for name, key in ((LF_MODULE_FILE, "lf_module"), (TRAINING_CONFIG_FILE, "config_path")):
+            if (model_dir / name).is_file():
+                target = Path(out) / "champion" / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(model_dir / name, target)
+                arguments[key] = str(target)
+    return _run_locally(arguments, runs_dir=args.runs_dir, run_id=run_id)
+
+
+def _run_locally(arguments: dict[str, object], *, runs_dir: str, run_id: str) -> int:
+    """`labelgate run` with every parameter given, through the CLI's own parser and handler."""
+    import json
+
+    from labelgate.cli import build_parser
+    from labelgate.cli.pipeline import RUN_FLAGS
+
+    argv = ["run", "--runs-dir", runs_dir, "--run-id", run_id]
+    for flag, (dest, _, _) in RUN_FLAGS.items():
+        argv += [flag, str(arguments[dest])]
+    print(f"labelgate monitor: drift: starting training run {run_id}: labelgate {' '.join(argv[1:])}", flush=True)
+    parsed = build_parser().parse_args(argv)
+    code = int(parsed.handler(parsed))
+    summary_path = Path(runs_dir) / run_id / "summary.json"
+    pushed = json.loads(summary_path.read_text()).get("pushed") if summary_path.is_file() else None
+    if code == EXIT_OK and pushed:
+        print(f"labelgate monitor: retrained: run {run_id} pushed version {pushed.get('version')} as the new champion "
+              f"(exit {EXIT_RETRAINED})")
+        return EXIT_RETRAINED
+    if code == EXIT_OK:  # nothing pushed (the inputs equal the champion's): drift stands, no new model
+        print(f"labelgate monitor: run {run_id} pushed nothing; the champion stays (exit {EXIT_BLOCKED})")
+        return EXIT_BLOCKED
+    print(f"labelgate monitor: run {run_id} did not push (exit {code}); the champion stays")
+    return code
+
+
+def _submit_retrain(args: argparse.Namespace, arguments: dict[str, object], version: str | None) -> int:
+    """On a cluster: the compiled pipeline's parameters as given (--param), with data_uri = the retraining folder
+    and the monitored registry and model name; the LF module and config are the package's (in the image)."""
+    from labelgate.cli.cluster import submit_run
+    from labelgate.cluster import submit as sub
+
+    spec = sub.read_package(args.package)
+    parameters = sub.coerce_parameters(spec, args.param)
+    inputs = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+    for name in ("data_uri", "registry_uri", "model_name"):
+        if name in inputs and (name == "data_uri" or not any(p.startswith(f"{name}=") for p in args.param)):
+            parameters[name] = arguments[name]
+    run_name = f"{args.pipeline_name} retrain on drift of {args.model_name} v{version or '?'}"
+    print(f"labelgate monitor: drift: submitting a training run with data_uri={arguments['data_uri']}", flush=True)
+    code = submit_run(args, parameters, run_name=run_name, wait=True)
+    return EXIT_RETRAINED if code == EXIT_OK else code

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -28,6 +27,9 @@ RUN_FLAGS = {
 
 
 _FLAG_NAMES = frozenset(dest for dest, _, _ in RUN_FLAGS.values())
+# `labelgate compile --pipeline NAME`: the module exposing `pipeline`, and the default output file.
+COMPILED = {"training": ("labelgate.pipelines.training", "pipeline.yaml"),
+            "monitoring": ("labelgate.pipelines.monitoring", "monitoring-pipeline.yaml")}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,7 +70,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "image comes from LABELGATE_IMAGE at compile time.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    compile_.add_argument("--output", default="pipeline.yaml", help="where to write the YAML")
+    compile_.add_argument("--pipeline", choices=tuple(COMPILED), default="training",
+                          help="training: the labelgate pipeline; monitoring: its one-step monitoring pipeline "
+                          "(`labelgate monitor` on a schedule: `labelgate schedule --package FILE --pipeline-name "
+                          "labelgate-monitoring`)")
+    compile_.add_argument("--output", default=None,
+                          help="where to write the YAML (default: pipeline.yaml; monitoring-pipeline.yaml)")
     compile_.add_argument("--config", dest="config_path", default=None,
                           help="a config file whose `pipeline` section (and path) become the compiled defaults")
     compile_.set_defaults(handler=_compile)
@@ -78,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from labelgate.components.image import BASE_IMAGE
     from labelgate.pipelines.local import format_local_summary, run_local
     from labelgate.pipelines.training import pipeline
-    from labelgate.preflight import content_digests
+    from labelgate.preflight import content_digests, preflight_passed
 
     flags = {name: value for name, value in project_flags(args, sorted(_FLAG_NAMES)).items() if value is not None}
     resume_from = None
@@ -95,9 +102,10 @@ def _run(args: argparse.Namespace) -> int:
     if fingerprint is None:
         return 0
     digests = content_digests(failed, arguments, champion=champion_label(arguments))  # type: ignore[arg-type]
-    summary = run_local(pipeline_func=pipeline, arguments={**arguments, **digests}, runs_dir=args.runs_dir,
-                        run_id=args.run_id, runner=args.runner, image=BASE_IMAGE, resume_from=resume_from,
-                        flags=flags)
+    with preflight_passed(digests):  # the local ingest step need not check these inputs again
+        summary = run_local(pipeline_func=pipeline, arguments={**arguments, **digests}, runs_dir=args.runs_dir,
+                            run_id=args.run_id, runner=args.runner, image=BASE_IMAGE, resume_from=resume_from,
+                            flags=flags)
     print(format_local_summary(summary), flush=True)
     if summary.exit_code == 0 and summary.pushed and summary.pushed.get("version") and fingerprint:
         from labelgate.registry.store import record_inputs
@@ -198,7 +206,7 @@ def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None,
     from dataclasses import asdict
 
     from labelgate.errors import LabelgateError
-    from labelgate.preflight import CHECKED_ENV, preflight
+    from labelgate.preflight import preflight
     from labelgate.run import RunSummary, StepFailure, decide_outcome, step_rows
 
     report = preflight(data_uri=str(arguments["data_uri"]), lf_module=str(arguments["lf_module"]),
@@ -221,7 +229,6 @@ def check_inputs(arguments: dict[str, object], *, runs_dir: str | None = None,
             run_dir.mkdir(parents=True, exist_ok=True)
             (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
         return outcome.exit_code
-    os.environ[CHECKED_ENV] = "1"  # the local ingest step need not check again
     ingested = report.ingested
     if ingested is not None:
         roles = ", ".join(f"{role} {info['rows']}" for role, info in ingested.roles.items())
@@ -255,13 +262,21 @@ def resolved(flags: dict[str, object]) -> dict[str, object]:
 
 
 def _compile(args: argparse.Namespace) -> int:
+    import importlib
+
     from kfp import compiler
 
     from labelgate.config import load_config
+    from labelgate.errors import ConfigError
     from labelgate.parameters import SECTION, config_parameters
-    from labelgate.pipelines.training import pipeline
 
+    module, default_output = COMPILED[args.pipeline]
+    pipeline = importlib.import_module(module).pipeline
+    args.output = args.output or default_output
     defaults = None
+    if args.config_path and args.pipeline != "training":
+        raise ConfigError(f"--config sets the training pipeline's defaults; the {args.pipeline} pipeline takes "
+                          "its settings from the champion (set log_uri and since with --param when scheduling)")
     if args.config_path:
         defaults = {**config_parameters(load_config(args.config_path)[SECTION], args.config_path),
                     "config_path": args.config_path}

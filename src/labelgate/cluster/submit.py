@@ -141,17 +141,18 @@ def wait_for_run(api: KfpApi, run_id: str, *, timeout_seconds: float, poll_secon
     seen: dict[str, str] = {}
     while True:
         run = api.get_run(run_id)
+        steps = _step_tasks(run)
         if clock() >= next_beat and _state(run) not in TERMINAL_STATES:
-            running = [t.display_name for t in _tasks(run) if t.display_name in STEPS and _state(t) == "RUNNING"]
+            running = [name for name, tasks in steps.items() if _group_state(tasks) == "RUNNING"]
             echo(f"  ... {', '.join(running) or _state(run).lower()} ({clock() - started:.0f}s)")
             next_beat = clock() + heartbeat_seconds
-        for task in _tasks(run):
-            state = _state(task)
-            if task.display_name in STEPS and seen.get(task.display_name) != state:
-                seen[task.display_name] = state
+        for name, tasks in steps.items():
+            state = _group_state(tasks)
+            if seen.get(name) != state:
+                seen[name] = state
                 if state in TERMINAL_STATES:
-                    echo(f"  {_STATE_WORDS.get(state, state.lower()):>7} {task.display_name:<11} "
-                         f"{_seconds(task) or 0:6.1f}s")
+                    echo(f"  {_STATE_WORDS.get(state, state.lower()):>7} {name:<11} "
+                         f"{_group_seconds(tasks) or 0:6.1f}s")
         if _state(run) in TERMINAL_STATES:
             return run
         if clock() >= deadline:
@@ -164,11 +165,13 @@ def summarise_run(run: Any, *, run_url: str, arguments: dict[str, Any],
                   read_log: Callable[[str], str] | None = None) -> RunSummary:
     """Turn a finished KFP run into `labelgate run`'s summary. Gate decisions and step failures are the
     records the steps printed as JSON lines (``labelgate.run``), read from their pod logs when ``read_log``
-    (pod name -> log text) is given; the REST API does not carry them."""
-    tasks = {t.display_name: t for t in _tasks(run)}
-    statuses = {name: (_STATE_WORDS.get(_state(task), _state(task).lower()), _seconds(task), 1)
-                for name, task in tasks.items() if name in STEPS}
-    records = {name: records_in_log(_safe_log(read_log, tasks[name])) for name in statuses if read_log}
+    (pod name -> log text) is given; the REST API does not carry them. A step inside a ParallelFor is one
+    task per iteration: it failed if any iteration failed, and its seconds span them all."""
+    tasks = _step_tasks(run)
+    statuses = {name: (_STATE_WORDS.get(_group_state(group), _group_state(group).lower()), _group_seconds(group),
+                       len(group)) for name, group in tasks.items()}
+    records = {name: records_in_log("\n".join(_safe_log(read_log, task) for task in tasks[name]))
+               for name in statuses if read_log}
 
     gates: dict[str, GateDecision] = {}
     for gate, guarded in GATES.items():
@@ -185,7 +188,7 @@ def summarise_run(run: Any, *, run_url: str, arguments: dict[str, Any],
         found = [r for r in records.get(failed[0], []) if isinstance(r, StepFailure)]
         failure = found[-1] if found else StepFailure(
             step=failed[0], error="StepFailed",
-            message=_task_error(tasks[failed[0]]) or f"see the step's log at {run_url}")
+            message=next(filter(None, map(_task_error, tasks[failed[0]])), "") or f"see the step's log at {run_url}")
     state = _state(run)
     outcome = decide_outcome(
         pushed=statuses.get("push", ("",))[0] == "ok", push_label=arguments.get("model_name", "the model"),
@@ -211,6 +214,35 @@ def _tasks(run: Any) -> list[Any]:
     return [t for t in (getattr(details, "task_details", None) or []) if getattr(t, "display_name", None)]
 
 
+def _step_tasks(run: Any) -> dict[str, list[Any]]:
+    """The run's tasks of each pipeline step by name; the API lists one per ParallelFor iteration, and
+    tasks of its own (drivers, executors, DAGs) that are no step."""
+    steps: dict[str, list[Any]] = {}
+    for task in _tasks(run):
+        if task.display_name in STEPS:
+            steps.setdefault(task.display_name, []).append(task)
+    return steps
+
+
+# Which state a step with several tasks (ParallelFor iterations) is in: the first here that any task is in.
+_GROUP_STATE_ORDER = ("FAILED", "CANCELED", "CANCELING", "RUNNING", "PENDING", "PAUSED", "SUCCEEDED", "SKIPPED")
+
+
+def _group_state(tasks: list[Any]) -> str:
+    states = {_state(task) for task in tasks}
+    return next((s for s in _GROUP_STATE_ORDER if s in states), _state(tasks[0]))
+
+
+def _group_seconds(tasks: list[Any]) -> float | None:
+    if len(tasks) == 1:
+        return _seconds(tasks[0])
+    starts = [t.start_time for t in tasks if getattr(t, "start_time", None)]
+    ends = [t.end_time for t in tasks if getattr(t, "end_time", None)]
+    if len(ends) < len(tasks) or not starts or max(ends) < min(starts):
+        return None
+    return round((max(ends) - min(starts)).total_seconds(), 2)
+
+
 def _state(obj: Any) -> str:
     return str(getattr(obj, "state", None) or "RUNTIME_STATE_UNSPECIFIED")
 
@@ -227,11 +259,22 @@ def _task_error(task: Any) -> str:
     return str(getattr(error, "message", "") or "")
 
 
+def task_pods(task: Any) -> list[str]:
+    """The pods a step's task ran in. KFP on Argo names them only in ``child_tasks`` (the step is a DAG node
+    whose child is its executor pod; the API server never fills the task's own ``pod_name``, and gives the
+    Argo node id there, which `kubectl` resolves through the pod's node-id annotation); a server that
+    fills ``pod_name`` is read too."""
+    children = [getattr(c, "pod_name", None) for c in getattr(task, "child_tasks", None) or []]
+    return [pod for pod in [*children, getattr(task, "pod_name", None)] if pod]
+
+
 def _safe_log(read_log: Callable[[str], str] | None, task: Any) -> str:
-    pod = getattr(task, "pod_name", None)
-    if not read_log or not pod:
+    if not read_log:
         return ""
-    try:
-        return read_log(pod)
-    except Exception:  # a missing log must not hide the run's outcome
-        return ""
+    logs = []
+    for pod in task_pods(task):
+        try:
+            logs.append(read_log(pod))
+        except Exception:  # a missing log must not hide the run's outcome
+            continue
+    return "\n".join(logs)

@@ -21,7 +21,7 @@ from labelgate.contract import LF_MODULE_FILE, PROFILE_FILE, TRAINING_CONFIG_FIL
 from labelgate.errors import ConfigError, DataError
 from labelgate.ingest.settings import DataSettings
 from labelgate.monitoring.settings import MonitoringSettings
-from labelgate.serving.prediction_log import LABEL, TEXT, TIME, VERSION, log_files
+from labelgate.serving.prediction_log import LABEL, TEXT, TIME, VERSION, LogLocation
 from labelgate.validation.drift import build_profile, compare_profiles
 from labelgate.validation.findings import Finding
 from labelgate.validation.settings import ValidationSettings
@@ -110,12 +110,16 @@ def load_champion(bundle_dir: str | Path, *, version: str | None = None, config_
 
 
 def read_log(log_dir: str | Path, *, since: datetime | None = None, version: str | None = None) -> pd.DataFrame:
-    """The prediction log's rows in ``log_dir`` served at or after ``since`` (UTC) by ``version`` (any when None)."""
-    files = log_files(log_dir)
-    if not files:
+    """The prediction log's rows in ``log_dir`` (a folder or an object store URI) served at or after ``since`` (UTC) by ``version`` (any when None)."""
+    try:
+        table = LogLocation(log_dir).read()
+    except Exception as exc:  # an object store that cannot be reached or read (botocore's errors are no OSErrors)
+        raise DataError(f"cannot read the prediction log at {log_dir}: {exc}; check the location and, for an "
+                        "object store, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL") from exc
+    if table is None:
         raise DataError(f"no prediction-log files (predictions-*.parquet) in {log_dir}; start the server with "
                         f"--prediction-log {log_dir} and send it traffic")
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    frame = table.to_pandas()
     if since is not None:
         cutoff = pd.Timestamp(since)
         cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")

@@ -39,13 +39,13 @@ def _data_lineage(blessing_path: str, model_metadata: Mapping[str, Any]) -> dict
 
 
 def kserve_deployer(*, registry_uri: str, model_name: str, inference_service: str, namespace: str,
-                    canary_traffic_percent: int, serving_image: str,
+                    canary_traffic_percent: int, serving_image: str, prediction_log: str = "",
                     api_client: Any | None = None) -> Callable[[str, str], None]:
     """A ``before_promote`` hook creating or patching the KServe InferenceService for a version."""
     fields = {"image": serving_image} if serving_image else {}
     target = ServiceTarget(name=inference_service, namespace=namespace or default_namespace(),
                            registry_uri=registry_uri, model_name=model_name,
-                           canary_traffic_percent=canary_traffic_percent, **fields)
+                           canary_traffic_percent=canary_traffic_percent, prediction_log=prediction_log, **fields)
 
     def hook(version: str, source: str) -> None:
         action, _ = deploy(api_client=api_client or api_client_from_environment(), target=target,
@@ -59,7 +59,7 @@ def kserve_deployer(*, registry_uri: str, model_name: str, inference_service: st
 def run_push(*, model_dir: str, model_uri: str, model_metadata: Mapping[str, Any] | None, profile_path: str,
              profile_uri: str, blessing_path: str, blessing_uri: str, registry_uri: str, model_name: str,
              run_key: str, out_path: str, inference_service: str = "", namespace: str = "", canary_traffic_percent: int = 0,
-             serving_image: str = "", api_client: Any | None = None) -> str:
+             serving_image: str = "", prediction_log: str = "", api_client: Any | None = None) -> str:
     """Push the trained model (see :func:`labelgate.registry.push.push_model`), write the Markdown
     summary to ``out_path``; returns the new version. With ``inference_service`` set (on a cluster),
     that KServe InferenceService is pointed at the version before the champion alias moves. ``run_key``
@@ -88,6 +88,7 @@ def run_push(*, model_dir: str, model_uri: str, model_metadata: Mapping[str, Any
         before_promote=kserve_deployer(
             registry_uri=registry_uri, model_name=model_name, inference_service=inference_service,
             namespace=namespace, canary_traffic_percent=canary_traffic_percent, serving_image=serving_image,
+            prediction_log=prediction_log,
             api_client=api_client,
         ) if inference_service else None,
     )

@@ -33,8 +33,12 @@ SERVERLESS = "Serverless"
 # The predictor's pod settings (the first push creates the InferenceService: there is none before a
 # champion exists). The service account is manifests/components/serving/serviceaccount.yaml's.
 SERVING_SERVICE_ACCOUNT = "labelgate-serving"
+# The cluster's secrets (their one home; pipelines/cluster.py gives them to the steps): the image pull
+# secret, the MLflow server's optional credentials, and the object store's (AWS_* variables; the data and the
+# prediction log).
 PULL_SECRET = "labelgate-pull"
 REGISTRY_SECRET = "labelgate-registry"
+DATA_SECRET = "labelgate-data"
 PREDICTOR_RESOURCES = {"requests": {"cpu": "250m", "memory": "768Mi"}, "limits": {"cpu": "1", "memory": "1536Mi"}}
 # The repository (load/unload) endpoints are on only where this optional secret exists; its token is then
 # needed as `Authorization: Bearer <token>` (`kubectl create secret generic labelgate-serving-admin
@@ -67,6 +71,7 @@ class ServiceTarget:
     image: str = "ghcr.io/labelgate/labelgate-serving:0.1.0"
     canary_traffic_percent: int = 0
     deployment_mode: str = RAW_DEPLOYMENT  # of an InferenceService this creates
+    prediction_log: str = ""  # where the server appends its prediction log (set on create and patch); "" = as it is
 
     def __post_init__(self) -> None:
         if not 0 <= self.canary_traffic_percent <= 100:
@@ -85,23 +90,31 @@ def default_namespace() -> str:
         return "default"
 
 
-def _args(existing: list[str], target: ServiceTarget, version: str) -> list[str]:
-    """Container args with ``--model-version`` set to ``version`` (other args kept, in order)."""
+def _without(args: list[str], flag: str) -> list[str]:
+    """``args`` less ``flag`` and its value (``--flag value`` or ``--flag=value``)."""
     out: list[str] = []
     skip = False
-    for arg in existing:
+    for arg in args:
         if skip:
             skip = False
             continue
-        if arg == "--model-version":
+        if arg == flag:
             skip = True
             continue
-        if arg.startswith("--model-version="):
-            continue
-        out.append(arg)
+        if not arg.startswith(f"{flag}="):
+            out.append(arg)
+    return out
+
+
+def _args(existing: list[str], target: ServiceTarget, version: str) -> list[str]:
+    """Container args with ``--model-version`` set to ``version``, and ``--prediction-log`` to the target's
+    when it names one (other args kept, in order)."""
+    out = _without(existing, "--model-version")
     if not out:
         out = [f"--registry-uri={target.registry_uri}", f"--model-name={target.model_name}",
                "--host=0.0.0.0", "--port=8080"]
+    if target.prediction_log:
+        out = [*_without(out, "--prediction-log"), f"--prediction-log={target.prediction_log}"]
     return [*out, f"--model-version={version}"]
 
 
@@ -137,7 +150,8 @@ def build_inference_service(target: ServiceTarget, *, version: str, storage_uri:
                     "env": [{"name": "HOME", "value": "/tmp"},
                             {"name": REPOSITORY_TOKEN_ENV, "valueFrom": {"secretKeyRef": {
                                 "name": ADMIN_SECRET, "key": ADMIN_SECRET_KEY, "optional": True}}}],
-                    "envFrom": [{"secretRef": {"name": REGISTRY_SECRET, "optional": True}}],
+                    "envFrom": [{"secretRef": {"name": REGISTRY_SECRET, "optional": True}},
+                                {"secretRef": {"name": DATA_SECRET, "optional": True}}],
                     "ports": [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}],
                     **copy.deepcopy(PROBES),
                     "resources": copy.deepcopy(PREDICTOR_RESOURCES),

@@ -47,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     logged = PredictionLogSettings()
     parser.add_argument("--prediction-log", default=None, metavar="DIR",
                         help="append sampled requests and answers to Parquet files in DIR, off the request path "
-                        "(off by default; locally e.g. mlruns/predictions beside the registry); "
-                        "read by `labelgate monitor --log DIR`")
+                        "(off by default; locally e.g. mlruns/predictions beside the registry; on a cluster an "
+                        "object store prefix such as s3://bucket/predictions, with AWS_* credentials and "
+                        "AWS_ENDPOINT_URL); read by `labelgate monitor --log DIR`")
     parser.add_argument("--prediction-log-sample", type=float, default=logged.sample,
                         help="fraction of texts logged, 0..1")
     parser.add_argument("--prediction-log-privacy", choices=["text", "hash"], default=logged.privacy,

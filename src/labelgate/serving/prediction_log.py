@@ -8,11 +8,17 @@ the directory holds more than ``max_mb`` megabytes. ``labelgate monitor`` reads 
 
 A row: ``time`` (UTC), ``model``, ``version``, ``text`` (null under ``privacy="hash"``), ``text_sha256``,
 ``label`` (the predicted class), ``classes`` and ``probabilities`` (one per class, in ``classes`` order).
+
+Where: a local folder, or an object store URI (``s3://bucket/prefix``, ``gs://...``) opened with pyarrow's
+file systems, so a server on a cluster writes where the cluster's pipeline and ``labelgate monitor`` read. S3
+takes its credentials and endpoint from the usual variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_ENDPOINT_URL`` for MinIO or SeaweedFS), as MLflow's artifact store on the cluster does.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import queue
@@ -38,12 +44,81 @@ Privacy = Literal["text", "hash"]
 PRIVACY_MODES: tuple[str, ...] = ("text", "hash")
 
 
-def log_files(directory: str | Path) -> list[Path]:
-    """The log's Parquet files in ``directory``, oldest first (names sort by time)."""
-    root = Path(directory)
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if p.name.startswith(FILE_PREFIX) and p.name.endswith(FILE_SUFFIX))
+class LogLocation:
+    """The log's folder: local, or a prefix in an object store (see the module docstring)."""
+
+    def __init__(self, location: str | Path) -> None:
+        import fsspec
+
+        text = str(location)
+        self.text = text
+        self.local = "://" not in text or text.startswith("file://")
+        try:
+            self.fs, self.root = fsspec.core.url_to_fs(text.removeprefix("file://") if self.local else text)
+        except Exception as exc:  # an unknown scheme, its library not installed
+            raise ConfigError(f"cannot open the prediction-log location {text!r}: {exc}. Give a local folder or "
+                              "an object store URI such as s3://bucket/predictions (credentials and endpoint from "
+                              "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)") from exc
+        self.root = self.root.rstrip("/")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def create(self) -> None:
+        """Make the folder (an object store needs none); raises ConfigError when it cannot be written."""
+        if self.local:
+            try:
+                Path(self.root).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"cannot create the prediction-log directory {self.root}: {exc}") from exc
+
+    def files(self) -> list[tuple[str, int]]:
+        """(path, size) of the log's Parquet files, oldest first (names sort by time)."""
+        self.fs.invalidate_cache(self.root)  # an object store's listing is cached; other writers add files
+        try:
+            entries = self.fs.ls(self.root, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        found = [(str(e["name"]), int(e.get("size") or 0)) for e in entries if e.get("type") == "file"
+                 and str(e["name"]).rsplit("/", 1)[-1].startswith(FILE_PREFIX) and str(e["name"]).endswith(FILE_SUFFIX)]
+        return sorted(found, key=lambda item: item[0].rsplit("/", 1)[-1])
+
+    def write(self, table: Any, name: str) -> None:
+        """Write ``table`` as the file ``name``, whole or not at all (a local file is staged and renamed; an
+        object store's upload is atomic)."""
+        import pyarrow.parquet as pq
+
+        if not self.local:
+            with self.fs.open(f"{self.root}/{name}", "wb") as fh:
+                pq.write_table(table, fh)
+            return
+        staging = Path(self.root) / f".{name}.tmp"
+        try:
+            pq.write_table(table, staging)
+            staging.replace(Path(self.root) / name)
+        except OSError:
+            staging.unlink(missing_ok=True)
+            raise
+
+    def delete(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(path)
+
+    def read(self) -> Any:
+        """All the log's rows as one Arrow table (None when there are no files)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = []
+        for path, _ in self.files():
+            with self.fs.open(path, "rb") as fh:
+                tables.append(pq.read_table(fh))
+        return pa.concat_tables(tables) if tables else None
+
+
+def log_files(location: str | Path) -> list[str]:
+    """The paths of the log's Parquet files at ``location``, oldest first."""
+    return [path for path, _ in LogLocation(location).files()]
 
 
 @dataclass(frozen=True)
@@ -70,11 +145,8 @@ class PredictionLog:
         if max_mb <= 0 or flush_rows < 1 or flush_seconds <= 0 or queue_size < 1:
             raise ConfigError("the prediction log needs max_mb > 0, flush_rows >= 1, flush_seconds > 0 and "
                               f"queue_size >= 1; got {max_mb}, {flush_rows}, {flush_seconds}, {queue_size}")
-        self.directory = Path(directory)
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the prediction-log directory {self.directory}: {exc}") from exc
+        self.location = LogLocation(directory)
+        self.location.create()
         self.sample, self.privacy, self.max_bytes = sample, privacy, int(max_mb * 1024 * 1024)
         self.flush_rows, self.flush_seconds = flush_rows, flush_seconds
         self._queue: queue.Queue[_Entry] = queue.Queue(maxsize=queue_size)
@@ -152,7 +224,6 @@ class PredictionLog:
     def _write(self, entries: list[_Entry]) -> None:
         """Write ``entries`` as files of at most ``flush_rows`` rows, then keep the directory under its bound."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         columns: dict[str, list[Any]] = {name: [] for name in
                                          (TIME, MODEL, VERSION, TEXT, TEXT_SHA256, LABEL, CLASSES, PROBABILITIES)}
@@ -175,12 +246,9 @@ class PredictionLog:
             part = table.slice(start, self.flush_rows)
             self._seq += 1
             name = f"{FILE_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{self._seq:06d}{FILE_SUFFIX}"
-            staging = self.directory / f".{name}.tmp"
             try:
-                pq.write_table(part, staging)
-                staging.replace(self.directory / name)
-            except OSError:
-                staging.unlink(missing_ok=True)
+                self.location.write(part, name)
+            except Exception:  # a full disk, an unreachable object store: these rows are lost, and counted
                 self.dropped += part.num_rows
                 if self._on_drop is not None:
                     self._on_drop(part.num_rows)
@@ -192,10 +260,14 @@ class PredictionLog:
 
     def _enforce_bound(self) -> None:
         """Delete the oldest files while the log's files hold more than ``max_bytes``."""
-        files = [(p, p.stat().st_size) for p in log_files(self.directory)]
+        try:
+            files = self.location.files()
+        except Exception:  # the store is unreachable now: the next write tries again
+            return
         total = sum(size for _, size in files)
         for path, size in files:
             if total <= self.max_bytes:
                 break
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(Exception):
+                self.location.delete(path)
             total -= size

@@ -127,6 +127,9 @@ def load_constraints(path: str | Path) -> list[DenialConstraint]:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(f"constraint file not found: {path}") from exc
+    except OSError as exc:  # a folder, an empty path, no permission
+        raise ConfigError(f"cannot read the constraint file {str(path)!r}: {exc.strerror}; give the path of a "
+                          "constraints text file (labelgate init writes one)") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"constraint file {path} is not UTF-8 text") from exc
     return parse_constraints(text, str(path))

@@ -40,6 +40,9 @@ def read_suite(path: str | Path) -> dict[str, Any]:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"expectation suite not found: {path}") from exc
+    except OSError as exc:  # a folder, an empty path, no permission
+        raise ConfigError(f"cannot read the expectation suite {str(path)!r}: {exc.strerror}; give the path of a "
+                          "suite JSON file (labelgate init writes one)") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"expectation suite {path} is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("expectations"), list):

@@ -1,7 +1,8 @@
 """The label model: turns an ``n x m`` matrix of LF votes (-1 = abstain) into class probabilities.
 
 Candidates, all fitted in PyTorch on the distinct rows of (a seeded sample of) the matrix, so a GPU is
-used when present: majority vote (votes.py); Snorkel's moment method (moments.py); Dawid-Skene EM with
+used when present: majority vote (votes.py; inside ``auto`` its ties go to the best-agreeing fitted
+model); Snorkel's moment method (moments.py); Dawid-Skene EM with
 class-conditional confusion matrices, with abstains ignored or modelled per class, and one-coin EM
 (em.py); and, given dev labels, naive Bayes over LF outputs learned from them (naive_bayes.py).
 selection.py decides which one predicts. Deterministic for a given seed.
@@ -162,12 +163,20 @@ class LabelModel:
         rng = np.random.default_rng(self.seed)
         pick = np.sort(rng.choice(len(data.rows), size=min(len(data.rows), SELECTION_ROWS), replace=False))
         rows, weights = data.rows[pick], data.weights[pick]
-        self.agreement_scores = {
-            n: held_out_lf_agreement(c, rows, weights, k, self._proba) for n, c in self.candidates.items()
-        }
+        self.agreement_scores = {}
         for name, model in self.candidates.items():
-            if name != MAJORITY_VOTE and not agrees_with_majority(model, rows, weights, k, self._proba):
-                self.agreement_scores[name] = float("nan")  # a label-swapped fit: never chosen unsupervised
+            if name == MAJORITY_VOTE:
+                continue
+            swapped = not agrees_with_majority(model, rows, weights, k, self._proba)
+            # A label-swapped fit is never chosen unsupervised (nor breaks majority vote's ties).
+            self.agreement_scores[name] = float("nan") if swapped else \
+                held_out_lf_agreement(model, rows, weights, k, self._proba)
+        # Majority vote's ties go to the fitted model that agrees best with held-out LFs.
+        usable = {n: v for n, v in self.agreement_scores.items() if v == v}
+        if usable:
+            self.candidates[MAJORITY_VOTE].tie_break = self.candidates[max(usable, key=usable.__getitem__)]
+        self.agreement_scores[MAJORITY_VOTE] = held_out_lf_agreement(
+            self.candidates[MAJORITY_VOTE], rows, weights, k, self._proba)
         choice = unsupervised_choice(self.agreement_scores, held_out_votes(rows, weights))
         if dev is not None:
             choice, self.dev_selection, nb = dev_choice(self.candidates, dev[0], dev[1], k, choice, self._proba,
@@ -325,7 +334,8 @@ class LabelModel:
             "candidates": {
                 n: {"log_vote": c.log_vote.tolist(), "log_prior": c.log_prior.tolist(), "iterations": c.iterations,
                     "log_uncovered": None if c.log_uncovered is None else c.log_uncovered.tolist(),
-                    "lf_weight": None if c.lf_weight is None else c.lf_weight.tolist()}
+                    "lf_weight": None if c.lf_weight is None else c.lf_weight.tolist(),
+                    "tie_break": None if c.tie_break is None else c.tie_break.name}
                 for n, c in self.candidates.items()
             },
         }
@@ -349,6 +359,9 @@ class LabelModel:
                                None if c.get("lf_weight") is None else np.asarray(c["lf_weight"]))
             for n, c in record["candidates"].items()
         }
+        for name, c in record["candidates"].items():
+            if c.get("tie_break") is not None:
+                model.candidates[name].tie_break = model.candidates[c["tie_break"]]
         model.selected = model.candidates[record["selected"]]
         return model
 

@@ -16,8 +16,11 @@ from labelgate.labeling.model.candidate import (
     MATRIX_COMPLETION,
     FittedCandidate,
     argmax_by_prior,
+    covered_only,
+    top_ties,
 )
 from labelgate.labeling.model.naive_bayes import fit_naive_bayes
+from labelgate.labeling.model.votes import vote_counts
 
 AGREEMENT_MARGIN = 0.01  # the least gap in held-out LF agreement that moves the unsupervised choice
 DEV_Z = 2.5  # standard deviations (paired sign test) a candidate must beat the default by on dev labels
@@ -95,7 +98,9 @@ def held_out_lf_agreement(model: FittedCandidate, rows: np.ndarray, weights: np.
     """How often the model, with one LF left out, predicts the class that LF voted: the weighted share of
     votes (on rows some other LF also votes on) that the rest of the model reproduces. Needs no gold
     labels; with LFs better than chance and independent given the class it grows with the model's
-    accuracy, so it can tell when a fitted generative model is worse than majority vote."""
+    accuracy, so it can tell when a fitted generative model is worse than majority vote. Majority vote
+    is scored on plain vote counts, every LF one vote: near-copies of the left-out LF then vouch for
+    it, which leans the comparison toward majority vote where LFs are dependent (the safe side)."""
     ii, jj = np.nonzero(rows >= 0)
     votes = rows[ii, jj].astype(np.int64)
     n_votes = (rows >= 0).sum(axis=1)
@@ -104,16 +109,19 @@ def held_out_lf_agreement(model: FittedCandidate, rows: np.ndarray, weights: np.
     if len(ii) == 0:
         return float("nan")
     if model.name == MAJORITY_VOTE:
-        scores = np.zeros((len(rows), k))
-        for c in range(k):
-            scores[:, c] = (rows == c).sum(axis=1)
-        rest = scores[ii].copy()
+        rest = vote_counts(rows, k)[ii]
         rest[np.arange(len(ii)), votes] -= 1.0
+        if model.tie_break is not None:  # ties split by the tie-breaker's posterior without the LF left out
+            tb = model.tie_break
+            tie_scores = np.log(np.clip(proba(covered_only(tb), rows), 1e-300, None))[ii] \
+                - tb.log_vote[jj, votes + 1, :]
+        else:
+            tie_scores = np.zeros_like(rest)
+        pred = np.where(top_ties(rest), tie_scores + _nudge(model)[None, :], -np.inf).argmax(axis=1)
     else:
-        scores = np.log(np.clip(proba(_covered_only(model), rows), 1e-300, None))
+        scores = np.log(np.clip(proba(covered_only(model), rows), 1e-300, None))
         rest = scores[ii] - model.log_vote[jj, votes + 1, :]
-    nudge = 1e-9 * (model.log_prior - model.log_prior.min()) / max(1.0, float(np.ptp(model.log_prior)) or 1.0)
-    pred = (rest + nudge[None, :]).argmax(axis=1)
+        pred = (rest + _nudge(model)[None, :]).argmax(axis=1)
     w = weights[ii]
     hit = w * (pred == votes)
     # Per voted class, then averaged: the class most LFs vote for does not outweigh the rest.
@@ -121,8 +129,9 @@ def held_out_lf_agreement(model: FittedCandidate, rows: np.ndarray, weights: np.
     return float(np.mean(shares))
 
 
-def _covered_only(model: FittedCandidate) -> FittedCandidate:
-    return FittedCandidate(model.name, model.log_vote, model.log_prior, model.iterations, None)
+def _nudge(model: FittedCandidate) -> np.ndarray:
+    """A tie goes to the class with the larger prior: a nudge far below any real gap."""
+    return 1e-9 * (model.log_prior - model.log_prior.min()) / max(1.0, float(np.ptp(model.log_prior)) or 1.0)
 
 
 def agrees_with_majority(model: FittedCandidate, rows: np.ndarray, weights: np.ndarray, k: int,

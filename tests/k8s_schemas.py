@@ -20,7 +20,33 @@ import referencing
 
 K8S_VERSION = "1.32"
 _K8S_DEFS_URI = "https://kubernetes.io/api/_definitions.json"
-UNCHECKED: set[str] = set()
+# Fields of the InferenceService whose type neither the KServe SDK nor Kubernetes 1.32's schemas define:
+# the schema accepts anything there. Listed so that a new one is a decision (tests/test_stand_ins.py checks
+# that building the schema leaves exactly these open).
+# restartPolicyRules and schedulingGroup are pod fields newer than Kubernetes 1.32; traffic is Knative's; the metric
+# quantities are KServe's own int-or-string, which its SDK leaves untyped.
+UNCHECKED_FIELDS = frozenset({
+    "V1beta1ARTExplainerSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1ComponentStatusSpec.traffic: list[KnativeDevServingPkgApisServingV1TrafficTarget]",
+    "V1beta1ExplainerSpec.schedulingGroup: V1PodSchedulingGroup",
+    "V1beta1HuggingFaceRuntimeSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1LightGBMSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1MetricTarget.averageValue: V1beta1MetricQuantity",
+    "V1beta1MetricTarget.value: V1beta1MetricQuantity",
+    "V1beta1ModelSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1ONNXRuntimeSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1PMMLSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1PaddleServerSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1PredictorSpec.schedulingGroup: V1PodSchedulingGroup",
+    "V1beta1SKLearnSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1TFServingSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1TorchServeSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1TransformerSpec.schedulingGroup: V1PodSchedulingGroup",
+    "V1beta1TritonSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+    "V1beta1WorkerSpec.schedulingGroup: V1PodSchedulingGroup",
+    "V1beta1XGBoostSpec.restartPolicyRules: list[V1ContainerRestartRule]",
+})
+UNCHECKED: set[str] = set()  # what building the schema found, "<Model>.<field>: <type>"
 _SCALARS = {"str": {"type": "string"}, "int": {"type": "integer"}, "bool": {"type": "boolean"},
             "float": {"type": "number"}, "object": {}, "datetime": {"type": "string"},
             "ResourceQuantity": {"type": ["string", "number"]}}
@@ -55,16 +81,16 @@ def _k8s_ref(name: str) -> dict[str, Any] | None:
     return None
 
 
-def _schema_for(type_name: str, defs: dict[str, Any]) -> dict[str, Any]:
+def _schema_for(type_name: str, defs: dict[str, Any], field: str = "") -> dict[str, Any]:
     import kserve
     import kserve.models
 
     if type_name in _SCALARS:
         return _SCALARS[type_name]
     if match := re.fullmatch(r"list\[(.+)\]", type_name):
-        return {"type": "array", "items": _schema_for(match[1], defs)}
+        return {"type": "array", "items": _schema_for(match[1], defs, field)}
     if match := re.fullmatch(r"dict\(str, (.+)\)", type_name):
-        return {"type": "object", "additionalProperties": _schema_for(match[1], defs)}
+        return {"type": "object", "additionalProperties": _schema_for(match[1], defs, field)}
     # e.g. K8sIoApiAppsV1DeploymentStrategy, K8sIoApiAutoscalingV2HorizontalPodAutoscalerBehavior
     if match := re.fullmatch(r"K8sIoApi([A-Z][a-z]+)(V\d+(?:alpha\d+|beta\d+)?)(\w+)", type_name):
         ref = f"io.k8s.api.{match[1].lower()}.{match[2].lower()}.{match[3]}"
@@ -77,13 +103,13 @@ def _schema_for(type_name: str, defs: dict[str, Any]) -> dict[str, Any]:
             defs[type_name] = {}  # placeholder: recursive types
             defs[type_name] = {
                 "type": "object", "additionalProperties": False,
-                "properties": {model.attribute_map[attr]: _schema_for(kind, defs)
+                "properties": {model.attribute_map[attr]: _schema_for(kind, defs, f"{type_name}.{model.attribute_map[attr]}: {kind}")
                                for attr, kind in model.openapi_types.items()},
             }
         return {"$ref": f"#/$defs/{type_name}"}
     if ref := _k8s_ref(type_name):
         return ref
-    UNCHECKED.add(type_name)  # a type neither the KServe SDK nor Kubernetes 1.32 defines: accept anything
+    UNCHECKED.add(field or type_name)  # a type neither the KServe SDK nor Kubernetes 1.32 defines: accept anything
     return {}
 
 
