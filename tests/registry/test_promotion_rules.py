@@ -17,6 +17,7 @@ from labelgate.registry.store import (
     INPUTS_TAG,
     STATUS_TAG,
     champion_inputs,
+    ensure_experiment,
     list_models,
     list_versions,
     open_client,
@@ -154,3 +155,12 @@ def test_champion_inputs_follow_the_champion(registry_uri: str) -> None:
     record_inputs(registry_uri, "spam", v2, "def")
     assert champion_inputs(registry_uri, "spam") == (v1, "abc")
     assert open_client(registry_uri).get_model_version("spam", v2).tags[INPUTS_TAG] == "def"
+
+
+def test_ensure_experiment_creates_once_with_artifacts_beside_the_database(registry_uri: str) -> None:
+    client = open_client(registry_uri)
+    first = ensure_experiment(client, registry_uri, "labelgate-test")
+    assert ensure_experiment(client, registry_uri, "labelgate-test") == first
+    location = client.get_experiment(first).artifact_location
+    db_dir = registry_uri.removeprefix("sqlite:///").rsplit("/", 1)[0]
+    assert location.endswith(f"{db_dir}/artifacts/labelgate-test")
