@@ -12,6 +12,7 @@ import pytest
 from labelgate.champion import champion_version
 from labelgate.errors import ChampionMovedError, RegistryError
 from labelgate.registry.store import (
+    ANY,
     CHAMPION_ALIAS,
     HISTORY_TAG,
     INPUTS_TAG,
@@ -164,3 +165,9 @@ def test_ensure_experiment_creates_once_with_artifacts_beside_the_database(regis
     location = client.get_experiment(first).artifact_location
     db_dir = registry_uri.removeprefix("sqlite:///").rsplit("/", 1)[0]
     assert location.endswith(f"{db_dir}/artifacts/labelgate-test")
+
+
+def test_the_default_expectation_reads_as_any_in_signatures() -> None:
+    import inspect
+
+    assert "expected: 'str | None | _Any' = ANY" in str(inspect.signature(promote)) and repr(ANY) == "ANY"
