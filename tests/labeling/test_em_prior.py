@@ -146,3 +146,49 @@ def test_uncovered_scores_add_every_lfs_abstain_to_the_prior() -> None:
     model = _sure(2, 3, 1)
     expected = model.log_prior + 3 * np.array([np.log(1 / 3), np.log(0.1)])
     np.testing.assert_allclose(uncovered_scores(model), expected)
+
+
+def _one_m_step_by_hand(rows: np.ndarray, w: np.ndarray, k: int, s: float) -> dict[str, np.ndarray]:
+    """The documented M-step from majority vote's soft labels, written out with loops: weighted vote
+    counts per (LF, vote, class) plus pseudo-counts ``s`` (0.7 on the diagonal, 0.3 spread off it)."""
+    n, m = rows.shape
+    q = np.zeros((n, k))
+    for i in range(n):
+        cast = [c for c in rows[i] if c >= 0]
+        q[i] = np.bincount(cast, minlength=k) / len(cast) if cast else np.full(k, 1 / k)  # vote shares
+    covered = (rows >= 0).any(axis=1)
+    votes = np.zeros((m, k, k))
+    for i in range(n):
+        for j in range(m):
+            if rows[i, j] >= 0 and covered[i]:
+                votes[j, rows[i, j]] += w[i] * q[i]
+    pseudo = s * np.where(np.eye(k, dtype=bool), 0.7, 0.3 / (k - 1))
+    ds = (votes + pseudo) / (votes + pseudo).sum(axis=1, keepdims=True)
+    acc = np.array([(np.trace(votes[j]) + 0.7 * s) / (votes[j].sum() + s) for j in range(m)])
+    oc = np.where(np.eye(k, dtype=bool)[None], acc[:, None, None], ((1 - acc) / (k - 1))[:, None, None])
+    coverage = ((rows >= 0) * w[:, None]).sum(axis=0) / w.sum()
+    mass = (q * w[:, None]).sum(axis=0)  # the abstain model uses every row
+    abstained = np.maximum(mass[None, :] - votes.sum(axis=1), 0) + s * (1 - coverage)[:, None]
+    dsa = np.concatenate([abstained[:, None, :], votes + pseudo[None] * coverage[:, None, None]], axis=1)
+    dsa = dsa / dsa.sum(axis=1, keepdims=True)
+    prior_all = (mass + 1) / (mass + 1).sum()
+    return {"q": q, "ds": ds, "oc": oc, "dsa": dsa, "prior_all": prior_all}
+
+
+def test_one_m_step_matches_the_model_written_out_by_hand() -> None:
+    rows = np.array([[0, 0, -1], [1, 1, 2], [0, -1, 1], [-1, -1, -1], [2, 2, 2], [1, 0, 0]])
+    w = np.array([2.0, 1.0, 1.0, 3.0, 1.0, 2.0])
+    data = FitData(rows, w, 3, CPU)
+    hand = _one_m_step_by_hand(rows, w, 3, s=0.5)
+    np.testing.assert_allclose(data.q_mv.numpy(), hand["q"])
+
+    def fit(name):
+        return fit_em(data, name, None, smoothing=0.5, max_iter=1, tol=0.0)
+
+    ds, oc, dsa = fit(DAWID_SKENE), fit(ONE_COIN), fit(DAWID_SKENE_ABSTAIN)
+    np.testing.assert_allclose(np.exp(ds.log_vote[:, 1:, :]), hand["ds"], rtol=1e-9)
+    np.testing.assert_allclose(np.exp(oc.log_vote[:, 1:, :]), hand["oc"], rtol=1e-9)
+    np.testing.assert_allclose(np.exp(dsa.log_vote), hand["dsa"], rtol=1e-9)
+    np.testing.assert_allclose(ds.log_vote[:, 0, :], 0.0)
+    np.testing.assert_allclose(np.exp(dsa.log_prior), hand["prior_all"], rtol=1e-9)
+    assert ds.name == DAWID_SKENE and oc.name == ONE_COIN and dsa.name == DAWID_SKENE_ABSTAIN
