@@ -43,7 +43,8 @@ def _versions(registry_uri: str, *statuses: str | None, name: str = "spam") -> l
 def test_only_a_verified_version_can_become_champion(registry_uri: str, status: str | None) -> None:
     good, other = _versions(registry_uri, "verified", status)
     assert promote(registry_uri, "spam", good, verify=False) is None
-    with pytest.raises(RegistryError, match=rf"version {other} is {status or 'unverified'}, not verified"):
+    with pytest.raises(RegistryError, match=rf"version {other} is {status or 'unverified'}, not verified; only a "
+                                            r"version whose push completed can become champion"):
         promote(registry_uri, "spam", other, verify=False)
     assert champion_version(open_client(registry_uri), "spam") == good
 
