@@ -192,3 +192,9 @@ def test_one_m_step_matches_the_model_written_out_by_hand() -> None:
     np.testing.assert_allclose(ds.log_vote[:, 0, :], 0.0)
     np.testing.assert_allclose(np.exp(dsa.log_prior), hand["prior_all"], rtol=1e-9)
     assert ds.name == DAWID_SKENE and oc.name == ONE_COIN and dsa.name == DAWID_SKENE_ABSTAIN
+
+
+def test_a_single_covered_row_of_weight_one_still_blends_both_estimates() -> None:
+    data = FitData(np.array([[0, -1, -1], [-1, -1, -1]]), np.array([1.0, 4.0]), 2, CPU)
+    # votes say class 0, the model says class 1: the mean, not the model's prior alone
+    np.testing.assert_allclose(covered_prior(data, _sure(2, 3, 1)), [0.5, 0.5], atol=1e-9)
