@@ -13,6 +13,9 @@ def test_state_restored(tmp_path):
     with L._process_state_kept():
         builtins.print = lambda *a, **k: None
         logging.getLogger("kfp.x").addHandler(logging.StreamHandler(tee))
-        keep = logging.StreamHandler(io.StringIO()); logging.getLogger("other").addHandler(keep)
+        keep = logging.StreamHandler(io.StringIO())
+        logging.getLogger("other").addHandler(keep)
     assert builtins.print is p
-    assert not logging.getLogger("kfp.x").handlers and keep in logging.getLogger("other").handlers
+    assert not logging.getLogger("kfp.x").handlers  # it wrote to the run's stdout: gone with the run
+    assert keep in logging.getLogger("other").handlers  # a library's own handler stays
+    logging.getLogger("other").removeHandler(keep)
