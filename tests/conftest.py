@@ -124,3 +124,17 @@ def copy_registry(champion: dict, target: Path) -> str:
     shutil.copyfile(champion["registry"] / "mlflow.db", target / "mlflow.db")
     return f"sqlite:///{target}/mlflow.db"
 
+
+
+_PRINT = __import__("builtins").print
+
+
+@pytest.fixture(autouse=True)
+def _plain_print():
+    """Every test starts with Python's own print: kfp.local swaps in an indenting one while it runs a task,
+    and a run inside a test process must not change what later tests print (run_local restores it too)."""
+    import builtins
+
+    builtins.print = _PRINT
+    yield
+    builtins.print = _PRINT
