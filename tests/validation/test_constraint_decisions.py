@@ -3,6 +3,7 @@ brute-force pairwise reference (violations, rows, cells, suspects), the parser's
 handling, and the errors a user sees (what, where, the fix)."""
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -102,13 +103,22 @@ def test_each_operator_in_each_shape_matches_brute_force(form, op, monkeypatch):
     (dc,) = parse_constraints(FORMS[form].format(op=op))
     pairs, rows, cells = _reference(frame, dc)
     (result,) = check_constraints(frame, [dc], max_examples=3)
+    assert result.constraint is dc
     assert result.violations == len(pairs)
-    assert result.rows.tolist() == rows
+    assert result.rows.dtype.kind == "i" and result.rows.tolist() == rows  # positions, usable as an index
     assert {a: c.tolist() for a, c in result.cells.items()} == cells
     assert result.cell_count == sum(len(c) for c in cells.values())
     if (form, op) in DEPENDENCIES:  # keys -> target: one example per key group, suspects narrower (below)
         return
     assert len(result.examples) == min(3, len(rows) if dc.tuples == ("t1",) else len(pairs))
+    for example in result.examples:  # each example shows a real violation
+        if dc.tuples == ("t1",):
+            assert int(re.match(r"row (\d+): ", example).group(1)) in rows
+        else:
+            a, b = re.match(r"rows (\d+) & (\d+): ", example).groups()
+            assert (int(a), int(b)) in pairs
+            for attr in dict.fromkeys(dc.attributes("t1") + dc.attributes("t2")):
+                assert f"; {attr} " in f"; {example.split(': ', 1)[1]}"
     assert {a: s.tolist() for a, s in result.suspects.items()} == cells
 
 
@@ -155,6 +165,7 @@ def test_a_dependency_ignores_missing_keys_and_targets_and_unshared_keys():
                           "city": ["a", None, "b", "c", "d", "e", "e"]})
     (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.zip,t2.zip)&IQ(t1.city,t2.city)"))
     assert (result.violations, result.rows.tolist(), result.examples) == (0, [], [])
+    assert result.rows.dtype.kind == "i"
     frame.loc[6, "city"] = "f"
     (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.zip,t2.zip)&IQ(t1.city,t2.city)"))
     assert (result.violations, result.rows.tolist()) == (2, [5, 6])
@@ -168,6 +179,14 @@ def test_dependency_examples_are_capped_and_list_at_most_five_rows():
                                "k='b' has v in {'p' x1, 'q' x1} (rows 7, 8)"]
     assert result.violations == 12 + 2 + 2
     assert result.suspects["v"].tolist() == [0, 8, 10]
+
+
+def test_dependency_examples_list_tied_values_in_the_order_first_seen():
+    values = [f"v{i}" for i in range(19)]
+    frame = pd.DataFrame({"k": ["a"] * 20, "v": values + ["v9"]})
+    (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&IQ(t1.v,t2.v)"))
+    listed = ", ".join(["'v9' x2"] + [f"'{v}' x1" for v in values if v != "v9"])
+    assert result.examples == [f"k='a' has v in {{{listed}}} (rows 0, 1, 2, 3, 4)"]
 
 
 def test_dependency_with_two_keys_groups_on_both():
@@ -260,6 +279,7 @@ def test_missing_values_never_satisfy_a_predicate():
         assert not {1, 3} & set(pair.rows.tolist()), op
     (all_missing,) = check_constraints(frame.iloc[[1, 3]], parse_constraints("t1&t2&IQ(t1.a,t2.a)&LT(t1.n,t2.n)"))
     assert (all_missing.violations, all_missing.examples) == (0, [])
+    assert all_missing.rows.dtype.kind == "i"
 
 
 def test_equality_joins_on_codes_treat_missing_keys_as_no_match():
