@@ -220,6 +220,28 @@ def test_order_examples_are_capped_and_never_pair_a_row_with_itself():
     assert result.examples == ["rows 0 & 1: n '1.0' vs '1.0'", "rows 1 & 0: n '1.0' vs '1.0'"]
 
 
+@pytest.mark.parametrize("line", ["t1&t2&LTE(t1.a,t2.b)", "t1&t2&GTE(t2.b,t1.a)", "t1&t2&LTE(t1.a,t2.b)&GTE(t2.c,t1.c)"])
+def test_a_row_that_pairs_only_with_itself_is_not_a_violation(line):
+    """Row 0 satisfies a <= b with itself alone; row 1 with itself and row 0: neither self-pair counts."""
+    frame = pd.DataFrame({"a": [0.0, 1.0, 5.0, 5.0], "b": [0.0, 1.0, 9.0, 9.0], "c": [1.0, 1.0, 1.0, 1.0]})
+    (dc,) = parse_constraints(line)
+    pairs, rows, cells = _reference(frame, dc)
+    (result,) = check_constraints(frame, [dc])
+    assert result.violations == len(pairs)
+    assert {a: c.tolist() for a, c in result.cells.items()} == cells
+    assert cells["b"] == [1, 2, 3]
+
+
+def test_order_constraints_without_violations_report_nothing():
+    frame = pd.DataFrame({"n": [2.0, 2.0, np.nan], "m": [np.nan, np.nan, 1.0]})
+    for line in ("t1&t2&LT(t1.n,t2.n)", "t1&t2&LT(t1.n,t2.m)&GT(t1.n,t2.n)", "t1&t2&LT(t1.m,t2.n)&GT(t1.m,t2.m)"):
+        (dc,) = parse_constraints(line)
+        (result,) = check_constraints(frame, [dc])
+        assert result.constraint is dc
+        assert (result.violations, result.rows.tolist(), result.cells, result.examples) == (0, [], {}, [])
+        assert result.rows.dtype.kind == "i"
+
+
 def test_pair_examples_show_text_values_for_both_rows():
     frame = pd.DataFrame({"k": ["a", "a", "b"], "v": ["x", "y", "z"], "n": [1.0, 2.0, 3.0]})
     (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)&IQ(t1.v,t2.v)"))
@@ -255,19 +277,42 @@ def test_numbers_against_a_text_column_compare_as_text():
 
 def test_equality_across_columns_and_with_constants_compares_text():
     frame = pd.DataFrame({"i": pd.array([1, 2, None], dtype="Int64"), "f": [1.0, 2.5, 3.0],
-                          "s": ["1", "2.5", "3"]})
-    (cross,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.f,t2.s)&IQ(t1.i,t2.i)"))
-    assert cross.violations == 0  # row pairs (0, 0), (1, 1), (2, 2) only
+                          "s": ["2.5", "1", "x"], "k": ["a", "a", "a"]})
+    (cross,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.f,t2.s)"))
+    assert sorted(cross.examples) == ["rows 0 & 1: f '1' vs '2.5'; s '2.5' vs '1'",
+                                      "rows 1 & 0: f '2.5' vs '1'; s '1' vs '2.5'"]  # 1.0 == "1", 2.5 == "2.5"
+    (cross,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&IQ(t1.f,t2.s)"))
+    assert cross.violations == 6 - 2  # every ordered pair but the two equal ones
     (cross,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.i,t2.s)"))
-    assert cross.violations == 0 and cross.rows.tolist() == []
-    (cross,) = check_constraints(frame, parse_constraints("t1&EQ(t1.i,t1.s)&EQ(t1.f,t1.s)"))
-    assert cross.rows.tolist() == [0]  # 1 == "1" and 1.0 == "1"; 2 != "2.5"; a missing Int64 never equal
+    assert sorted(cross.examples) == ["rows 0 & 1: i '1' vs '2'; s '2.5' vs '1'"]
+    (same,) = check_constraints(frame, parse_constraints("t1&EQ(t1.i,t1.s)"))
+    assert same.rows.tolist() == []  # 1 vs "2.5", 2 vs "1", missing vs "x"
+    (same,) = check_constraints(frame, parse_constraints("t1&IQ(t1.f,t1.s)&IQ(t1.i,t1.s)"))
+    assert same.rows.tolist() == [0, 1]  # a missing Int64 is neither equal nor different
     (constant,) = check_constraints(frame, parse_constraints('t1&EQ(t1.f,"1")'))
     assert constant.rows.tolist() == [0]
     (constant,) = check_constraints(frame, parse_constraints('t1&EQ(t1.f,"2.5")'))
     assert constant.rows.tolist() == [1]
     (constant,) = check_constraints(frame, parse_constraints('t1&IQ(t1.i,"1")'))
     assert constant.rows.tolist() == [1]  # the missing value is not "different", it is unknown
+
+
+@pytest.mark.parametrize("line", [
+    "t1&t2&EQ(t1.k,t2.k)&IQ(t1.o,t2.o)",  # functional dependency
+    "t1&t2&EQ(t1.k,t2.k)&IQ(t1.o,t2.o)&IQ(t2.w,t2.o)",  # the same, through the general pair path
+    "t1&t2&LT(t1.n,t2.n)&IQ(t1.o,t2.o)",  # pairs without a join
+    "t1&t2&EQ(t1.o,t2.o)&LT(t1.n,t2.m)",  # join on the column
+])
+def test_within_one_column_equality_is_on_the_values_not_their_text(line):
+    """1 and "1" in one column are different values (as a hash join sees them), in every path alike."""
+    rng = np.random.default_rng(5)
+    frame = _frame(seed=5, n=20)
+    frame["o"] = pd.Series([[1, "1", 2, "2", None][i] for i in rng.integers(0, 5, 20)], dtype=object)
+    (dc,) = parse_constraints(line)
+    pairs, rows, cells = _reference(frame, dc)
+    (result,) = check_constraints(frame, [dc])
+    assert result.violations == len(pairs) > 0
+    assert result.rows.tolist() == rows
 
 
 def test_missing_values_never_satisfy_a_predicate():
@@ -429,3 +474,17 @@ def test_join_chunks_stay_within_the_pair_budget():
     assert chunks == [(0, 2), (2, 5), (5, 6), (6, 8)]  # as full as the budget allows; one heavy row alone
     assert dcmod._chunks(np.array([], dtype=int), 6) == []
     assert dcmod._chunks(np.array([2, 2, 2]), 6) == [(0, 3)]
+    assert dcmod._chunks(np.array([3, 4]), 6) == [(0, 1), (1, 2)]
+    assert dcmod._chunks(np.array([9]), 6) == [(0, 1)]
+
+
+def test_the_refusal_counts_only_pairs_that_share_a_key(monkeypatch):
+    frame = pd.DataFrame({"k": ["a"] * 6 + ["b", "c"], "n": [float(i) for i in range(8)],
+                          "w": ["y"] * 6 + ["y", "n"]})
+    monkeypatch.setattr(dcmod, "MAX_CROSS_PAIRS", 37)  # 6 x 6 for "a", 1 for "b", none for "c"
+    line = 't1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)&EQ(t2.w,"y")'  # t2 rows: all but "c"; "c" has no partner
+    (result,) = check_constraints(frame, parse_constraints(line))
+    assert result.violations == 15
+    monkeypatch.setattr(dcmod, "MAX_CROSS_PAIRS", 36)
+    with pytest.raises(ConfigError, match="pair up 37 row pairs"):
+        check_constraints(frame, parse_constraints(line))
