@@ -107,6 +107,7 @@ def test_each_operator_in_each_shape_matches_brute_force(form, op, monkeypatch):
     assert result.violations == len(pairs)
     assert result.rows.dtype.kind == "i" and result.rows.tolist() == rows  # positions, usable as an index
     assert {a: c.tolist() for a, c in result.cells.items()} == cells
+    assert all(c.dtype.kind == "i" for c in [*result.cells.values(), *result.suspects.values()])
     assert result.cell_count == sum(len(c) for c in cells.values())
     if (form, op) in DEPENDENCIES:  # keys -> target: one example per key group, suspects narrower (below)
         return
@@ -163,9 +164,10 @@ def test_a_dependency_tie_keeps_the_value_seen_first():
 def test_a_dependency_ignores_missing_keys_and_targets_and_unshared_keys():
     frame = pd.DataFrame({"zip": ["1", "1", None, None, "2", "3", "3"],
                           "city": ["a", None, "b", "c", "d", "e", "e"]})
-    (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.zip,t2.zip)&IQ(t1.city,t2.city)"))
+    (dc,) = parse_constraints("t1&t2&EQ(t1.zip,t2.zip)&IQ(t1.city,t2.city)")
+    (result,) = check_constraints(frame, [dc])
     assert (result.violations, result.rows.tolist(), result.examples) == (0, [], [])
-    assert result.rows.dtype.kind == "i"
+    assert result.rows.dtype.kind == "i" and result.constraint is dc
     frame.loc[6, "city"] = "f"
     (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.zip,t2.zip)&IQ(t1.city,t2.city)"))
     assert (result.violations, result.rows.tolist()) == (2, [5, 6])
@@ -242,6 +244,23 @@ def test_order_constraints_without_violations_report_nothing():
         assert result.rows.dtype.kind == "i"
 
 
+def test_a_constraint_with_no_rows_to_check_reports_nothing():
+    frame = pd.DataFrame({"k": ["a", "a", None], "n": [1.0, 2.0, 3.0], "w": ["x", "x", "y"]})
+    for line in ('t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)&EQ(t1.w,"none")',  # the filter leaves no t1 row
+                 't1&t2&IQ(t1.k,t2.k)&LT(t1.n,t2.n)&EQ(t2.w,"none")',  # no t2 row, no join
+                 't1&t2&EQ(t1.k,t2.k)&IQ(t1.n,t2.n)&EQ(t1.w,"y")'):  # the only t1 row has no key
+        (dc,) = parse_constraints(line)
+        (result,) = check_constraints(frame, [dc])
+        assert (result.violations, result.rows.tolist(), result.examples) == (0, [], []), line
+        assert result.rows.dtype.kind == "i" and all(c.dtype.kind == "i" for c in result.cells.values())
+
+
+def test_an_example_shows_a_missing_text_value_as_empty():
+    frame = pd.DataFrame({"k": ["a", "a"], "n": [1.0, 2.0], "v": [None, "y"]})
+    (result,) = check_constraints(frame, parse_constraints('t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)&IQ(t2.v,"x")'))
+    assert result.examples == ["rows 0 & 1: k 'a' vs 'a'; n '1' vs '2'; v '' vs 'y'"]
+
+
 def test_pair_examples_show_text_values_for_both_rows():
     frame = pd.DataFrame({"k": ["a", "a", "b"], "v": ["x", "y", "z"], "n": [1.0, 2.0, 3.0]})
     (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.n)&IQ(t1.v,t2.v)"))
@@ -266,13 +285,12 @@ def test_a_column_of_numbers_written_as_text_is_ordered_as_numbers():
 
 
 def test_numbers_against_a_text_column_compare_as_text():
-    frame = pd.DataFrame({"k": ["a", "a"], "n": [10.0, 2.0], "s": ["3", "x"]})
+    frame = pd.DataFrame({"k": ["a", "a"], "n": [10.0, 2.0], "s": ["1", "x"]})
     (result,) = check_constraints(frame, parse_constraints("t1&t2&EQ(t1.k,t2.k)&LT(t1.n,t2.s)"))
-    assert result.violations == 2  # '10.0' < 'x' and '2.0' < '3' as text (10 < 3 is false as numbers)
-    assert sorted(result.examples) == ["rows 0 & 1: k 'a' vs 'a'; n '10' vs '2'; s '3' vs 'x'",
-                                       "rows 1 & 0: k 'a' vs 'a'; n '2' vs '10'; s 'x' vs '3'"]
-    (constant,) = check_constraints(frame, parse_constraints('t1&LT(t1.n,"abc")'))
-    assert constant.rows.tolist() == [0, 1]  # a constant that is not a number compares as text
+    assert result.violations == 1  # '10.0' < 'x' as text; '2.0' < '1' is false
+    assert result.examples == ["rows 0 & 1: k 'a' vs 'a'; n '10' vs '2'; s '1' vs 'x'"]
+    (constant,) = check_constraints(frame, parse_constraints('t1&LT(t1.n,"1x")'))
+    assert constant.rows.tolist() == [0]  # a constant that is not a number compares as text: "10.0" < "1x"
 
 
 def test_equality_across_columns_and_with_constants_compares_text():
