@@ -389,6 +389,17 @@ def test_operands_quotes_spaces_and_parentheses():
     assert dc.attributes("t1") == ["f(a,b)", "x&y", "c", "e", "n"] and dc.attributes("t2") == ["f(a,b)", "x&y", "c"]
 
 
+def test_only_quote_marks_quote():
+    (dc,) = parse_constraints("t1&EQ(t1.Xa,XbX)&IQ(t1.c,'X')")
+    assert [(str(p.left), p.right.constant) for p in dc.predicates] == [("t1.Xa", "XbX"), ("t1.c", "X")]
+
+
+def test_at_most_five_examples_by_default():
+    frame = pd.DataFrame({"n": [float(i) for i in range(8)]})
+    (result,) = check_constraints(frame, parse_constraints('t1&GT(t1.n,"-1")'))
+    assert result.violations == 8 and len(result.examples) == 5
+
+
 def test_a_predicate_within_one_tuple_is_not_a_join():
     (dc,) = parse_constraints("t1&t2&LT(t1.a,t1.b)&LT(t2.a,t1.a)")
     assert [p.is_join for p in dc.predicates] == [False, True]
