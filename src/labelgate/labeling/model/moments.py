@@ -59,7 +59,10 @@ def fit_moments(
     log_vote[:, 1:, :] = torch.log(better_than_chance(raw)) * lf_weight
     # An LF whose votes go against what the other LFs say, beyond chance, is worse than chance: the
     # data say so, and its votes are read inverted as the moments estimate them.
-    inverted = torch.from_numpy(worse_than_chance(data, log_vote, log_prior)).to(device)
+    # Only LFs the cap changes can be inverted: the others are tested no further (it keeps large fits fast).
+    capped = (raw > better_than_chance(raw)).flatten(1).any(dim=1).cpu().numpy()
+    inverted = torch.from_numpy(worse_than_chance(data, log_vote, log_prior, capped) if capped.any()
+                                else capped).to(device)
     if bool(inverted.any()):
         log_vote[inverted, 1:, :] = torch.log(raw[inverted]) * lf_weight[inverted]
     # Votes are scored as Snorkel does (abstains ignored); rows with no vote get the prior unless
@@ -76,19 +79,22 @@ def better_than_chance(table: torch.Tensor) -> torch.Tensor:
 
 
 def worse_than_chance(data: FitData, log_vote: torch.Tensor, log_prior: torch.Tensor,
-                      z_min: float = WORSE_THAN_CHANCE_Z) -> np.ndarray:
+                      lfs: np.ndarray | None = None, z_min: float = WORSE_THAN_CHANCE_Z) -> np.ndarray:
     """Which LFs agree with the rest of the model less than chance would, significantly: per LF, on the
     rows where it and another LF vote, Cohen's kappa between its vote and the class the model predicts
     without it. An LF whose votes are independent of the class agrees with any prediction from the
     other (conditionally independent) LFs at the chance rate ``sum_c P(vote c) P(pred c)``; one better
     than chance above it, one worse below it. Below by more than ``z_min`` standard errors (binomial,
     at the chance rate, on the weighted row count) counts as worse than chance. An LF that votes one
-    class only always agrees at the chance rate (kappa 0) and is never flagged."""
+    class only always agrees at the chance rate (kappa 0) and is never flagged. ``lfs``: a mask of
+    the LFs to test (default: all)."""
     rows, w = data.rows, data.weights
     m, k = data.m, data.k
     ii, jj = np.nonzero(rows >= 0)
     votes = rows[ii, jj].astype(np.int64)
     keep = (rows >= 0).sum(axis=1)[ii] >= 2
+    if lfs is not None:
+        keep &= lfs[jj]
     ii, jj, votes = ii[keep], jj[keep], votes[keep]
     flagged = np.zeros(m, dtype=bool)
     if len(ii) == 0:
@@ -99,10 +105,8 @@ def worse_than_chance(data: FitData, log_vote: torch.Tensor, log_prior: torch.Te
     wi = w[ii]
     n = np.bincount(jj, weights=wi, minlength=m)
     agree = np.bincount(jj, weights=wi * (pred == votes), minlength=m)
-    vote_share = np.zeros((m, k))
-    pred_share = np.zeros((m, k))
-    np.add.at(vote_share, (jj, votes), wi)
-    np.add.at(pred_share, (jj, pred), wi)
+    vote_share = np.bincount(jj * k + votes, weights=wi, minlength=m * k).reshape(m, k)
+    pred_share = np.bincount(jj * k + pred, weights=wi, minlength=m * k).reshape(m, k)
     with np.errstate(divide="ignore", invalid="ignore"):
         chance = (vote_share * pred_share).sum(axis=1) / np.maximum(n, 1e-300) ** 2
         z = (agree / np.maximum(n, 1e-300) - chance) / np.sqrt(chance * (1 - chance) / np.maximum(n, 1e-300))
