@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from labelgate.labeling.model.candidate import MATRIX_COMPLETION
+from labelgate.labeling.model.candidate import MATRIX_COMPLETION, posterior
 from labelgate.labeling.model.fit_data import FitData
 from labelgate.labeling.model.moments import better_than_chance, fit_moments, symmetry_permutation
 from labelgate.labeling.synthetic import make_votes
@@ -96,6 +96,13 @@ def test_the_fit_minimises_the_moment_objective(k, prior, groups, seed) -> None:
     np.testing.assert_allclose(fitted.log_vote[:, 1:, :], _expected(rows, weights, k, p, g, 60, 0.02),
                                rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(np.exp(fitted.log_prior), p, rtol=1e-6)
+    # The fitted model scores rows as the naive Bayes posterior of its tables (abstains ignored).
+    L = rows[:5]
+    scores = fitted.log_prior + np.array([sum(fitted.log_vote[j, row[j] + 1] for j in range(len(row)))
+                                          for row in L])
+    expected = np.exp(scores - scores.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(posterior(fitted, L, k, CPU), expected / expected.sum(axis=1, keepdims=True),
+                               rtol=1e-12)
 
 
 def test_the_default_schedule_is_a_hundred_epochs_of_momentum_sgd() -> None:
@@ -129,7 +136,7 @@ def test_better_than_chance_caps_each_vote_at_its_own_class() -> None:
 
 @pytest.mark.parametrize(("prior", "seed"), [
     ([0.5, 0.5], 0), ([1 / 3] * 3, 1), ([0.25, 0.25, 0.5], 2), ([0.2, 0.3, 0.5], 3),
-    ([0.2501, 0.2499, 0.5], 4), ([0.25, 0.26, 0.49], 5), ([0.3, 0.2, 0.3, 0.2], 6),
+    ([0.2501, 0.2499, 0.5], 4), ([0.25, 0.26, 0.49], 5), ([0.3, 0.2, 0.3, 0.2], 6), ([0.4, 0.2, 0.4], 7),
 ])
 def test_equal_prior_columns_are_ordered_as_brute_force_orders_them(prior, seed) -> None:
     k, m = len(prior), 3
@@ -141,9 +148,32 @@ def test_equal_prior_columns_are_ordered_as_brute_force_orders_them(prior, seed)
         assert order == _best_order(mu, p, m, k)
 
 
+def test_a_near_tie_goes_to_the_larger_joint_probability() -> None:
+    """Priors 0.2504 and 0.2496 count as equal (to 3 decimals), and the columns are compared by the joint
+    ``P(vote c, y) = P(vote c | y) P(y)``: keeping the order scores 1.0 * 0.2504 = 0.2504, swapping
+    0.999 * 0.2496 = 0.2494, so the order is kept (dividing by the prior instead would swap)."""
+    mu = torch.tensor([[1.0, 0.999], [0.0, 0.0]], dtype=torch.float64)
+    assert symmetry_permutation(mu, torch.tensor([0.2504, 0.2496], dtype=torch.float64), 1, 2) == [0, 1]
+
+
 def test_a_label_swapped_fit_is_put_back_in_order() -> None:
     """Each LF's votes for class c are most likely under column 1 - c: the columns are swapped back."""
     mu = np.array([[0.1, 0.8], [0.9, 0.2]] * 3)
     assert symmetry_permutation(torch.from_numpy(mu), torch.tensor([0.5, 0.5], dtype=torch.float64), 3, 2) == [1, 0]
     # With unequal priors the columns are told apart by the prior: nothing is swapped.
     assert symmetry_permutation(torch.from_numpy(mu), torch.tensor([0.4, 0.6], dtype=torch.float64), 3, 2) == [0, 1]
+
+
+def test_the_fit_does_not_depend_on_torchs_default_dtype() -> None:
+    """The fit names its float32 tensors itself: a process that set torch's default dtype to float64 (as
+    some libraries do) gets the same model, not a dtype clash between the overlaps and the estimates."""
+    rows, weights = _rows(3, seed=6)
+    expected = fit_moments(FitData(rows, weights, 3, CPU), None, epochs=30, lr=0.02)
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        fitted = fit_moments(FitData(rows, weights, 3, CPU), None, epochs=30, lr=0.02)
+    finally:
+        torch.set_default_dtype(before)
+    np.testing.assert_array_equal(fitted.log_vote, expected.log_vote)
+    np.testing.assert_array_equal(fitted.log_prior, expected.log_prior)
