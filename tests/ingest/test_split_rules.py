@@ -76,6 +76,9 @@ def test_typing_makes_ids_and_text_strings_adds_the_source_first_and_an_empty_la
     assert str(typed["label"].dtype) == "Int64" and typed["label"].isna().all()
     labeled = _typed(_raw(pd.DataFrame({"id": [1], "text": ["t"], "label": ["pos"], "part": [3]})), DATA)
     assert labeled["label"].tolist() == [1] and labeled["part"].tolist() == [3]  # no role column: untouched
+    # a file without the role column is typed as it is (assign_roles names the missing column)
+    plain = _typed(_raw(pd.DataFrame({"id": [1], "text": ["t"]})), DATA.model_copy(update={"role_column": "part"}))
+    assert list(plain.columns) == ["source", "id", "text", "label"]
 
 
 def test_missing_id_and_text_columns_are_both_named_with_their_settings() -> None:
@@ -110,15 +113,18 @@ def test_a_role_word_must_lead_the_file_name(name, role) -> None:
 # --- roles: precedence and origins -------------------------------------------------------------------------
 
 def test_globs_then_the_role_column_then_the_file_name() -> None:
-    frame = _frame({"train_x.csv": 4, "b.csv": 3, "bx.csv": 1, "test_y.csv": 2},
-                   extra={"train_x.csv": {"part": ["valid", " Test ", "", None]},
+    frame = _frame({"train_x.csv": 4, "b.csv": 3, "bx.csv": 1, "test_y.csv": 2, "dev_z.csv": 1, "plain.csv": 1},
+                   extra={"train_x.csv": {"part": ["Validation", " Test ", "", None]},
                           "b.csv": {"part": ["dev", "validation", None]}, "bx.csv": {"part": ["train"]},
-                          "test_y.csv": {"part": ["train", None]}})
+                          "test_y.csv": {"part": ["train", None]}, "dev_z.csv": {"part": ["valid"]},
+                          "plain.csv": {"part": [None]}})
     frame["part"] = frame["part"].astype("string")
     data = DATA.model_copy(update={"role_column": "part"})
     roles, origins = assign_roles(frame, data, SplitSettings(roles={"test": ("b.csv",), "valid": ("b*.csv",)}))
-    # b.csv: the first glob wins (the second matches it too); the column is not asked where a glob matched
-    assert roles.tolist() == ["valid", "test", "train", "train", "test", "test", "test", "valid", "train", "test"]
+    # b.csv: the first glob wins (the second matches it too); the column is not asked where a glob matched;
+    # a file name gives a role only to rows still without one (dev_z.csv has none left, plain.csv no role word)
+    assert roles.tolist() == ["valid", "test", "train", "train", "test", "test", "test", "valid", "train", "test",
+                              "valid", None]
     assert origins == {"test": {"split.roles test=b.csv", "column part", "file test_y.csv"},
                        "valid": {"split.roles valid=b*.csv", "column part"},
                        "train": {"column part", "file train_x.csv"}}
@@ -172,6 +178,7 @@ def test_given_roles_are_kept_and_train_labels_hidden_except_on_dev_rows() -> No
                             "valid": {"rows": 2, "origin": "file valid.csv"},
                             "test": {"rows": 4, "origin": "file test.csv"}}
     assert result.dropped == [] and result.warnings == []
+    assert list(out.columns) == ["source", "id", "text", "label", "split", "dev"]
     assert "split" not in frame.columns  # the caller's frame is left alone
 
 
@@ -249,6 +256,15 @@ def test_a_holdout_of_exactly_the_needed_size_drops_nothing() -> None:
     assert result.roles["train"]["origin"] == "pooled: a.csv"
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_valid_and_test_keep_the_holdouts_class_balance(seed) -> None:
+    frame = _frame({"a.csv": 4, "hold.csv": 40})
+    frame.loc[frame.source == "hold.csv", "label"] = pd.array([1] * 10 + [0] * 30, dtype="Int64")
+    out = split_roles(frame, DATA, SplitSettings(holdout_sources=("hold.csv",), valid_size=20, test_size=20,
+                                                 seed=seed)).frame
+    assert out.loc[out.split == "valid", "label"].sum() == 5 and out.loc[out.split == "test", "label"].sum() == 5
+
+
 def test_holdout_rows_beyond_the_sizes_are_dropped_and_counted() -> None:
     frame = _frame({"a.csv": 6, "hold.csv": 9, "hold2.csv": 1})
     result = split_roles(frame, DATA, SplitSettings(holdout_sources=("hold.csv", "hold2.csv"), valid_size=4,
@@ -257,6 +273,9 @@ def test_holdout_rows_beyond_the_sizes_are_dropped_and_counted() -> None:
                                "reason": "holdout rows beyond split.valid_size + split.test_size = 6"}]
     out = result.frame
     assert len(out) == 12 and (out.split == "valid").sum() == 4 and (out.split == "test").sum() == 2
+    again = split_roles(frame, DATA, SplitSettings(holdout_sources=("hold.csv", "hold2.csv"), valid_size=4,
+                                                   test_size=2)).frame
+    pd.testing.assert_frame_equal(out, again)  # the seed decides which rows are kept and where they go
 
 
 def test_a_holdout_fills_only_the_missing_role() -> None:
