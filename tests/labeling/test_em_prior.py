@@ -300,3 +300,13 @@ def test_a_tolerance_of_zero_runs_the_whole_budget_even_when_nothing_moves(name:
     data = FitData(np.full((3, 2), -1), np.array([1.0, 2.0, 3.0]), 2, CPU)
     assert _fit(data, name, max_iter=4, tol=0.0).iterations == 4
     assert _fit(data, name, max_iter=4, tol=1e-12).iterations == 1
+
+
+@pytest.mark.parametrize("name", [DAWID_SKENE, ONE_COIN])
+def test_rows_without_votes_do_not_hold_up_an_abstain_ignoring_model(name: str) -> None:
+    """Two sure rows converge at once (their labels move less than 0.2); the row without a vote keeps its
+    uniform label (such a model learns nothing from it), so it cannot keep EM going by moving to the prior."""
+    rows, w = np.array([[0, 0], [1, 1], [-1, -1]]), np.array([90.0, 10.0, 50.0])
+    fitted = fit_em(FitData(rows, w, 2, CPU), name, None, smoothing=1.0, max_iter=50, tol=0.2)
+    _, _, iterations = _em_by_hand(rows, w, 2, name, 1.0, 50, 0.2)
+    assert fitted.iterations == iterations == 1
