@@ -56,6 +56,12 @@ def test_anything_else_is_refused_with_its_row_and_the_fix(bad) -> None:
         f"found ['{bad}'] (rows [3]). Fix the labels or list every class in data.classes.")
 
 
+def test_labels_stay_on_the_rows_they_came_from() -> None:
+    parsed = _labels("f.csv", pd.Series(["pos", None, "neg"], index=[7, 3, 12], dtype="object"), DATA)
+    assert parsed.index.tolist() == [7, 3, 12] and parsed.loc[7] == 1 and parsed.loc[12] == 0
+    assert pd.isna(parsed.loc[3])
+
+
 def test_the_label_refusal_shows_the_first_three_bad_rows_counted_from_the_header() -> None:
     column = pd.Series(["x1", "neg", "x2", "x3", "pos", "x4"], dtype="object")
     with pytest.raises(DataError, match=r"found \['x1', 'x2', 'x3'\] \(rows \[2, 4, 5\]\)"):
@@ -128,6 +134,15 @@ def test_globs_then_the_role_column_then_the_file_name() -> None:
     assert origins == {"test": {"split.roles test=b.csv", "column part", "file test_y.csv"},
                        "valid": {"split.roles valid=b*.csv", "column part"},
                        "train": {"column part", "file train_x.csv"}}
+
+
+def test_roles_follow_the_frames_own_row_labels() -> None:
+    """A frame filtered or re-indexed by the caller: each role lands on its own row, not on a position."""
+    frame = _frame({"a.csv": 2, "test.csv": 2, "dev.csv": 1}).iloc[::-1]
+    frame.index = [40, 30, 20, 10, 0]
+    roles, _ = assign_roles(frame, DATA, SplitSettings(roles={"valid": ("a.csv",)}))
+    assert roles.index.tolist() == [40, 30, 20, 10, 0]
+    assert roles.tolist() == ["dev", "test", "test", "valid", "valid"]
 
 
 def test_a_glob_that_matches_no_file_is_refused() -> None:
