@@ -46,6 +46,12 @@ def prepare() -> None:
         place.symlink_to(found.resolve())
 
 
+def mutmut_env() -> dict[str, str]:
+    """mutmut forks each mutant's test run from one process that has already run torch: with OpenMP's
+    thread pool started before the fork the child can hang (seen as "timeouts"); one thread avoids it."""
+    return {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **os.environ, "PYTHONUNBUFFERED": "1"}
+
+
 def run_mutmut(jobs: int, modules: list[str]) -> int:
     mutmut = Path(sys.executable).with_name("mutmut")
     log = MUTANTS / "mutmut.log"
@@ -54,7 +60,7 @@ def run_mutmut(jobs: int, modules: list[str]) -> int:
           flush=True)
     with log.open("w") as out:
         proc = subprocess.run([str(mutmut), "run", "--max-children", str(jobs), *(f"{m}.*" for m in modules)], cwd=ROOT, stdout=out,
-                              stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                              stderr=subprocess.STDOUT, env=mutmut_env())
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").replace("\r", "\n").splitlines()[-30:]
         print("\n".join(tail), file=sys.stderr)
