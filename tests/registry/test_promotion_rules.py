@@ -72,8 +72,12 @@ def test_promote_with_a_stale_expectation_changes_nothing(registry_uri: str) -> 
     promote(registry_uri, "spam", v1, verify=False, expected=None)
     with pytest.raises(ChampionMovedError, match=r"the champion is version 1, not none \(no champion\)"):
         promote(registry_uri, "spam", v2, verify=False, expected=None)
-    with pytest.raises(ChampionMovedError, match=r"the champion is version 1, not version 2"):
+    with pytest.raises(ChampionMovedError) as caught:
         promote(registry_uri, "spam", v2, verify=False, expected=v2)
+    assert str(caught.value) == (
+        "model 'spam': the champion is version 1, not version 2 as expected, so promoting version 2 was not done "
+        "(another push, promote or rollback moved it first). Look at `labelgate models list`, then run it again "
+        "against the champion it shows (--expect-champion)")
     assert champion_version(open_client(registry_uri), "spam") == v1
 
 
