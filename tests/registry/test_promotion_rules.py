@@ -214,7 +214,7 @@ def test_a_version_given_as_a_number_is_recorded_as_text(registry_uri: str) -> N
 
 def _another_process_first(monkeypatch: pytest.MonkeyPatch, change) -> list[str]:
     """Another process takes the registry lock just before ours and makes ``change``; returns the holder tag
-    each lock of ours carried while held (what a process waiting on it is told)."""
+    that model ``spam``'s lock carried each time ours was held (what a process waiting on it is told)."""
     from labelgate.registry import store
     from labelgate.registry.lock import HOLDER_TAG, lock_name
 
@@ -225,7 +225,7 @@ def _another_process_first(monkeypatch: pytest.MonkeyPatch, change) -> list[str]
         while pending:
             pending.pop()()
         with real_lock(client, model_name, **kwargs) as held:
-            holders.append(client.get_registered_model(lock_name(model_name)).tags[HOLDER_TAG])
+            holders.append(client.get_registered_model(lock_name("spam")).tags[HOLDER_TAG])
             yield held
 
     monkeypatch.setattr(store, "registry_lock", lock_after_the_other)
@@ -335,3 +335,23 @@ def test_listing_skips_a_held_lock_and_sorts_a_version_s_aliases(registry_uri: s
     with registry_lock(client, "spam", purpose="a listing test"):
         assert list_models(registry_uri) == [("spam", 1, v1), ("zeta", 2, None)]
     assert [r.aliases for r in list_versions(registry_uri, "spam")] == [("backup", CHAMPION_ALIAS)]
+
+
+class _RecordingClient:
+    """Stands in for a tracking server's client: records the artifact location each new experiment asks for."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str | None]] = []
+
+    def get_experiment_by_name(self, name: str) -> None:
+        return None
+
+    def create_experiment(self, name: str, artifact_location: str | None = None) -> str:
+        self.asked.append((name, artifact_location))
+        return "17"
+
+
+def test_ensure_experiment_leaves_a_remote_registry_s_artifact_location_to_the_server() -> None:
+    client = _RecordingClient()
+    assert ensure_experiment(client, "http://mlflow.example:5000", "labelgate-remote") == "17"
+    assert client.asked == [("labelgate-remote", None)]
