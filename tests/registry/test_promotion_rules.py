@@ -134,8 +134,8 @@ def test_rollback_without_a_champion_or_with_a_stale_expectation_refuses(registr
         rollback(registry_uri, "spam", verify=False)
     promote(registry_uri, "spam", v1, verify=False)
     promote(registry_uri, "spam", v2, verify=False)
-    with pytest.raises(ChampionMovedError, match=r"the champion is version 2, not version 1 as expected, so the "
-                                                 r"rollback was not done"):
+    with pytest.raises(ChampionMovedError, match=r"^model 'spam': the champion is version 2, not version 1 as "
+                                                 r"expected, so the rollback was not done \(another push"):
         rollback(registry_uri, "spam", verify=False, expected=v1)
     assert champion_version(open_client(registry_uri), "spam") == v2
 
