@@ -46,15 +46,32 @@ def prepare() -> None:
         place.symlink_to(found.resolve())
 
 
+def mutmut_env() -> dict[str, str]:
+    """mutmut forks each mutant's test run from one process that has already run torch: with OpenMP's
+    thread pool started before the fork the child can hang (seen as "timeouts"); one thread avoids it."""
+    return {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def registry_template() -> Path:
+    """An empty MLflow registry database the tests copy (tests/conftest.py's ``LABELGATE_TEST_REGISTRY_TEMPLATE``):
+    each mutant runs a pytest session of its own, and creating the tables once per session took most of it."""
+    db = MUTANTS / "registry-template.db"
+    db.unlink(missing_ok=True)
+    subprocess.run([sys.executable, "-c", "import sys; from labelgate.champion import open_client; "
+                    "open_client(f'sqlite:///{sys.argv[1]}').search_experiments()", str(db)], check=True, cwd=ROOT)
+    return db
+
+
 def run_mutmut(jobs: int, modules: list[str]) -> int:
     mutmut = Path(sys.executable).with_name("mutmut")
     log = MUTANTS / "mutmut.log"
     MUTANTS.mkdir(exist_ok=True)
+    env = {**mutmut_env(), "LABELGATE_TEST_REGISTRY_TEMPLATE": str(registry_template())}
     print(f"mutation: running mutmut over {len(modules) or len(targets())} modules ({jobs} jobs); log: {log}",
           flush=True)
     with log.open("w") as out:
         proc = subprocess.run([str(mutmut), "run", "--max-children", str(jobs), *(f"{m}.*" for m in modules)], cwd=ROOT, stdout=out,
-                              stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                              stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").replace("\r", "\n").splitlines()[-30:]
         print("\n".join(tail), file=sys.stderr)

@@ -14,10 +14,13 @@ or promoted; the manifest's own digest is recorded as a tag on the model version
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import random
 import shutil
 import tempfile
+import time
 import urllib.parse
 from hashlib import sha256
 from pathlib import Path
@@ -94,17 +97,59 @@ def local_artifact_root(registry_uri: str) -> Path | None:
     return Path(db_path).resolve().parent / "artifacts"
 
 
+LOCKED_RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def _sqlite_locked(exc: Exception) -> bool:
+    kind = getattr(exc, "error_code", "") == "TEMPORARILY_UNAVAILABLE" or type(exc).__name__ == "OperationalError"
+    return kind and "database is locked" in str(exc)
+
+
+class _LockPatientClient:
+    """An MlflowClient whose calls are tried again when a SQLite registry answers "database is locked".
+
+    MLflow waits 20 s for SQLite's write lock, but a transaction that read first and then writes gets
+    SQLITE_BUSY at once when another connection is committing (SQLite refuses to wait there, to avoid a
+    deadlock): concurrent pushes to one local registry then failed instead of taking turns. The failed
+    transaction was rolled back, so calling again is safe. Every other error passes through unchanged."""
+
+    def __init__(self, client: MlflowClient, delays_s: tuple[float, ...] = LOCKED_RETRY_DELAYS_S) -> None:
+        self._client, self._delays_s = client, delays_s
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def patient(*args, **kwargs):
+            for delay in self._delays_s:
+                try:
+                    return attr(*args, **kwargs)
+                except Exception as exc:
+                    if not _sqlite_locked(exc):
+                        raise
+                time.sleep(delay * random.uniform(0.5, 1.5))  # apart, so the writers do not collide again
+            return attr(*args, **kwargs)
+
+        return patient
+
+
 def open_client(registry_uri: str) -> MlflowClient:
-    """An MlflowClient for tracking and registry at ``registry_uri``; creates a local store's folders."""
+    """An MlflowClient for tracking and registry at ``registry_uri``; creates a local store's folders.
+
+    For a local SQLite registry the client tries a call again when the database is locked by another
+    writer (see ``_LockPatientClient``)."""
     from mlflow import MlflowClient  # heavy: imported when a registry is opened, not with this module
 
     root = local_artifact_root(registry_uri)
     if root is not None:
         root.mkdir(parents=True, exist_ok=True)
     try:
-        return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
+        client = MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
     except Exception as exc:  # MLflow raises many types for an unusable URI
         raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}") from exc
+    return client if root is None else _LockPatientClient(client)  # type: ignore[return-value]
 
 
 def _is_missing(exc: Exception) -> bool:

@@ -198,3 +198,115 @@ def test_a_single_covered_row_of_weight_one_still_blends_both_estimates() -> Non
     data = FitData(np.array([[0, -1, -1], [-1, -1, -1]]), np.array([1.0, 4.0]), 2, CPU)
     # votes say class 0, the model says class 1: the mean, not the model's prior alone
     np.testing.assert_allclose(covered_prior(data, _sure(2, 3, 1)), [0.5, 0.5], atol=1e-9)
+
+
+def _em_by_hand(rows: np.ndarray, w: np.ndarray, k: int, name: str, s: float, max_iter: int, tol: float,
+                fixed: np.ndarray | None = None, lf_weight: np.ndarray | None = None):
+    """Documented EM with loops: from majority vote's shares, alternate the M-step (weighted counts plus
+    pseudo-counts; one-coin accuracies kept within 1e-4 of 0 and 1) and the E-step (prior times every LF's
+    vote probability, abstains counted only by the abstain model); rows an abstain-ignoring model cannot
+    learn from (no vote) keep their labels; stop after ``max_iter`` or once no label moves ``tol``."""
+    n, m = rows.shape
+    lw = np.ones(m) if lf_weight is None else lf_weight
+    q = _one_m_step_by_hand(rows, w, k, s)["q"]
+    covered = (rows >= 0).any(axis=1)
+    use = np.ones(n, dtype=bool) if name == DAWID_SKENE_ABSTAIN else covered
+    coverage = ((rows >= 0) * w[:, None]).sum(axis=0) / w.sum()
+
+    def prior_of(labels, rows_used):
+        if fixed is not None:
+            return fixed
+        mass = sum(w[i] * labels[i] for i in range(n) if rows_used[i]) + 1.0
+        return mass / mass.sum()
+
+    kept_prior = None if name == DAWID_SKENE_ABSTAIN else prior_of(q, covered)
+    eye = np.eye(k, dtype=bool)
+    pseudo = s * np.where(eye, 0.7, 0.3 / (k - 1))
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        prior = kept_prior if kept_prior is not None else prior_of(q, use)
+        votes, mass = np.zeros((m, k, k)), np.zeros(k)
+        for i in range(n):
+            if use[i]:
+                mass += w[i] * q[i]
+                for j in range(m):
+                    if rows[i, j] >= 0:
+                        votes[j, rows[i, j]] += w[i] * q[i]
+        table = np.ones((m, k + 1, k))  # abstain row: probability 1 unless the model learns abstains
+        for j in range(m):
+            if name == ONE_COIN:
+                acc = min(max((np.trace(votes[j]) + 0.7 * s) / (votes[j].sum() + s), 1e-4), 1 - 1e-4)
+                table[j, 1:] = np.where(eye, acc, (1 - acc) / (k - 1))
+            elif name == DAWID_SKENE:
+                table[j, 1:] = (votes[j] + pseudo) / (votes[j] + pseudo).sum(axis=0)
+            else:
+                abstained = np.maximum(mass - votes[j].sum(axis=0), 0) + s * (1 - coverage[j])
+                full = np.vstack([abstained, votes[j] + pseudo * coverage[j]])
+                table[j] = full / full.sum(axis=0)
+        log_vote = np.log(table) * lw[:, None, None]
+        q_new = q.copy()
+        for i in range(n):
+            if use[i]:
+                score = np.log(prior) + sum(log_vote[j, rows[i, j] + 1] for j in range(m))
+                q_new[i] = np.exp(score - score.max()) / np.exp(score - score.max()).sum()
+        change = np.abs(q_new - q).max()
+        q = q_new
+        if change < tol:
+            break
+    return log_vote, np.log(prior), iterations
+
+
+_EM_ROWS = np.array([[0, 0, -1, 1], [1, 1, 2, -1], [0, -1, 1, 1], [-1, -1, -1, -1], [2, 2, 2, 0], [1, 0, 0, 2],
+                     [2, -1, 2, -1], [0, 0, 0, -1], [-1, 1, 1, 1], [1, -1, -1, 2]])
+_EM_W = np.array([5.0, 3.0, 2.0, 6.0, 4.0, 1.0, 3.0, 7.0, 2.0, 1.0])
+
+
+@pytest.mark.parametrize("name", [DAWID_SKENE, ONE_COIN, DAWID_SKENE_ABSTAIN])
+@pytest.mark.parametrize(("fixed", "groups", "max_iter", "tol"), [
+    (None, None, 6, 0.0),
+    (np.array([0.5, 0.3, 0.2]), None, 6, 0.0),
+    (None, np.array([0, 0, 1, 2]), 6, 0.0),
+    (None, None, 200, 1e-4),
+])
+def test_em_iterations_match_em_written_out_by_hand(name, fixed, groups, max_iter, tol) -> None:
+    data = FitData(_EM_ROWS, _EM_W, 3, CPU, lf_group=groups)
+    fitted = fit_em(data, name, fixed, smoothing=0.5, max_iter=max_iter, tol=tol)
+    lf_weight = None if groups is None else np.array([0.5, 0.5, 1.0, 1.0])
+    log_vote, log_prior, iterations = _em_by_hand(_EM_ROWS, _EM_W, 3, name, 0.5, max_iter, tol, fixed, lf_weight)
+    assert fitted.iterations == iterations
+    if tol:
+        assert 2 < iterations < max_iter  # it converged, after more than one step
+    np.testing.assert_allclose(fitted.log_vote, log_vote, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fitted.log_prior, log_prior, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_one_coin_accuracy_stays_within_1e4_of_certainty(right: bool) -> None:
+    """Three LFs that always agree, and a fourth that always agrees (or never agrees) with them, on a huge
+    weight: once EM is sure of the labels, its accuracy is held at 1 - 1e-4 (or 1e-4), so no vote is ever
+    impossible."""
+    rows = np.array([[0, 0, 0, 0 if right else 1], [1, 1, 1, 1 if right else 0]])
+    data = FitData(rows, np.array([1e6, 1e6]), 2, CPU)
+    table = np.exp(fit_em(data, ONE_COIN, None, smoothing=1.0, max_iter=20, tol=0.0).log_vote[3, 1:, :])
+    acc = 1 - 1e-4 if right else 1e-4
+    np.testing.assert_allclose(table, [[acc, 1 - acc], [1 - acc, acc]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", [DAWID_SKENE, ONE_COIN])
+def test_a_tolerance_of_zero_runs_the_whole_budget_even_when_nothing_moves(name: str) -> None:
+    """With no vote at all an abstain-ignoring model learns nothing: its labels never move, yet a move of
+    0 is not below a tolerance of 0, so EM runs every iteration it was given."""
+    data = FitData(np.full((3, 2), -1), np.array([1.0, 2.0, 3.0]), 2, CPU)
+    assert _fit(data, name, max_iter=4, tol=0.0).iterations == 4
+    assert _fit(data, name, max_iter=4, tol=1e-12).iterations == 1
+
+
+@pytest.mark.parametrize("name", [DAWID_SKENE, ONE_COIN])
+def test_rows_without_votes_do_not_hold_up_an_abstain_ignoring_model(name: str) -> None:
+    """Two sure rows converge at once (their labels move less than 0.2); the row without a vote keeps its
+    uniform label (such a model learns nothing from it), so it cannot keep EM going by moving to the prior."""
+    rows, w = np.array([[0, 0], [1, 1], [-1, -1]]), np.array([90.0, 10.0, 50.0])
+    fitted = fit_em(FitData(rows, w, 2, CPU), name, None, smoothing=1.0, max_iter=50, tol=0.2)
+    _, _, iterations = _em_by_hand(rows, w, 2, name, 1.0, 50, 0.2)
+    assert fitted.iterations == iterations == 1

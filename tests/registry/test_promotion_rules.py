@@ -5,6 +5,7 @@ real pushes in test_promote_verifies.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -71,8 +72,12 @@ def test_promote_with_a_stale_expectation_changes_nothing(registry_uri: str) -> 
     promote(registry_uri, "spam", v1, verify=False, expected=None)
     with pytest.raises(ChampionMovedError, match=r"the champion is version 1, not none \(no champion\)"):
         promote(registry_uri, "spam", v2, verify=False, expected=None)
-    with pytest.raises(ChampionMovedError, match=r"the champion is version 1, not version 2"):
+    with pytest.raises(ChampionMovedError) as caught:
         promote(registry_uri, "spam", v2, verify=False, expected=v2)
+    assert str(caught.value) == (
+        "model 'spam': the champion is version 1, not version 2 as expected, so promoting version 2 was not done "
+        "(another push, promote or rollback moved it first). Look at `labelgate models list`, then run it again "
+        "against the champion it shows (--expect-champion)")
     assert champion_version(open_client(registry_uri), "spam") == v1
 
 
@@ -129,8 +134,8 @@ def test_rollback_without_a_champion_or_with_a_stale_expectation_refuses(registr
         rollback(registry_uri, "spam", verify=False)
     promote(registry_uri, "spam", v1, verify=False)
     promote(registry_uri, "spam", v2, verify=False)
-    with pytest.raises(ChampionMovedError, match=r"the champion is version 2, not version 1 as expected, so the "
-                                                 r"rollback was not done"):
+    with pytest.raises(ChampionMovedError, match=r"^model 'spam': the champion is version 2, not version 1 as "
+                                                 r"expected, so the rollback was not done \(another push"):
         rollback(registry_uri, "spam", verify=False, expected=v1)
     assert champion_version(open_client(registry_uri), "spam") == v2
 
@@ -172,3 +177,181 @@ def test_the_default_expectation_reads_as_any_in_signatures() -> None:
     import inspect
 
     assert "expected: 'str | None | _Any' = ANY" in str(inspect.signature(promote)) and repr(ANY) == "ANY"
+
+
+@pytest.mark.parametrize("history", ['{"1": "a", "2": "b"}', '"12"'])
+def test_a_history_tag_that_is_not_a_list_is_ignored_even_when_its_items_look_like_versions(
+        registry_uri: str, history: str) -> None:
+    # Iterating these gives "1", "2" (a dict's keys, a string's characters): read as a history they would
+    # roll version 2 back to version 1. They are not a history; rollback refuses as for no history at all.
+    v1, v2 = _versions(registry_uri, "verified", "verified")
+    client = open_client(registry_uri)
+    client.set_registered_model_alias("spam", CHAMPION_ALIAS, v2)
+    client.set_registered_model_tag("spam", HISTORY_TAG, history)
+    with pytest.raises(RegistryError, match=r"version 2 is the first champion"):
+        rollback(registry_uri, "spam", verify=False)
+    assert champion_version(client, "spam") == v2
+
+
+def test_the_history_keeps_the_last_hundred_champions(registry_uri: str) -> None:
+    v1, v2 = _versions(registry_uri, "verified", "verified")
+    client = open_client(registry_uri)
+    old = [str(n) for n in range(1000, 1100)]  # a hundred earlier champions
+    client.set_registered_model_tag("spam", HISTORY_TAG, json.dumps(old))
+    client.set_registered_model_alias("spam", CHAMPION_ALIAS, v1)  # moved by hand: it joins the history
+    assert promote(registry_uri, "spam", v2, verify=False) == v1
+    assert json.loads(client.get_registered_model("spam").tags[HISTORY_TAG]) == [*old[2:], v1, v2]
+
+
+def test_a_version_given_as_a_number_is_recorded_as_text(registry_uri: str) -> None:
+    v1, v2 = _versions(registry_uri, "verified", "verified")
+    assert promote(registry_uri, "spam", int(v1), verify=False) is None
+    assert promote(registry_uri, "spam", int(v2), verify=False, expected=int(v1)) == v1
+    client = open_client(registry_uri)
+    assert client.get_registered_model("spam").tags[HISTORY_TAG] == json.dumps([v1, v2])
+    assert champion_version(client, "spam") == v2
+
+
+def _another_process_first(monkeypatch: pytest.MonkeyPatch, change) -> list[str]:
+    """Another process takes the registry lock just before ours and makes ``change``; returns the holder tag
+    that model ``spam``'s lock carried each time ours was held (what a process waiting on it is told)."""
+    from labelgate.registry import store
+    from labelgate.registry.lock import HOLDER_TAG, lock_name
+
+    real_lock, pending, holders = store.registry_lock, [change], []
+
+    @contextlib.contextmanager
+    def lock_after_the_other(client, model_name: str, **kwargs):
+        while pending:
+            pending.pop()()
+        with real_lock(client, model_name, **kwargs) as held:
+            holders.append(client.get_registered_model(lock_name("spam")).tags[HOLDER_TAG])
+            yield held
+
+    monkeypatch.setattr(store, "registry_lock", lock_after_the_other)
+    return holders
+
+
+def test_each_lock_names_what_its_holder_is_doing(registry_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    v1, v2 = _versions(registry_uri, "verified", "verified")
+    holders = _another_process_first(monkeypatch, lambda: None)
+    promote(registry_uri, "spam", v1, verify=False)
+    promote(registry_uri, "spam", v2, verify=False, purpose="push")
+    rollback(registry_uri, "spam", verify=False)
+    assert [h.split(": ", 1)[1] for h in holders] == [
+        f"promote spam version {v1}", f"push spam version {v2}", f"rollback spam from version {v2}"]
+
+
+def test_a_version_marked_failed_while_it_was_verified_is_not_promoted(
+        registry_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    v1, v2 = _versions(registry_uri, "verified", "verified")
+    promote(registry_uri, "spam", v1, verify=False)
+    client = open_client(registry_uri)
+    _another_process_first(monkeypatch, lambda: client.set_model_version_tag("spam", v2, STATUS_TAG, "failed"))
+    with pytest.raises(RegistryError, match=rf"version {v2} is failed, not verified"):
+        promote(registry_uri, "spam", v2, verify=False)
+    assert champion_version(client, "spam") == v1
+    assert json.loads(client.get_registered_model("spam").tags[HISTORY_TAG]) == [v1]
+
+
+def test_a_rollback_overtaken_by_a_promote_changes_nothing(registry_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    v1, v2, v3 = _versions(registry_uri, "verified", "verified", "verified")
+    for v in (v1, v2, v3):
+        promote(registry_uri, "spam", v, verify=False)
+    _another_process_first(monkeypatch, lambda: promote(registry_uri, "spam", v1, verify=False))
+    with pytest.raises(ChampionMovedError) as caught:
+        rollback(registry_uri, "spam", verify=False)
+    assert str(caught.value).startswith(
+        f"model 'spam': the champion is version {v1}, not version {v3} as expected, so the rollback from version "
+        f"{v3} to {v2} was not done (another push, promote or rollback moved it first)")
+    client = open_client(registry_uri)
+    assert champion_version(client, "spam") == v1
+    assert json.loads(client.get_registered_model("spam").tags[HISTORY_TAG]) == [v1, v2, v3, v1]
+    assert client.get_model_version("spam", v3).tags.get("labelgate.rolled_back") is None
+
+
+def test_a_rollback_whose_history_changed_meanwhile_changes_nothing(
+        registry_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    v1, v2, v3 = _versions(registry_uri, "verified", "verified", "verified")
+    for v in (v1, v2, v3):
+        promote(registry_uri, "spam", v, verify=False)
+    client = open_client(registry_uri)
+    # The champion is still v3, but the version before it is now v1: rolling back to v2 is no longer right.
+    _another_process_first(monkeypatch, lambda: client.set_registered_model_tag("spam", HISTORY_TAG,
+                                                                                json.dumps([v1, v3])))
+    with pytest.raises(ChampionMovedError, match=r"^model 'spam': the champion history changed during the "
+                                                 r"rollback \(another process moved it\); nothing was changed, "
+                                                 r"run it again$"):
+        rollback(registry_uri, "spam", verify=False)
+    assert champion_version(client, "spam") == v3
+    assert json.loads(client.get_registered_model("spam").tags[HISTORY_TAG]) == [v1, v3]
+    assert client.get_model_version("spam", v3).tags.get("labelgate.rolled_back") is None
+
+
+class _RacingClient:
+    """A client whose first look for an experiment finds none because another step creates it just then
+    (``create_as_well``), or whose create fails for a reason of its own (``create_error``)."""
+
+    def __init__(self, client, *, create_as_well: bool, create_error: Exception | None = None) -> None:
+        self._client, self._create_as_well, self._create_error, self._looked = (
+            client, create_as_well, create_error, False)
+
+    def get_experiment_by_name(self, name: str):
+        if not self._looked:
+            self._looked = True
+            if self._create_as_well:
+                self._client.create_experiment(name)
+            return None
+        return self._client.get_experiment_by_name(name)
+
+    def create_experiment(self, name: str, **kwargs):
+        if self._create_error is not None:
+            raise self._create_error
+        return self._client.create_experiment(name, **kwargs)
+
+
+def test_ensure_experiment_reads_back_an_experiment_another_step_created_first(registry_uri: str) -> None:
+    client = open_client(registry_uri)
+    found = ensure_experiment(_RacingClient(client, create_as_well=True), registry_uri, "labelgate-race")
+    assert found == client.get_experiment_by_name("labelgate-race").experiment_id
+
+
+def test_ensure_experiment_raises_the_create_error_when_nobody_created_it(registry_uri: str) -> None:
+    client = open_client(registry_uri)
+    racing = _RacingClient(client, create_as_well=False, create_error=RegistryError("the store is read-only"))
+    with pytest.raises(RegistryError, match="the store is read-only"):
+        ensure_experiment(racing, registry_uri, "labelgate-absent")
+    assert client.get_experiment_by_name("labelgate-absent") is None
+
+
+def test_listing_skips_a_held_lock_and_sorts_a_version_s_aliases(registry_uri: str) -> None:
+    from labelgate.registry.lock import registry_lock
+
+    (v1,) = _versions(registry_uri, "verified")
+    _versions(registry_uri, "verified", "verified", name="zeta")  # listed after the lock's name
+    client = open_client(registry_uri)
+    promote(registry_uri, "spam", v1, verify=False)
+    client.set_registered_model_alias("spam", "backup", v1)
+    with registry_lock(client, "spam", purpose="a listing test"):
+        assert list_models(registry_uri) == [("spam", 1, v1), ("zeta", 2, None)]
+    assert [r.aliases for r in list_versions(registry_uri, "spam")] == [("backup", CHAMPION_ALIAS)]
+
+
+class _RecordingClient:
+    """Stands in for a tracking server's client: records the artifact location each new experiment asks for."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str | None]] = []
+
+    def get_experiment_by_name(self, name: str) -> None:
+        return None
+
+    def create_experiment(self, name: str, artifact_location: str | None = None) -> str:
+        self.asked.append((name, artifact_location))
+        return "17"
+
+
+def test_ensure_experiment_leaves_a_remote_registry_s_artifact_location_to_the_server() -> None:
+    client = _RecordingClient()
+    assert ensure_experiment(client, "http://mlflow.example:5000", "labelgate-remote") == "17"
+    assert client.asked == [("labelgate-remote", None)]

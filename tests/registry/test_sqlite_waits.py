@@ -1,0 +1,97 @@
+"""A local SQLite registry takes turns with other writers instead of failing with "database is locked".
+
+Concurrent pushes to one SQLite registry on a loaded machine failed in CI: MLflow waits 20 s for the
+write lock, and a transaction that read before writing gets SQLITE_BUSY at once while another commits."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_ALREADY_EXISTS,
+    TEMPORARILY_UNAVAILABLE,
+)
+
+from labelgate.champion import open_client
+
+MLFLOW_WAIT_S = 20.0  # MLflow's own PRAGMA busy_timeout for SQLite sessions
+
+
+class _Flaky:
+    """Answers "database is locked" ``fails`` times, then works; counts calls."""
+
+    def __init__(self, fails: int, error: Exception) -> None:
+        self.fails, self.error, self.calls = fails, error, 0
+        self.name = "not callable"
+
+    def create(self, value: str) -> str:
+        self.calls += 1
+        if self.calls <= self.fails:
+            raise self.error
+        return value
+
+
+LOCKED = MlflowException("(sqlite3.OperationalError) database is locked", error_code=TEMPORARILY_UNAVAILABLE)
+
+
+def test_a_locked_database_is_tried_again_until_it_answers() -> None:
+    from labelgate.champion import _LockPatientClient
+
+    flaky = _Flaky(3, LOCKED)
+    client = _LockPatientClient(flaky, delays_s=(0.0,) * 5)
+    assert client.create("v") == "v" and flaky.calls == 4
+    assert client.name == "not callable"
+
+
+def test_the_retries_are_bounded_and_the_last_error_is_the_registrys() -> None:
+    from labelgate.champion import _LockPatientClient
+
+    flaky = _Flaky(100, LOCKED)
+    client = _LockPatientClient(flaky, delays_s=(0.0,) * 3)
+    with pytest.raises(MlflowException, match="database is locked"):
+        client.create("v")
+    assert flaky.calls == 4
+
+
+@pytest.mark.parametrize("error", [
+    MlflowException("model 'm' already exists", error_code=RESOURCE_ALREADY_EXISTS),
+    MlflowException("database is locked", error_code=INVALID_PARAMETER_VALUE),
+    RuntimeError("database is locked"),
+])
+def test_every_other_error_passes_through_at_once(error: Exception) -> None:
+    from labelgate.champion import _LockPatientClient
+
+    flaky = _Flaky(1, error)
+    with pytest.raises(type(error)):
+        _LockPatientClient(flaky, delays_s=(0.0,) * 3).create("v")
+    assert flaky.calls == 1
+
+
+def test_a_write_outlasts_a_lock_held_longer_than_mlflows_wait(tmp_path) -> None:
+    db = tmp_path / "mlflow.db"
+    client = open_client(f"sqlite:///{db}")
+    client.create_registered_model("first")  # the schema exists before the lock is taken
+
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(MLFLOW_WAIT_S + 2)
+        holder.execute("COMMIT")
+        released.set()
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    try:
+        client.create_registered_model("second")
+    finally:
+        thread.join()
+        holder.close()
+    assert released.is_set()
+    assert {m.name for m in client.search_registered_models()} == {"first", "second"}
