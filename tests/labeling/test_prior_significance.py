@@ -33,3 +33,23 @@ def test_auto_moments_use_uniform_on_balanced_classes_and_the_estimate_on_imbala
                             class_balance=np.array([0.6, 0.3, 0.1]), seed=5)
     prior = np.exp(LabelModel(3, seed=0).fit(imbalanced.L).candidates["matrix_completion"].log_prior)
     assert prior[0] > prior[1] > prior[2]
+
+
+@pytest.mark.parametrize("prior", [[0.55, 0.45], [0.4, 0.35, 0.25], [0.2, 0.2, 0.15, 0.15, 0.15, 0.15]])
+def test_the_switch_to_uniform_happens_where_pearsons_test_crosses_its_level(prior):
+    """Around the row count where scipy's chi-square goodness-of-fit test (observed counts prior * n
+    against n / k each) crosses p = 0.05, the prior is dropped just below it and kept just above."""
+    from scipy import stats
+
+    prior = np.asarray(prior)
+    k = len(prior)
+
+    def p_value(n: float) -> float:
+        return stats.chisquare(prior * n, np.full(k, n / k)).pvalue
+
+    low, high = 1.0, 1e6  # p falls as n grows: bisect for p = 0.05
+    for _ in range(100):
+        mid = (low + high) / 2
+        low, high = (mid, high) if p_value(mid) > 0.05 else (low, mid)
+    assert np.allclose(uniform_unless_significant(prior, low * 0.99), 1.0 / k)
+    np.testing.assert_array_equal(uniform_unless_significant(prior, high * 1.01), prior)
