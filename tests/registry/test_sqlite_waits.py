@@ -95,3 +95,58 @@ def test_a_write_outlasts_a_lock_held_longer_than_mlflows_wait(tmp_path) -> None
         holder.close()
     assert released.is_set()
     assert {m.name for m in client.search_registered_models()} == {"first", "second"}
+
+
+PYSQLITE_WAIT_S = 5.0  # Python's sqlite3 default timeout: what MLflow's schema checks wait when a client opens
+
+
+def test_opening_a_registry_outlasts_a_lock_held_longer_than_the_driver_waits(tmp_path, empty_registry_db) -> None:
+    """Opening a client reads the schema outside MLflow's sessions (their 20 s wait does not apply; the driver
+    waits 5 s): three pushes opening one registry together crashed in CI with "database is locked"."""
+    import shutil
+
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(empty_registry_db, db)  # tables exist; no client in this process has opened this URI yet
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(PYSQLITE_WAIT_S + 3)
+        holder.execute("COMMIT")
+        released.set()
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    try:
+        client = open_client(f"sqlite:///{db}")
+    finally:
+        thread.join()
+        holder.close()
+    assert released.is_set()
+    client.create_registered_model("after")
+    assert [m.name for m in client.search_registered_models()] == ["after"]
+
+
+def test_mlflows_traceback_for_a_retried_lock_is_not_printed_but_other_errors_are(tmp_path) -> None:
+    """MLflow logs a full traceback for every "database is locked" before raising it; the call is tried again,
+    so that traceback only alarms. Other database errors are still logged."""
+    import logging
+
+    import sqlalchemy.exc
+
+    open_client(f"sqlite:///{tmp_path}/mlflow.db")
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("mlflow.store.db.utils")
+    logger.addHandler(handler)
+    try:
+        for message in ("database is locked", "disk I/O error"):
+            try:
+                raise sqlalchemy.exc.OperationalError("UPDATE x", {}, Exception(message))
+            except sqlalchemy.exc.OperationalError:
+                logger.exception("SQLAlchemy database error: %s", message)
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["SQLAlchemy database error: disk I/O error"]
