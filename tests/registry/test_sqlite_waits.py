@@ -5,6 +5,7 @@ write lock, and a transaction that read before writing gets SQLITE_BUSY at once 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -72,27 +73,34 @@ def test_every_other_error_passes_through_at_once(error: Exception) -> None:
     assert flaky.calls == 1
 
 
-def test_a_write_outlasts_a_lock_held_longer_than_mlflows_wait(tmp_path) -> None:
-    db = tmp_path / "mlflow.db"
-    client = open_client(f"sqlite:///{db}")
-    client.create_registered_model("first")  # the schema exists before the lock is taken
-
+@contextlib.contextmanager
+def _exclusive_lock(db, seconds: float):
+    """Another connection holds ``db``'s EXCLUSIVE lock for ``seconds`` from entry; the block runs meanwhile.
+    Yields an Event set once the lock was released (the block must have waited for it)."""
     holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")
     released = threading.Event()
 
     def release() -> None:
-        time.sleep(MLFLOW_WAIT_S + 2)
+        time.sleep(seconds)
         holder.execute("COMMIT")
         released.set()
 
     thread = threading.Thread(target=release)
     thread.start()
     try:
-        client.create_registered_model("second")
+        yield released
     finally:
         thread.join()
         holder.close()
+
+
+def test_a_write_outlasts_a_lock_held_longer_than_mlflows_wait(tmp_path) -> None:
+    db = tmp_path / "mlflow.db"
+    client = open_client(f"sqlite:///{db}")
+    client.create_registered_model("first")  # the schema exists before the lock is taken
+    with _exclusive_lock(db, MLFLOW_WAIT_S + 2) as released:
+        client.create_registered_model("second")
     assert released.is_set()
     assert {m.name for m in client.search_registered_models()} == {"first", "second"}
 
@@ -107,22 +115,8 @@ def test_opening_a_registry_outlasts_a_lock_held_longer_than_the_driver_waits(tm
 
     db = tmp_path / "mlflow.db"
     shutil.copyfile(empty_registry_db, db)  # tables exist; no client in this process has opened this URI yet
-    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN EXCLUSIVE")
-    released = threading.Event()
-
-    def release() -> None:
-        time.sleep(PYSQLITE_WAIT_S + 3)
-        holder.execute("COMMIT")
-        released.set()
-
-    thread = threading.Thread(target=release)
-    thread.start()
-    try:
+    with _exclusive_lock(db, PYSQLITE_WAIT_S + 3) as released:
         client = open_client(f"sqlite:///{db}")
-    finally:
-        thread.join()
-        holder.close()
     assert released.is_set()
     client.create_registered_model("after")
     assert [m.name for m in client.search_registered_models()] == ["after"]
