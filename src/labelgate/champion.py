@@ -171,7 +171,10 @@ def open_client(registry_uri: str) -> MlflowClient:
             return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
         client = _patiently(MlflowClient, LOCKED_RETRY_DELAYS_S, tracking_uri=registry_uri, registry_uri=registry_uri)
     except Exception as exc:  # MLflow raises many types for an unusable URI
-        raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}") from exc
+        hint = ("; another process kept this SQLite registry locked through every retry (about 30 s): wait for "
+                "it and run again, or give concurrent runs one MLflow tracking server (--registry-uri http://...)"
+                if _sqlite_locked(exc) else "")
+        raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}{hint}") from exc
     return _LockPatientClient(client)  # type: ignore[return-value]
 
 

@@ -144,3 +144,20 @@ def test_mlflows_traceback_for_a_retried_lock_is_not_printed_but_other_errors_ar
     finally:
         logger.removeHandler(handler)
     assert seen == ["SQLAlchemy database error: disk I/O error"]
+
+
+def test_a_lock_that_outlasts_every_retry_is_refused_naming_the_cause_and_the_fix(
+        tmp_path, empty_registry_db, monkeypatch) -> None:
+    import shutil
+
+    from labelgate import champion
+    from labelgate.errors import RegistryError
+
+    monkeypatch.setattr(champion, "LOCKED_RETRY_DELAYS_S", ())  # one try: the driver's 5 s wait, then the error
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(empty_registry_db, db)
+    with _exclusive_lock(db, PYSQLITE_WAIT_S + 3), pytest.raises(RegistryError) as refused:
+        open_client(f"sqlite:///{db}")
+    message = str(refused.value)
+    assert f"cannot open the model registry at 'sqlite:///{db}'" in message and "database is locked" in message
+    assert "locked through every retry" in message and "one MLflow tracking server" in message
