@@ -106,9 +106,14 @@ def _sqlite_locked(exc: Exception) -> bool:
     return kind and "database is locked" in str(exc)
 
 
+LOCKED_HINT = ("another process kept this SQLite registry locked through every retry: wait for it and run "
+               "again, or give concurrent runs one MLflow tracking server (--registry-uri http://...)")
+
+
 def _patiently(call, delays_s: tuple[float, ...], *args, **kwargs):
     """``call(*args, **kwargs)``, called again after a jittered pause while SQLite answers "database is
-    locked" (once per delay, then a last time whose error is raised); every other error at once."""
+    locked" (once per delay, then a last time); every other error at once. A lock that outlasts the last
+    try is a RegistryError naming the cause and the fix."""
     for delay in delays_s:
         try:
             return call(*args, **kwargs)
@@ -116,7 +121,12 @@ def _patiently(call, delays_s: tuple[float, ...], *args, **kwargs):
             if not _sqlite_locked(exc):
                 raise
         time.sleep(delay * random.uniform(0.5, 1.5))  # apart, so the writers do not collide again
-    return call(*args, **kwargs)
+    try:
+        return call(*args, **kwargs)
+    except Exception as exc:
+        if not _sqlite_locked(exc):
+            raise
+        raise RegistryError(f"{exc}; {LOCKED_HINT}") from exc
 
 
 class _LockPatientClient:
@@ -171,10 +181,7 @@ def open_client(registry_uri: str) -> MlflowClient:
             return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
         client = _patiently(MlflowClient, LOCKED_RETRY_DELAYS_S, tracking_uri=registry_uri, registry_uri=registry_uri)
     except Exception as exc:  # MLflow raises many types for an unusable URI
-        hint = ("; another process kept this SQLite registry locked through every retry (about 30 s): wait for "
-                "it and run again, or give concurrent runs one MLflow tracking server (--registry-uri http://...)"
-                if _sqlite_locked(exc) else "")
-        raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}{hint}") from exc
+        raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}") from exc
     return _LockPatientClient(client)  # type: ignore[return-value]
 
 

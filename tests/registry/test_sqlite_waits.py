@@ -19,6 +19,7 @@ from mlflow.protos.databricks_pb2 import (
 )
 
 from labelgate.champion import open_client
+from labelgate.errors import RegistryError
 
 MLFLOW_WAIT_S = 20.0  # MLflow's own PRAGMA busy_timeout for SQLite sessions
 
@@ -54,9 +55,12 @@ def test_the_retries_are_bounded_and_the_last_error_is_the_registrys() -> None:
 
     flaky = _Flaky(100, LOCKED)
     client = _LockPatientClient(flaky, delays_s=(0.0,) * 3)
-    with pytest.raises(MlflowException, match="database is locked"):
+    with pytest.raises(RegistryError) as refused:
         client.create("v")
     assert flaky.calls == 4
+    assert refused.value.__cause__ is LOCKED  # the registry's own last error, with the cause and the fix added
+    assert str(refused.value).startswith(f"{LOCKED}; ") and "locked through every retry" in str(refused.value)
+    assert "one MLflow tracking server" in str(refused.value)
 
 
 @pytest.mark.parametrize("error", [
@@ -151,7 +155,6 @@ def test_a_lock_that_outlasts_every_retry_is_refused_naming_the_cause_and_the_fi
     import shutil
 
     from labelgate import champion
-    from labelgate.errors import RegistryError
 
     monkeypatch.setattr(champion, "LOCKED_RETRY_DELAYS_S", ())  # one try: the driver's 5 s wait, then the error
     db = tmp_path / "mlflow.db"

@@ -91,10 +91,7 @@ def explain_dev_choice(report: dict[str, Any]) -> str:
 
     if choice != default:
         return f"switched from {default} to {choice} on the {rows} dev rows: {net(choice)}"
-    others = [n for n in scores if n != default]
-    if not others:
-        return f"kept {default}: no other candidate to compare on the dev rows"
-    closest = max(others, key=lambda n: scores[n]["z_vs_default"])
+    closest = max((n for n in scores if n != default), key=lambda n: scores[n]["z_vs_default"])  # NB is always one
     return (f"kept {default}, the choice without labels: no candidate is better on the {rows} dev rows by more "
             f"than {DEV_Z:g} standard deviations (paired sign test) and {DEV_MIN_GAIN:.0%} of the rows "
             f"(closest: {closest}, {net(closest)})")
