@@ -180,7 +180,7 @@ def run_local(
 
     watcher = _StepWatcher(echo)
     started = time.monotonic()
-    with _runner(runner, arguments, run_dir, docker, image) as (kfp_runner, run_arguments), \
+    with _process_state_kept(), _runner(runner, arguments, run_dir, docker, image) as (kfp_runner, run_arguments), \
             open(run_dir / "pipeline.log", "w", encoding="utf-8") as log, _watching(watcher), \
             _task_cache_on(pipeline_func):
         with contextlib.redirect_stdout(_LogTee(log, echo)), warnings.catch_warnings():
@@ -341,6 +341,28 @@ def _printer(stream: TextIO) -> Callable[[str], None]:
             stream.flush()
 
     return echo
+
+
+@contextlib.contextmanager
+def _process_state_kept() -> Iterator[None]:
+    """What kfp.local changes in this process does not outlive the run: its indenting ``print`` and the log
+    handlers it attaches (to the run's stdout, a log file closed afterwards). A caller that runs several
+    pipelines in one process (`labelgate monitor --retrain`, tests) would otherwise print indented and log
+    into a closed file."""
+    import builtins
+
+    original_print = builtins.print
+    loggers = [logging.getLogger(), *[logging.getLogger(n) for n in list(logging.root.manager.loggerDict)]]
+    handlers = {id(lg): list(lg.handlers) for lg in loggers}
+    try:
+        yield
+    finally:
+        builtins.print = original_print
+        for lg in [logging.getLogger(), *[logging.getLogger(n) for n in list(logging.root.manager.loggerDict)]]:
+            before = handlers.get(id(lg), [])
+            for handler in list(lg.handlers):
+                if handler not in before and isinstance(getattr(handler, "stream", None), _LogTee):
+                    lg.removeHandler(handler)
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -63,14 +64,31 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return [train_tiny_model(root / f"m{i}", seed=i, flip=bool(i % 2)) for i in range(3)]
 
 
+# A prebuilt empty registry database to copy instead of creating one per session (scripts/mutation.py sets it:
+# every mutant is a pytest session of its own, and creating the tables took most of each one).
+REGISTRY_TEMPLATE_ENV = "LABELGATE_TEST_REGISTRY_TEMPLATE"
+
+
+def build_empty_registry_db(db: Path) -> Path:
+    """Create MLflow's tables in a new SQLite file ``db`` (seconds: every schema migration runs)."""
+    from labelgate.registry.store import open_client
+
+    open_client(f"sqlite:///{db}").search_experiments()
+    return db
+
+
 @pytest.fixture(scope="session")
 def empty_registry_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An initialised, empty MLflow SQLite database (creating its tables takes seconds; copying, none)."""
-    from labelgate.registry.store import open_client
-
     db = tmp_path_factory.mktemp("template") / "mlflow.db"
-    open_client(f"sqlite:///{db}").search_experiments()
-    return db
+    prebuilt = os.environ.get(REGISTRY_TEMPLATE_ENV)
+    if prebuilt:
+        if not Path(prebuilt).is_file():
+            raise FileNotFoundError(f"{REGISTRY_TEMPLATE_ENV}={prebuilt}: no such file; unset it, or build one with "
+                                    "`python scripts/mutation.py` (it writes mutants/registry-template.db)")
+        shutil.copyfile(prebuilt, db)
+        return db
+    return build_empty_registry_db(db)
 
 
 @pytest.fixture
@@ -124,3 +142,17 @@ def copy_registry(champion: dict, target: Path) -> str:
     shutil.copyfile(champion["registry"] / "mlflow.db", target / "mlflow.db")
     return f"sqlite:///{target}/mlflow.db"
 
+
+
+_PRINT = __import__("builtins").print
+
+
+@pytest.fixture(autouse=True)
+def _plain_print():
+    """Every test starts with Python's own print: kfp.local swaps in an indenting one while it runs a task,
+    and a run inside a test process must not change what later tests print (run_local restores it too)."""
+    import builtins
+
+    builtins.print = _PRINT
+    yield
+    builtins.print = _PRINT

@@ -71,6 +71,7 @@ STAND_INS: dict[str, StandIn] = {
         "a docker whose engine is unreachable", unchecked_because="prints Docker's own message for that case"),
     "cluster/test_trigger.py::moto": _MOTO,
     "containers/test_rehearsal.py::moto": _MOTO,
+    "serving/test_prediction_log.py::moto": _MOTO,
     "pipelines/test_compile.py::fake_pipeline": StandIn(
         "the training pipeline function, to see what `labelgate run` passes it",
         replaces="labelgate.pipelines.training:pipeline"),

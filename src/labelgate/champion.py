@@ -14,10 +14,14 @@ or promoted; the manifest's own digest is recorded as a tag on the model version
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import logging
 import os
+import random
 import shutil
 import tempfile
+import time
 import urllib.parse
 from hashlib import sha256
 from pathlib import Path
@@ -94,17 +98,91 @@ def local_artifact_root(registry_uri: str) -> Path | None:
     return Path(db_path).resolve().parent / "artifacts"
 
 
+LOCKED_RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)  # about 32 s of pauses, jittered
+
+
+def _sqlite_locked(exc: Exception) -> bool:
+    kind = getattr(exc, "error_code", "") == "TEMPORARILY_UNAVAILABLE" or type(exc).__name__ == "OperationalError"
+    return kind and "database is locked" in str(exc)
+
+
+LOCKED_HINT = ("another process kept this SQLite registry locked through every retry: wait for it and run "
+               "again, or give concurrent runs one MLflow tracking server (--registry-uri http://...)")
+
+
+def _patiently(call, delays_s: tuple[float, ...], *args, **kwargs):
+    """``call(*args, **kwargs)``, called again after a jittered pause while SQLite answers "database is
+    locked" (once per delay, then a last time); every other error at once. A lock that outlasts the last
+    try is a RegistryError naming the cause and the fix."""
+    for delay in delays_s:
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:
+            if not _sqlite_locked(exc):
+                raise
+        time.sleep(delay * random.uniform(0.5, 1.5))  # apart, so the writers do not collide again
+    try:
+        return call(*args, **kwargs)
+    except Exception as exc:
+        if not _sqlite_locked(exc):
+            raise
+        raise RegistryError(f"{exc}; {LOCKED_HINT}") from exc
+
+
+class _LockPatientClient:
+    """An MlflowClient whose calls are tried again when a SQLite registry answers "database is locked".
+
+    MLflow waits 20 s for SQLite's write lock, but a transaction that read first and then writes gets
+    SQLITE_BUSY at once when another connection is committing (SQLite refuses to wait there, to avoid a
+    deadlock): concurrent pushes to one local registry then failed instead of taking turns. The failed
+    transaction was rolled back, so calling again is safe. Every other error passes through unchanged."""
+
+    def __init__(self, client: MlflowClient, delays_s: tuple[float, ...] = LOCKED_RETRY_DELAYS_S) -> None:
+        self._client, self._delays_s = client, delays_s
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def patient(*args, **kwargs):
+            return _patiently(attr, self._delays_s, *args, **kwargs)
+
+        return patient
+
+
+class _RetriedLockRecords(logging.Filter):
+    """Drops MLflow's logged traceback for a "database is locked" error: the call is tried again, and the
+    error is raised (and shown) only if the last try fails too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and _sqlite_locked(exc))
+
+
+_RETRIED_LOCK_FILTER = _RetriedLockRecords()
+
+
 def open_client(registry_uri: str) -> MlflowClient:
-    """An MlflowClient for tracking and registry at ``registry_uri``; creates a local store's folders."""
+    """An MlflowClient for tracking and registry at ``registry_uri``; creates a local store's folders.
+
+    For a local SQLite registry, opening it and every call are tried again while the database is locked
+    by another writer (see ``_LockPatientClient``; opening reads the schema outside MLflow's sessions, where
+    the driver waits only 5 s for a lock)."""
     from mlflow import MlflowClient  # heavy: imported when a registry is opened, not with this module
 
     root = local_artifact_root(registry_uri)
     if root is not None:
         root.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("mlflow.store.db.utils").addFilter(_RETRIED_LOCK_FILTER)  # a set: added once
     try:
-        return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
+        if root is None:
+            return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
+        client = _patiently(MlflowClient, LOCKED_RETRY_DELAYS_S, tracking_uri=registry_uri, registry_uri=registry_uri)
     except Exception as exc:  # MLflow raises many types for an unusable URI
         raise RegistryError(f"cannot open the model registry at {registry_uri!r}: {exc}") from exc
+    return _LockPatientClient(client)  # type: ignore[return-value]
 
 
 def _is_missing(exc: Exception) -> bool:

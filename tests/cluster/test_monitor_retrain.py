@@ -46,12 +46,12 @@ def _monitor(server, package, tmp_path, bundle, data, *extra):
 
 @pytest.mark.parametrize(("outcome", "code"), [("pushed", EXIT_RETRAINED), ("model-blocked", EXIT_BLOCKED),
                                                ("ingest-failed", EXIT_ERROR)])
-def test_drift_submits_a_run_on_the_traffic_and_exits_with_its_outcome(kfp_server, small_package, tmp_path,
+def test_drift_submits_a_run_on_the_traffic_and_exits_with_its_outcome(kfp_server, training_package, tmp_path,
                                                                        outcome, code, capsys):
     kfp_server.state.outcome = outcome
     bundle, texts, data = _setup(tmp_path, np.full(300, 0.02))  # all answered ham: class shares drift from 50/50
     target = tmp_path / "bucket" / "retrain"
-    assert _monitor(kfp_server, small_package, tmp_path, bundle, data, "--retrain-data", str(target),
+    assert _monitor(kfp_server, training_package, tmp_path, bundle, data, "--retrain-data", str(target),
                     "--param", "seed=5") == code
     printed = capsys.readouterr().out
     assert "DRIFT" in printed and "submitting a training run" in printed

@@ -49,9 +49,10 @@ def ingested(tmp_path_factory, example_data, example_config):
     return data
 
 
-def test_weak_label_component_writes_the_contract_artifacts(tmp_path, ingested, example_config):
+def test_weak_label_component_writes_the_contract_artifacts(tmp_path, ingested, example_config, capsys):
     out = _outputs(tmp_path)
     _weak_label(tmp_path, ingested, LFS, str(example_config), out)
+    printed = capsys.readouterr().out
     frame = pd.read_parquet(ingested.path)
     L = np.load(out["label_matrix"].path)
     assert L.dtype == np.int8 and L.shape == (len(frame), len(out["label_matrix"].metadata["lf_names"]))
@@ -78,6 +79,12 @@ def test_weak_label_component_writes_the_contract_artifacts(tmp_path, ingested, 
     assert selection["choice"] == out["label_model"].metadata["method"]
     assert selection["choice"] == selection["default"] or chosen["z_vs_default"] > 2.5
     assert metrics["label_model_dev_accuracy"] == chosen["accuracy"]
+    # ... and the step says which way it went and why, from that same comparison.
+    if selection["choice"] == selection["default"]:
+        assert f"labelgate[weak-label]: label model: kept {selection['default']}, the choice without labels" in printed
+    else:
+        assert (f"labelgate[weak-label]: label model: switched from {selection['default']} to "
+                f"{selection['choice']} on the {selection['rows']} dev rows") in printed
 
 
 def test_weak_label_component_names_the_broken_lf(tmp_path, ingested, example_config, capsys):

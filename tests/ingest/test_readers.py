@@ -34,6 +34,13 @@ def test_folder_listing_skips_unknown_files(tmp_path):
         ("fake.parquet", b"a,b\n1,2\n", "not a Parquet file"),
         ("bad.jsonl", b'{"a": 1}\n{oops\n', "line 2 is not valid JSON"),
         ("data.xlsx", b"PK", "unsupported file extension"),
+        ("cut.csv", b"COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n" + b'a,b,c,"never closed', r"EOF inside string.*a quoted cell is never closed"),
+        ("binary.csv", b"COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n" + b"a,b,c,d\x00,1\n", "contains NUL bytes; it is probably a binary file"),
+        ("torn.parquet", b"PAR1" + b"not really parquet", "unreadable Parquet file"),
+        ("wide.csv", b"\xff\xfe\x00\xd8", "byte-order mark but is not valid UTF-16; re-encode the file as UTF-8"),
+        ("cut.json", b'[{"CONTENT": "hi"},', r"starts like a JSON array but is not valid JSON: .*\(line 1, column 20\)"),
+        ("typo.jsonl", b'{"CONTENT": "hi"}\n{oops\n', "line 2 is not valid JSON: Expecting property name"),
+        ("list.jsonl", b'{"CONTENT": "hi"}\n[1]\n', "line 2 is a JSON list, expected an object"),
     ],
 )
 def test_bad_files_name_the_file_and_the_problem(tmp_path, name, payload, message):
@@ -41,7 +48,7 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path, name, payload, messag
     path.write_bytes(payload)
     with pytest.raises(DataError, match=message) as info:
         read_file(str(path))
-    assert name in str(info.value)
+    assert str(info.value).startswith(str(path))  # the file first, then what is wrong and the fix
 
 
 def test_parquet_with_csv_extension_is_explained(tmp_path):

@@ -133,3 +133,20 @@ def test_dev_labels_rescue_lfs_worse_than_chance():
     assert lm.selected_method == "dev_naive_bayes"
     assert _accuracy(lm, data.L[test], data.y[test]) > _accuracy(mv, data.L[test], data.y[test]) + 0.05
     assert lm.dev_scores["dev_naive_bayes"] < 1.0  # scored on held-out folds, not on the rows it learned
+
+
+@pytest.mark.parametrize("balance", [[0.8, 0.2], [0.6, 0.3, 0.1]])
+def test_em_estimates_a_known_imbalanced_class_prior(balance):
+    # The abstain model fits the prior from every row; the models that ignore abstains keep majority
+    # vote's shares on the covered rows (their prior is not re-estimated, and never uniform).
+    k = len(balance)
+    data = make_votes(n=6000, m=10, k=k, accuracy=(0.65, 0.9), coverage=(0.3, 0.7), class_balance=balance, seed=3)
+    truth = np.bincount(data.y, minlength=k) / len(data.y)
+    abstain = LabelModel(cardinality=k, method="dawid_skene_abstain", seed=0).fit(data.L)
+    np.testing.assert_allclose(abstain.get_class_balance(), truth, atol=0.015)
+    covered = (data.L >= 0).any(axis=1)
+    mv_shares = MajorityLabelVoter(cardinality=k).fit(data.L).predict_proba(data.L[covered]).mean(axis=0)
+    for method in ("dawid_skene", "one_coin"):
+        fitted = LabelModel(cardinality=k, method=method, seed=0).fit(data.L).get_class_balance()
+        np.testing.assert_allclose(fitted, mv_shares, atol=0.005)
+        assert fitted[0] > 1 / k + 0.1  # the majority class stays the majority

@@ -38,6 +38,8 @@ def run_together(tmp_path: Path, verb: str, specs: list[dict], timeout_s: float 
     go.touch()
     results = [(p.wait(timeout=timeout_s), p.stdout.read()) for p, _ in procs]
     go.unlink()
+    for i, (code, out) in enumerate(results):  # shown in full when a test fails (its message is cut short)
+        print(f"--- worker {i} ({verb}) exited {code}:\n{out}")
     return results
 
 

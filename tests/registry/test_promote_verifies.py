@@ -39,8 +39,12 @@ def test_promote_refuses_a_version_whose_stored_weights_were_altered(two_version
     weights = _stored(two_versions, "2") / "model" / "weights.npz"
     weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(RegistryError, match=r"version 2 is damaged.*altered \['model/weights.npz'\].*push the model "
-                                            r"again"):
+                                            r"again") as caught:
         promote(two_versions, "spam", "2")
+    message = str(caught.value)
+    assert message.startswith("model 'spam' version 2 is damaged in the registry and cannot become champion: ")
+    assert message.endswith(". Fix: push the model again (`make run --force`), or promote another verified version "
+                            "(`labelgate models list` shows them)")
     assert champion_version(open_client(two_versions), "spam") == "1"
 
 

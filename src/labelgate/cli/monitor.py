@@ -170,14 +170,17 @@ def _run_locally(arguments: dict[str, object], *, runs_dir: str, run_id: str) ->
 
 def _submit_retrain(args: argparse.Namespace, arguments: dict[str, object], version: str | None) -> int:
     """On a cluster: the compiled pipeline's parameters as given (--param), with data_uri = the retraining folder
-    and the monitored registry and model name; the LF module and config are the package's (in the image)."""
+    and the monitored model name; the LF module, config and registry are the package's (in the image and its
+    defaults) unless --param sets them."""
     from labelgate.cli.cluster import submit_run
     from labelgate.cluster import submit as sub
 
     spec = sub.read_package(args.package)
     parameters = sub.coerce_parameters(spec, args.param)
     inputs = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
-    for name in ("data_uri", "registry_uri", "model_name"):
+    # Not registry_uri: the address this command reads the champion at (often a port-forward) is not one the
+    # pipeline's pods can reach; the compiled default (the cluster's registry) stays unless --param sets it.
+    for name in ("data_uri", "model_name"):
         if name in inputs and (name == "data_uri" or not any(p.startswith(f"{name}=") for p in args.param)):
             parameters[name] = arguments[name]
     run_name = f"{args.pipeline_name} retrain on drift of {args.model_name} v{version or '?'}"

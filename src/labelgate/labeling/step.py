@@ -118,6 +118,7 @@ def run_weak_label(
         raise LabelingError("no LF votes on any train row: the label model has nothing to learn from")
 
     from labelgate.labeling.model import LabelModel  # torch: imported after the LF workers have forked
+    from labelgate.labeling.model.selection import explain_dev_choice
 
     model = LabelModel(cardinality=k, method=settings.label_model, device=settings.device,
                        max_iter=settings.max_iter, max_fit_rows=settings.max_fit_rows, seed=seed)
@@ -125,6 +126,9 @@ def run_weak_label(
     model.fit(L[train], L_dev=L[dev] if select else None, Y_dev=gold[dev] if dev.any() else None,
               class_balance=settings.class_balance)
     progress(Step.WEAK_LABEL, f"label model: {model.selected_method} (dev accuracy by candidate: {model.dev_scores})")
+    why = explain_dev_choice(model.dev_selection)
+    if why:
+        progress(Step.WEAK_LABEL, f"label model: {why}")
     probs = model.predict_proba(L)
     covered = (L != -1).any(axis=1)
 

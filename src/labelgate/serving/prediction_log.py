@@ -54,7 +54,9 @@ class LogLocation:
         self.text = text
         self.local = "://" not in text or text.startswith("file://")
         try:
-            self.fs, self.root = fsspec.core.url_to_fs(text.removeprefix("file://") if self.local else text)
+            # Not fsspec's shared instance: that one keeps the endpoint and credentials of whoever made it first.
+            options = {} if self.local else {"skip_instance_cache": True}
+            self.fs, self.root = fsspec.core.url_to_fs(text.removeprefix("file://") if self.local else text, **options)
         except Exception as exc:  # an unknown scheme, its library not installed
             raise ConfigError(f"cannot open the prediction-log location {text!r}: {exc}. Give a local folder or "
                               "an object store URI such as s3://bucket/predictions (credentials and endpoint from "

@@ -36,7 +36,7 @@ from labelgate.labeling.model.dependencies import lf_groups
 from labelgate.labeling.model.em import fit_em
 from labelgate.labeling.model.fit_data import FitData
 from labelgate.labeling.model.moments import fit_moments
-from labelgate.labeling.model.prior import covered_prior, uncovered_scores
+from labelgate.labeling.model.prior import covered_prior, uncovered_scores, uniform_unless_significant
 from labelgate.labeling.model.selection import (
     AUTO_CANDIDATES,
     agrees_with_majority,
@@ -147,7 +147,11 @@ class LabelModel:
         pick one by held-out LF agreement, and let dev labels switch only to a clearly better one."""
         k = self.cardinality
         abstain = self._fit_candidate(DAWID_SKENE_ABSTAIN, data, prior, epochs, lr)
-        shares = covered_prior(data, abstain) if prior is None else prior
+        if prior is None:
+            n_covered = float((data.w * data.covered).sum())
+            shares = uniform_unless_significant(covered_prior(data, abstain), n_covered)
+        else:
+            shares = prior
         uncovered = uncovered_scores(abstain)
         self.candidates = {DAWID_SKENE_ABSTAIN: abstain}
         for name in AUTO_CANDIDATES:

@@ -11,6 +11,9 @@ from scipy.optimize import linear_sum_assignment
 
 from labelgate.labeling.model.candidate import MATRIX_COMPLETION, FittedCandidate
 from labelgate.labeling.model.fit_data import FitData
+from labelgate.labeling.model.votes import row_scores
+
+WORSE_THAN_CHANCE_Z = 3.0  # standard errors below chance agreement that mark an LF worse than chance
 
 
 def fit_moments(
@@ -49,10 +52,19 @@ def fit_moments(
     eps = min(0.01, 1 / 10 ** math.ceil(math.log10(max(n, 2))))
     mu_hat = mu.detach().clamp(eps, 1 - eps).double()
     mu_hat = mu_hat[:, symmetry_permutation(mu_hat, prior.double(), m, k)]
-    table = better_than_chance(mu_hat.reshape(m, k, k))
-    log_vote = torch.zeros((m, k + 1, k), dtype=torch.float64, device=device)
-    log_vote[:, 1:, :] = torch.log(table) * torch.from_numpy(data.lf_weight).to(device)[:, None, None]
+    raw = mu_hat.reshape(m, k, k)
+    lf_weight = torch.from_numpy(data.lf_weight).to(device)[:, None, None]
     log_prior = torch.log(prior.double())
+    log_vote = torch.zeros((m, k + 1, k), dtype=torch.float64, device=device)
+    log_vote[:, 1:, :] = torch.log(better_than_chance(raw)) * lf_weight
+    # An LF whose votes go against what the other LFs say, beyond chance, is worse than chance: the
+    # data say so, and its votes are read inverted as the moments estimate them.
+    # Only LFs the cap changes can be inverted: the others are tested no further (it keeps large fits fast).
+    capped = (raw > better_than_chance(raw)).flatten(1).any(dim=1).cpu().numpy()
+    inverted = torch.from_numpy(worse_than_chance(data, log_vote, log_prior, capped) if capped.any()
+                                else capped).to(device)
+    if bool(inverted.any()):
+        log_vote[inverted, 1:, :] = torch.log(raw[inverted]) * lf_weight[inverted]
     # Votes are scored as Snorkel does (abstains ignored); rows with no vote get the prior unless
     # LabelModel.fit lends them the abstain model's estimate.
     return FittedCandidate(MATRIX_COMPLETION, log_vote.cpu().numpy(), log_prior.cpu().numpy(), epochs)
@@ -64,6 +76,42 @@ def better_than_chance(table: torch.Tensor) -> torch.Tensor:
     worst say nothing, never vote against its own label."""
     own = torch.diagonal(table, dim1=1, dim2=2)  # m x k: P(vote c | y = c)
     return torch.minimum(table, own[:, :, None])
+
+
+def worse_than_chance(data: FitData, log_vote: torch.Tensor, log_prior: torch.Tensor,
+                      lfs: np.ndarray | None = None, z_min: float = WORSE_THAN_CHANCE_Z) -> np.ndarray:
+    """Which LFs agree with the rest of the model less than chance would, significantly: per LF, on the
+    rows where it and another LF vote, Cohen's kappa between its vote and the class the model predicts
+    without it. An LF whose votes are independent of the class agrees with any prediction from the
+    other (conditionally independent) LFs at the chance rate ``sum_c P(vote c) P(pred c)``; one better
+    than chance above it, one worse below it. Below by more than ``z_min`` standard errors (binomial,
+    at the chance rate, on the weighted row count) counts as worse than chance. An LF that votes one
+    class only always agrees at the chance rate (kappa 0) and is never flagged. ``lfs``: a mask of
+    the LFs to test (default: all)."""
+    rows, w = data.rows, data.weights
+    m, k = data.m, data.k
+    ii, jj = np.nonzero(rows >= 0)
+    votes = rows[ii, jj].astype(np.int64)
+    keep = (rows >= 0).sum(axis=1)[ii] >= 2
+    if lfs is not None:
+        keep &= lfs[jj]
+    ii, jj, votes = ii[keep], jj[keep], votes[keep]
+    flagged = np.zeros(m, dtype=bool)
+    if len(ii) == 0:
+        return flagged
+    scores = row_scores(data.X, log_vote, log_prior).cpu().numpy()
+    lv = log_vote.cpu().numpy()
+    pred = (scores[ii] - lv[jj, votes + 1, :]).argmax(axis=1)
+    wi = w[ii]
+    n = np.bincount(jj, weights=wi, minlength=m)
+    agree = np.bincount(jj, weights=wi * (pred == votes), minlength=m)
+    vote_share = np.bincount(jj * k + votes, weights=wi, minlength=m * k).reshape(m, k)
+    pred_share = np.bincount(jj * k + pred, weights=wi, minlength=m * k).reshape(m, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chance = (vote_share * pred_share).sum(axis=1) / np.maximum(n, 1e-300) ** 2
+        z = (agree / np.maximum(n, 1e-300) - chance) / np.sqrt(chance * (1 - chance) / np.maximum(n, 1e-300))
+    flagged[(n > 0) & (chance > 0) & (chance < 1) & (z < -z_min)] = True
+    return flagged
 
 
 def symmetry_permutation(mu: torch.Tensor, prior: torch.Tensor, m: int, k: int) -> list[int]:

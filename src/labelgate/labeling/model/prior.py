@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy import stats
 
 from labelgate.labeling.model.candidate import FittedCandidate
 from labelgate.labeling.model.fit_data import FitData
 from labelgate.labeling.model.votes import row_scores
+
+PRIOR_ALPHA = 0.05  # significance level at which an estimated class prior is told from uniform
 
 
 def covered_prior(data: FitData, abstain_model: FittedCandidate, floor: float = 1e-3) -> np.ndarray:
@@ -32,6 +35,15 @@ def covered_prior(data: FitData, abstain_model: FittedCandidate, floor: float = 
     vote_shares = ((data.q_mv * w[:, None]).sum(dim=0) / w.sum()).cpu().numpy()
     prior = np.maximum(0.5 * (model_prior + vote_shares), floor)
     return prior / prior.sum()
+
+
+def uniform_unless_significant(prior: np.ndarray, n_rows: float, alpha: float = PRIOR_ALPHA) -> np.ndarray:
+    """``prior``, or the uniform prior when ``n_rows`` rows drawn from it would not tell it from uniform
+    (Pearson's chi-square test at level ``alpha``). An estimate within noise of uniform only moves
+    predictions by its noise; uniform is then the better guess (Snorkel's default)."""
+    k = len(prior)
+    chi2 = float(n_rows * k * ((prior - 1.0 / k) ** 2).sum())
+    return np.full(k, 1.0 / k) if stats.chi2.sf(chi2, df=k - 1) > alpha else prior
 
 
 def uncovered_scores(abstain_model: FittedCandidate) -> np.ndarray:

@@ -77,6 +77,26 @@ def dev_choice(
     return choice, report, fit_naive_bayes(L_d, y_d, k)
 
 
+def explain_dev_choice(report: dict[str, Any]) -> str:
+    """One line on why ``dev_choice`` kept or switched the model, from its report: the net rows a candidate
+    gains over the default on the dev labels and the sign test's z (empty without a dev comparison)."""
+    if not report.get("candidates"):
+        return ""
+    default, choice, rows = report["default"], report["choice"], report["rows"]
+    scores = report["candidates"]
+
+    def net(name: str) -> str:
+        r = scores[name]
+        return f"{r['gain_vs_default'] * rows:+.0f} rows net, z {r['z_vs_default']:.3f}"
+
+    if choice != default:
+        return f"switched from {default} to {choice} on the {rows} dev rows: {net(choice)}"
+    closest = max((n for n in scores if n != default), key=lambda n: scores[n]["z_vs_default"])  # NB is always one
+    return (f"kept {default}, the choice without labels: no candidate is better on the {rows} dev rows by more "
+            f"than {DEV_Z:g} standard deviations (paired sign test) and {DEV_MIN_GAIN:.0%} of the rows "
+            f"(closest: {closest}, {net(closest)})")
+
+
 def cross_validated_naive_bayes(
     L_d: np.ndarray, y_d: np.ndarray, k: int, proba: Proba, seed: int, folds: int = 5
 ) -> np.ndarray:
