@@ -6,12 +6,12 @@ Prints training seconds per epoch and examples/s on CPU (and on CUDA when presen
 seeds (mean, spread), the anchor's fit time and accuracy with ratios, and the numpy predictor's latency
 for one text and a batch against the anchor's ``predict_proba``.
 
-With ``training.family: auto`` (the example's default) each seed runs the whole model search (scored on
+With ``--family auto`` (or ``training.family: auto`` in the config) each seed runs the whole model search (scored on
 the valid split only; the test split is read only here, after the search has chosen) and prints the chosen
 family, the trials and the search's seconds. The encoder's vectors are computed once per process: the first
 seed's search pays for them, later seeds reuse them (their search seconds say so).
 
-    .venv/bin/python bench/training.py [--seeds 5] [--probs PATH] [--budget S] [--threads N]
+    .venv/bin/python bench/training.py [--seeds 5] [--family auto] [--probs PATH] [--budget S] [--trials N]
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--probs", default=None, help="reuse this probs Parquet instead of running weak_label")
+    parser.add_argument("--family", default=None, help="override training.family (auto: the model search)")
     parser.add_argument("--budget", type=float, default=None, help="override training.search_budget_s")
     parser.add_argument("--trials", type=int, default=None, help="override training.search_trials")
     args = parser.parse_args()
@@ -98,6 +99,8 @@ def main() -> None:
     config = load_config(CONFIG)
     data = DataSettings.from_section(config["data"])
     settings = TrainingSettings.from_section(config["training"])
+    if args.family:
+        settings = TrainingSettings.from_section({**config["training"], "family": args.family})
     if args.budget:
         settings = settings.model_copy(update={"search_budget_s": args.budget})
     if args.trials:
