@@ -78,7 +78,7 @@ def pick_model_dir(model_dir: str | None, workdir: Path) -> tuple[Path, str]:
     texts, labels = data["CONTENT"].astype(str).tolist(), data["CLASS"].to_numpy()
     result = train_classifier(train_texts=texts, train_targets=np.eye(2, dtype=np.float32)[labels],
                               valid_texts=texts[:200], valid_labels=labels[:200], classes=["ham", "spam"],
-                              settings=TrainingSettings(epochs=3, device="cpu"), seed=0)
+                              settings=TrainingSettings(family="hashed_linear", epochs=3, device="cpu"), seed=0)
     return result.predictor.save(workdir / "model"), "a model trained for this bench (3 epochs, default features)"
 
 
@@ -330,5 +330,53 @@ def main() -> int:
     return 0
 
 
+def encoder_latency(repeats: int = 50) -> int:
+    """`bench/serving.py --encoder`: the predictor alone (no server), family minilm against hashed_linear
+    trained in the same run on the same rows: load seconds, one-text p50/p99 and batch-of-32 texts/s, and
+    the resident memory the encoder adds."""
+    import resource
+
+    import pandas as pd
+
+    from labelgate.training import load_predictor
+    from labelgate.training.settings import TrainingSettings
+    from labelgate.training.trainer import train_classifier
+
+    data = pd.read_csv(ROOT.parent / "shared" / "data" / "youtube-spam" / "Youtube01-Psy.csv")
+    texts, labels = data["CONTENT"].astype(str).tolist()[:120], data["CLASS"].to_numpy()[:120]
+    probe = sample_texts()
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for family in ("hashed_linear", "minilm"):
+            settings = TrainingSettings(family=family, epochs=2, device="cpu")
+            result = train_classifier(train_texts=texts, train_targets=np.eye(2, dtype=np.float32)[labels],
+                                      valid_texts=texts[:40], valid_labels=labels[:40], classes=["ham", "spam"],
+                                      settings=settings, seed=0)
+            folder = result.predictor.save(Path(tmp) / family)
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            started = time.perf_counter()
+            predictor = load_predictor(folder)
+            predictor.predict_proba(probe[:1])  # the encoder's weights load on first use
+            load_s = time.perf_counter() - started
+            one, cpu = [], []
+            for i in range(repeats):
+                t0, c0 = time.perf_counter(), time.process_time()
+                predictor.predict_proba([probe[i % len(probe)]])
+                one.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
+            t0 = time.perf_counter()
+            predictor.predict_proba(probe[:32])
+            rows[family] = {"load": load_s, "p50": np.median(one) * 1e3, "p99": np.percentile(one, 99) * 1e3,
+                            "cpu": np.median(cpu) * 1e3, "batch": 32 / (time.perf_counter() - t0),
+                            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before}
+    for family, r in rows.items():
+        print(f"{family:>13}: load+first {r['load']:.2f} s, one text p50 {r['p50']:.2f} ms p99 {r['p99']:.2f} ms "
+              f"(CPU {r['cpu']:.2f} ms), "
+              f"batch of 32 {r['batch']:.0f} texts/s, peak RSS +{r['rss']:.0f} MiB")
+    print(f"minilm/hashed_linear one-text p50: {rows['minilm']['p50'] / rows['hashed_linear']['p50']:.1f}x "
+          f"(CPU time {rows['minilm']['cpu'] / max(rows['hashed_linear']['cpu'], 1e-6):.1f}x)")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(encoder_latency() if "--encoder" in sys.argv[1:] else main())

@@ -6,7 +6,12 @@ Prints training seconds per epoch and examples/s on CPU (and on CUDA when presen
 seeds (mean, spread), the anchor's fit time and accuracy with ratios, and the numpy predictor's latency
 for one text and a batch against the anchor's ``predict_proba``.
 
-    .venv/bin/python bench/training.py [--seeds 5] [--probs PATH]   (PATH: a probs Parquet to reuse)
+With ``--family auto`` (or ``training.family: auto`` in the config) each seed runs the whole model search (scored on
+the valid split only; the test split is read only here, after the search has chosen) and prints the chosen
+family, the trials and the search's seconds. The encoder's vectors are computed once per process: the first
+seed's search pays for them, later seeds reuse them (their search seconds say so).
+
+    .venv/bin/python bench/training.py [--seeds 5] [--family auto] [--probs PATH] [--budget S] [--trials N]
 """
 
 from __future__ import annotations
@@ -86,11 +91,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--probs", default=None, help="reuse this probs Parquet instead of running weak_label")
+    parser.add_argument("--family", default=None, help="override training.family (auto: the model search)")
+    parser.add_argument("--budget", type=float, default=None, help="override training.search_budget_s")
+    parser.add_argument("--trials", type=int, default=None, help="override training.search_trials")
     args = parser.parse_args()
 
     config = load_config(CONFIG)
     data = DataSettings.from_section(config["data"])
     settings = TrainingSettings.from_section(config["training"])
+    if args.family:
+        settings = TrainingSettings.from_section({**config["training"], "family": args.family})
+    if args.budget:
+        settings = settings.model_copy(update={"search_budget_s": args.budget})
+    if args.trials:
+        settings = settings.model_copy(update={"search_trials": args.trials})
     with tempfile.TemporaryDirectory() as tmp:
         data_path, probs_path = prepare(Path(tmp), args.probs)
         frame, probs = pd.read_parquet(data_path), pd.read_parquet(probs_path)
@@ -103,6 +117,9 @@ def main() -> None:
     print(f"example: {len(texts)} training rows, {len(valid_texts)} valid, {len(test_texts)} test; "
           f"model {settings.family}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
 
+    if settings.family == "auto":
+        return search_bench(settings, data, frame, probs, texts, targets, weights, valid_texts, valid_labels,
+                            test_texts, test_labels, args.seeds)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     results = {}
     for device in devices:
@@ -147,6 +164,66 @@ def main() -> None:
     if "cuda" in results:
         gpu = results["cuda"]
         print(f"cuda/cpu epoch speed-up: {np.median([r['per_epoch'] for r in cpu]) / np.median([r['per_epoch'] for r in gpu]):.2f}x")
+
+
+def search_bench(settings, data, frame, probs, texts, targets, weights, valid_texts, valid_labels, test_texts,
+                 test_labels, seeds: int) -> None:
+    """family auto: one search per seed; test accuracy of the chosen model, against the tutorial's recipe."""
+    from labelgate.training.search import TrainRows, search_model
+    from labelgate.training.step import training_rows
+    from labelgate.training.trainer import train_classifier
+
+    def rows_for(dev_weight: float) -> TrainRows:
+        return TrainRows(*training_rows(frame, probs, data, min_confidence=settings.min_confidence,
+                                        dev_weight=dev_weight))
+
+    # No vector store: the first seed's search embeds the texts (a cold run); later seeds reuse this process's vectors.
+    settings = settings.model_copy(update={"encoder_store": ""})
+    print(f"family auto: {', '.join(settings.search_families)}; at most {settings.search_trials} trials or "
+          f"{settings.search_budget_s:.0f} CPU s per search")
+    fixed = []
+    linear = settings.model_copy(update={"family": "hashed_linear"})
+    for seed in range(seeds):
+        started, cpu = time.perf_counter(), time.process_time()
+        train = rows_for(linear.dev_weight)
+        result = train_classifier(train_texts=train.texts, train_targets=train.targets, train_weights=train.weights,
+                                  valid_texts=valid_texts, valid_labels=valid_labels, classes=list(data.classes),
+                                  settings=linear, seed=seed)
+        fixed.append({"accuracy": float((result.predictor.predict(test_texts) == test_labels).mean()),
+                      "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu})
+    lin = np.array([r["accuracy"] for r in fixed])
+    print(f"anchor hashed_linear (the config's hyperparameters, no search): test accuracy over {seeds} seeds: mean "
+          f"{lin.mean():.4f}, std {lin.std():.4f}; seconds {[round(r['seconds'], 1) for r in fixed]}, CPU seconds "
+          f"{[round(r['cpu'], 1) for r in fixed]} (seed 0 featurizes; later seeds reuse the features)")
+    runs = []
+    for seed in range(seeds):
+        result = search_model(rows_for=rows_for, valid_texts=valid_texts, valid_labels=valid_labels,
+                              classes=list(data.classes), settings=settings, seed=seed)
+        accuracy = float((result.best.predictor.predict(test_texts) == test_labels).mean())
+        families = {}
+        for t in result.trials:
+            families.setdefault(t["family"], []).append(t["valid_accuracy"])
+        print(f"  seed {seed}: chose {result.settings.family} (valid {result.best.valid_accuracy:.4f}); test accuracy "
+              f"{accuracy:.4f}; {len(result.trials)} trials in {result.seconds:.1f} s ({result.cpu_seconds:.1f} CPU s); best valid by family "
+              f"{ {f: round(max(v), 4) for f, v in families.items()} }; skipped {result.skipped or 'none'}")
+        runs.append({"accuracy": accuracy, "seconds": result.seconds, "cpu": result.cpu_seconds, "predictor": result.best.predictor,
+                     "family": result.settings.family})
+    accs = np.array([r["accuracy"] for r in runs])
+    print(f"auto: test accuracy over {len(runs)} seeds: mean {accs.mean():.4f}, std {accs.std():.4f}, min "
+          f"{accs.min():.4f}, max {accs.max():.4f}; search seconds {[round(r['seconds'], 1) for r in runs]}, CPU seconds {[round(r['cpu'], 1) for r in runs]} "
+          f"(budget {settings.search_budget_s:.0f} s; seed 0 includes embedding the texts)")
+    print(f"auto/hashed_linear: test accuracy {accs.mean() - lin.mean():+.4f}; search CPU seconds per seed "
+          f"{np.mean([r['cpu'] for r in runs]):.1f} against {np.mean([r['cpu'] for r in fixed]):.1f} for one "
+          f"hashed_linear training ({np.mean([r['cpu'] for r in runs]) / np.mean([r['cpu'] for r in fixed]):.1f}x)")
+    anchor = anchor_recipe(texts, targets, test_texts, test_labels)
+    print(f"anchor (tutorial recipe, CountVectorizer 1-5 + LogisticRegression C=1e3, same labels): test accuracy "
+          f"{anchor['accuracy']:.4f}; ratio ours/anchor {accs.mean() / anchor['accuracy']:.3f} "
+          f"({accs.mean() - anchor['accuracy']:+.4f}); done-when target 0.96: {'met' if accs.mean() >= 0.96 else 'not met'}")
+    predictor = runs[0]["predictor"]
+    ours_one, ours_batch = latency(predictor.predict_proba, test_texts, 100)
+    anchor_one, anchor_batch = latency(anchor["model"].predict_proba, test_texts, 100)
+    print(f"predictor ({runs[0]['family']}): one text {ours_one * 1e3:.3f} ms (anchor {anchor_one * 1e3:.3f} ms); "
+          f"batch of {len(test_texts)}: {ours_batch:,.0f} texts/s (anchor {anchor_batch:,.0f})")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ def evaluate(
         metadata={"blessing": blessing.metadata, "model": model.metadata, "lf_analysis": lf_analysis.metadata,
                   "validation_report": validation_report.metadata, "data": data.metadata},
         reports={"blessing.json": blessing.path, "report.html": report.path, "lf_analysis.md": lf_analysis.path,
-                 "validation_report.md": validation_report.path},
+                 "validation_report.md": validation_report.path,
+                 # the model search's trials (family auto); absent for a fixed family, and then not uploaded
+                 "trials.json": f"{model.path}/trials.json"},
     )
     return namedtuple("Outputs", ["blessed", "reason"])(outcome.blessed, outcome.reason)

@@ -20,5 +20,6 @@ def train(data: Input[Dataset], probs: Input[Dataset], config_path: str, seed: i
         result = run_train(data_path=data.path, probs_path=probs.path, config_path=config_path, seed=seed,
                            model_dir=model.path, lineage=lineage, lf_module=lf_module)
         for name, value in result.items():
-            metrics.log_metric(name, value)
+            if not isinstance(value, str):
+                metrics.log_metric(name, value)
         model.metadata.update({"framework": "pytorch", "seed": seed, **result})

@@ -46,7 +46,7 @@ def train_tiny_model(out_dir: Path, *, seed: int, flip: bool) -> Path:
 
     labels = np.array([1 - s if flip else s for s in SPAM])
     targets = np.eye(2, dtype=np.float32)[labels]
-    settings = TrainingSettings(hash_bits=10, epochs=5, device="cpu", word_ngrams=(1, 1), char_ngrams=(2, 3),
+    settings = TrainingSettings(family="hashed_linear", hash_bits=10, epochs=5, device="cpu", word_ngrams=(1, 1), char_ngrams=(2, 3),
                                 min_train_rows=4)
     result = train_classifier(train_texts=TINY_TEXTS, train_targets=targets, valid_texts=TINY_TEXTS, valid_labels=labels,
                               classes=["ham", "spam"], settings=settings, seed=seed)

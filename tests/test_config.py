@@ -58,7 +58,8 @@ def test_serving_section_is_accepted(tmp_path):
 
 def test_choice_error_names_file_key_choices_and_value(tmp_path):
     message, path = _error(tmp_path, "training", ["family: lineer"])
-    assert message == (f"config {path}: training.family must be one of 'hashed_linear', 'hashed_embedding'; "
+    assert message == (f"config {path}: training.family must be one of 'auto', 'hashed_linear', 'hashed_embedding', "
+                       "'minilm'; "
                        "got 'lineer'")
 
 

@@ -1,7 +1,9 @@
 """The multi-class example (examples/support_tickets, made with `labelgate init`), run end to end as
 `make run PROJECT=examples/support_tickets` does, on its generated data."""
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +27,8 @@ def test_six_class_project_pushes_a_model_scored_on_exactly_its_test_file(labelg
         "train": 1500, "dev": 200, "valid": 200, "test": 300}
     assert "(macro average over 6 classes)" in result.output
     assert "make serve MODEL_NAME=support-tickets" in result.output
+    # Its config names no model (training.family: auto): the search chose one on the valid split.
+    model = Path(summary["outputs"]["model"])
+    trials = json.loads((model / "trials.json").read_text())
+    assert trials["scored_on"] == "valid" and len(trials["trials"]) >= 1
+    assert trials["chosen_family"] == json.loads((model / "model.json").read_text())["family"]

@@ -83,3 +83,23 @@ def test_lineage_summary_finds_the_hashes_by_key_and_says_when_missing():
     assert summary["data fingerprint"] == "f1" and summary["LF code hash"] == "l1"
     assert summary["git commit"] == "c1" and summary["config sha256"] == "s1"
     assert summary["expectation suite hash"] == "not recorded"
+
+
+def test_a_searched_model_s_report_plots_its_trials(tmp_path, monkeypatch):
+    paths = write_toy_inputs(tmp_path / "in")
+    config = tmp_path / "in" / "config.yaml"
+    config.write_text(config.read_text().replace("family: hashed_linear", "family: auto, search_trials: 2, "
+                                                  "search_families: [hashed_linear]"))
+    run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=str(config), seed=0,
+              model_dir=str(tmp_path / "model"))
+    (tmp_path / "lf.md").write_text("lfs\n")
+    (tmp_path / "validation.md").write_text("ok\n")
+    monkeypatch.setattr(evaluation_step, "find_champion", lambda registry_uri, model_name: None)
+    run_evaluate(data_path=paths["data"], model_dir=str(tmp_path / "model"), lf_analysis_path=str(tmp_path / "lf.md"),
+                 validation_report_path=str(tmp_path / "validation.md"), config_path=str(config),
+                 registry_uri=f"sqlite:///{tmp_path}/registry/mlflow.db", model_name="toy-model", min_test_accuracy=0.5,
+                 min_test_f1=0.5, champion_tolerance=-0.02, seed=0, report_path=str(tmp_path / "out" / "report"),
+                 blessing_path=str(tmp_path / "out" / "blessing"))
+    html = (tmp_path / "out" / "report").read_text()
+    assert "Model search (family auto)" in html
+    assert (assets_dir(tmp_path / "out" / "report") / "model_search.png").read_bytes().startswith(PNG_MAGIC)

@@ -2,12 +2,14 @@ import pytest
 
 from labelgate.config import load_config
 from labelgate.errors import ConfigError
-from labelgate.training.settings import TrainingSettings
+from labelgate.training.settings import FAMILIES, TrainingSettings
 
 
 def test_example_config_parses(example_config):
     settings = TrainingSettings.from_section(load_config(example_config)["training"])
-    assert settings.family in ("hashed_linear", "hashed_embedding")
+    assert settings.family == "auto" and set(settings.search_families) <= set(FAMILIES)
+    assert "minilm" in settings.search_families and settings.encoder_store  # the example keeps its vectors
+    assert set(TrainingSettings().search_families) == set(FAMILIES)  # own data: every family
     assert settings.n_features == 1 << settings.hash_bits
 
 
@@ -19,6 +21,13 @@ def test_example_config_parses(example_config):
     ({"learning_rate": "fast"}, "training.learning_rate"),
     ({"lr": 0.1}, "unknown key"),
     ({"device": "tpu"}, "training.device"),
+    ({"family": "auto_ml"}, "training.family"),
+    ({"search_budget_s": 0}, "training.search_budget_s"),
+    ({"search_budget_s": "a minute"}, "training.search_budget_s"),
+    ({"search_trials": 0}, "training.search_trials"),
+    ({"search_families": []}, "training.search_families"),
+    ({"search_families": ["hashed_linear", "bert"]}, "training.search_families"),
+    ({"encoder_max_tokens": 4}, "training.encoder_max_tokens"),
 ])
 def test_bad_settings_name_the_key(section, needle):
     with pytest.raises(ConfigError, match=needle):

@@ -13,7 +13,7 @@ from labelgate.training.step import check_feature_columns
 from labelgate.training.tabular import TabularFeatures
 from labelgate.training.trainer import train_classifier
 
-SETTINGS = dict(hash_bits=10, char_ngrams=(0, 0), word_ngrams=(1, 1), learning_rate=0.05, epochs=30, patience=8,
+SETTINGS = dict(family="hashed_linear", hash_bits=10, char_ngrams=(0, 0), word_ngrams=(1, 1), learning_rate=0.05, epochs=30, patience=8,
                 batch_size=16, device="cpu", calibrate=False)
 
 

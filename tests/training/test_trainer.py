@@ -7,7 +7,7 @@ from labelgate.training.settings import TrainingSettings
 from labelgate.training.toy import keyword_votes, majority_probs, toy_frame
 from labelgate.training.trainer import soft_cross_entropy, train_classifier
 
-SETTINGS = TrainingSettings(hash_bits=12, char_ngrams=(2, 4), learning_rate=0.05, epochs=12, patience=4, batch_size=16, device="cpu")
+SETTINGS = TrainingSettings(family="hashed_linear", hash_bits=12, char_ngrams=(2, 4), learning_rate=0.05, epochs=12, patience=4, batch_size=16, device="cpu")
 
 
 def _inputs(seed=0):
@@ -107,3 +107,26 @@ def test_temperature_scaling_lowers_log_loss_without_changing_predictions():
 
     assert nll(logits / t) < nll(logits)
     assert t == pytest.approx(6.0 / np.log(4.0), rel=0.05)
+
+
+def test_trials_on_the_same_texts_featurize_them_once_and_train_as_if_fresh(monkeypatch):
+    from labelgate.training import trainer
+    from labelgate.training.features import HashedNgrams
+
+    inputs, test = _inputs()
+    fits = []
+    real_fit = HashedNgrams.fit
+    monkeypatch.setattr(HashedNgrams, "fit", lambda self, texts: fits.append(len(texts)) or real_fit(self, texts))
+    monkeypatch.setattr(trainer, "_NGRAMS", {})
+    first = train_classifier(**inputs, settings=SETTINGS, seed=0)
+    again = train_classifier(**inputs, settings=SETTINGS.model_copy(update={"learning_rate": 0.02}), seed=1)
+    assert len(fits) == 1  # the second trial reused the featurization
+    probe = test["CONTENT"].tolist()
+    monkeypatch.setattr(trainer, "_NGRAMS", {})
+    fresh = train_classifier(**inputs, settings=SETTINGS.model_copy(update={"learning_rate": 0.02}), seed=1)
+    np.testing.assert_allclose(again.predictor.predict_proba(probe), fresh.predictor.predict_proba(probe), rtol=1e-6)
+    # other n-gram settings or other texts featurize again
+    train_classifier(**inputs, settings=SETTINGS.model_copy(update={"hash_bits": 11}), seed=0)
+    train_classifier(**{**inputs, "train_texts": inputs["train_texts"][1:], "train_targets": inputs["train_targets"][1:]},
+                     settings=SETTINGS, seed=0)
+    assert len(fits) == 4 and first.predictor.featurizer is not None

@@ -18,7 +18,7 @@ def test_cuda_training_matches_cpu_quality():
     valid, test = frame[frame["split"] == "valid"], frame[frame["split"] == "test"]
     accuracies = {}
     for device in ("cpu", "cuda"):
-        settings = TrainingSettings(hash_bits=12, char_ngrams=(2, 4), learning_rate=0.05, epochs=10, patience=4,
+        settings = TrainingSettings(family="hashed_linear", hash_bits=12, char_ngrams=(2, 4), learning_rate=0.05, epochs=10, patience=4,
                                     device=device)
         result = train_classifier(train_texts=frame.loc[train, "CONTENT"].tolist(),
                                   train_targets=probs.loc[train, ["prob_0", "prob_1"]].to_numpy(),

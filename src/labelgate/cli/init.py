@@ -187,7 +187,9 @@ validation:
   # drift_severity: critical   # critical blocks the run, warning only reports
   # constraint_severity: critical
 training:
-  family: hashed_linear        # or hashed_embedding
+  family: auto                 # searches hashed_linear, hashed_embedding and minilm, scored on valid; or name one
+  # search_budget_s: 90        # CPU seconds for the search (embedding the texts once included)
+  # search_trials: 8
   # epochs: 80
   # learning_rate: 0.005
   # dev_weight: 0.0            # > 0: also learn from the gold dev rows

@@ -154,6 +154,33 @@ def plot_training(history: list[dict[str, float]], best_epoch: int | None, path:
     return path
 
 
+FAMILY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
+
+
+def plot_search(search: dict[str, Any] | None, path: Path) -> Path | None:
+    """The model search (``trials.json``): each trial's valid accuracy in the order it ran, by family; the
+    chosen trial ringed."""
+    trials = (search or {}).get("trials") or []
+    if not trials:
+        return None
+    families = list(dict.fromkeys(t["family"] for t in trials))
+    with figure(figsize=(6, 3.4)) as (fig, ax):
+        for color, family in zip(FAMILY_COLORS * 4, families, strict=False):
+            mine = [t for t in trials if t["family"] == family]
+            ax.scatter([t["number"] for t in mine], [t["valid_accuracy"] for t in mine], color=color, label=family)
+        chosen = [t for t in trials if t.get("chosen")]
+        for t in chosen:
+            ax.scatter([t["number"]], [t["valid_accuracy"]], s=160, facecolors="none", edgecolors="black",
+                       label=f"chosen: {t['family']} ({t['valid_accuracy']:.3f})")
+        ax.set_xlabel("trial")
+        ax.set_ylabel("valid accuracy")
+        ax.set_title(f"model search: {len(trials)} trials in {search.get('seconds', 0):.0f} s (valid split only)")
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        save_png(fig, path)
+    return path
+
+
 METRIC_KEYS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "calibration_error")
 
 
@@ -200,6 +227,8 @@ def write_report(*, outcome: EvaluationOutcome, report_path: Path, model_info: d
     assets = assets_dir(report_path)
     assets.mkdir(parents=True, exist_ok=True)
     history = json.loads(history_path.read_text()) if history_path.is_file() else []
+    trials_path = history_path.parent / "trials.json"  # written by a family: auto search (training.search)
+    search = json.loads(trials_path.read_text()) if trials_path.is_file() else None
     made = [
         ("Confusion matrix on the test split", plot_confusion(outcome, assets / "confusion_matrix.png")),
         ("ROC curve", plot_roc(outcome, assets / "roc_curve.png")),
@@ -207,6 +236,7 @@ def write_report(*, outcome: EvaluationOutcome, report_path: Path, model_info: d
         ("Accuracy per slice", plot_slices(outcome, assets / "slices.png")),
         ("Paired bootstrap of the primary metric", plot_bootstrap(outcome, assets / "bootstrap.png")),
         ("Training curves", plot_training(history, model_info.get("best_epoch"), assets / "training.png")),
+        ("Model search (family auto)", plot_search(search, assets / "model_search.png")),
     ]
     plots = [{"title": title, "file": path.name, "link": f"{assets.name}/{path.name}",
               "data": inline_png(path.read_bytes())} for title, path in made if path]

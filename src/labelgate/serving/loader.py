@@ -64,6 +64,10 @@ def load_model(source: ModelSource, loader: PredictorLoader | str = DEFAULT_LOAD
     load = resolve_loader(loader) if isinstance(loader, str) else loader
     model_dir, version = source.resolve()
     predictor = load(model_dir)
+    if getattr(predictor, "encoder", None) is not None:
+        # A minilm model reads its encoder's weights on first use: pay that here, before the server is
+        # ready, not in the first request.
+        predictor.predict_proba([""])
     classes = [str(c) for c in predictor.classes]
     if len(classes) < 2:
         raise ServingError(f"the predictor at {model_dir} has {len(classes)} classes; need at least 2")

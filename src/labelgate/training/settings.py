@@ -8,8 +8,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from labelgate.config import SectionSettings
 
-Family = Literal["hashed_linear", "hashed_embedding"]
+Family = Literal["hashed_linear", "hashed_embedding", "minilm"]
 FAMILIES: tuple[str, ...] = get_args(Family)
+AUTO = "auto"  # training.family: search the families and their hyperparameters (labelgate.training.search)
+FamilyChoice = Literal["auto", "hashed_linear", "hashed_embedding", "minilm"]
 StopMetric = Literal["log_loss", "accuracy"]
 STOP_METRICS: tuple[str, ...] = get_args(StopMetric)
 
@@ -40,11 +42,30 @@ class TrainingSettings(SectionSettings):
     top probability is lower; ``dev_weight`` > 0 adds the gold-labeled dev rows with that weight (0: the
     label model's output only). ``calibrate`` fits a softmax temperature on the valid split after
     training (predictions unchanged). ``cpu_threads``: torch threads while training; batches are tiny,
-    so one thread is fastest and does not fight other processes for cores (0 keeps torch's default)."""
+    so one thread is fastest and does not fight other processes for cores (0 keeps torch's default).
+
+    ``minilm``: the packaged all-MiniLM-L6-v2 sentence encoder, frozen, its mean-pooled text vectors (texts
+    cut to ``encoder_max_tokens`` tokens) into a linear head (``head_hidden`` > 0: one hidden ReLU layer),
+    plus (``encoder_ngrams``) the hashed n-gram linear part beside it. ``family: auto`` (the default)
+    searches ``search_families`` and their hyperparameters with Optuna (seeded TPE) for at most
+    ``search_trials`` trials or ``search_budget_s`` CPU seconds of the step's process (a busy machine
+    slows the search but does not change its trials), scored on the valid split only; the config's
+    own hyperparameters are each family's first trial. ``confidence_weight``: weigh each covered row by
+    its top label probability (rows the label model is unsure of count less)."""
 
     section: ClassVar[str] = "training"
 
-    family: Family = "hashed_linear"
+    family: FamilyChoice = "auto"
+    search_budget_s: float = Field(90.0, gt=0.0)
+    search_trials: int = Field(8, ge=1)
+    search_families: list[Family] = Field(default_factory=lambda: list(FAMILIES), min_length=1)
+    encoder_max_tokens: int = Field(64, ge=8, le=512)
+    # A folder that keeps the encoder's text vectors between runs (keyed by each text's SHA-256; no text is
+    # stored): a rerun on the same texts embeds none again. Empty: embed every run.
+    encoder_store: str = "~/.cache/labelgate/encoder"
+    encoder_ngrams: bool = True
+    head_hidden: int = Field(0, ge=0)
+    confidence_weight: bool = False
     word_ngrams: NgramRange = (1, 2)
     char_ngrams: NgramRange = (2, 5)
     hash_bits: int = Field(18, ge=8, le=24)

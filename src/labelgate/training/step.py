@@ -16,7 +16,7 @@ from labelgate.contract import COVERED, DEV, SOURCE, SPLIT, Split, aligned_probs
 from labelgate.errors import ConfigError, ModelError
 from labelgate.ingest.settings import DataSettings
 from labelgate.run import Step, progress
-from labelgate.training.settings import TrainingSettings
+from labelgate.training.settings import AUTO, TrainingSettings
 
 
 def training_table(frame: pd.DataFrame, probs: pd.DataFrame, data: DataSettings, *, min_confidence: float = 0.0,
@@ -80,9 +80,12 @@ def keep_training_inputs(*, model_dir: str | Path, config_path: str, lf_module: 
 def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, model_dir: str,
               lineage: dict[str, Any] | None = None, lf_module: str = "") -> dict[str, Any]:
     """Train the configured model on ``probs`` for the rows of ``data``; save it to ``model_dir`` with the
-    config and the LF module (``lf_module``, when given) it was trained with.
-    Returns the metrics the component logs (valid accuracy/log loss, epochs, rows, speed)."""
-    from labelgate.training.trainer import train_classifier  # torch: only when training
+    config and the LF module (``lf_module``, when given) it was trained with. ``family: auto`` searches the
+    families first (``labelgate.training.search``) and writes every trial to ``trials.json`` beside the model.
+    Returns what the component logs: the numbers as metrics (valid accuracy/log loss, epochs, rows, speed,
+    search trials/seconds) and ``family``, the trained family."""
+    from labelgate.training.search import TRIALS_FILE, TrainRows, search_model  # torch: only when training
+    from labelgate.training.trainer import train_classifier
 
     config = load_config(config_path)
     data = DataSettings.from_section(config["data"])
@@ -90,18 +93,19 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     check_feature_columns(settings, data)
     frame = read_table(data_path, "data")
     probs = read_table(probs_path, "probs")
-    rows, targets, weights = training_table(frame, probs, data, min_confidence=settings.min_confidence,
-                                            dev_weight=settings.dev_weight)
-    texts = rows[data.text_column].fillna("").astype(str).tolist()
     valid_texts, valid_labels = contract.gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
                                                      n_classes=data.cardinality, split=Split.VALID)
-    features = {}
+    valid_features = None
     if settings.feature_columns:
-        features = {"train_features": rows, "valid_features": frame[frame[SPLIT] == Split.VALID]}
+        valid_features = frame[frame[SPLIT] == Split.VALID]
         progress(Step.TRAIN, f"tabular feature columns beside the text: {list(settings.feature_columns)}")
     n_train = int((frame[SPLIT] == Split.TRAIN).sum())
-    progress(Step.TRAIN, f"{len(texts)} rows to learn from ({n_train} train rows; min confidence "
-                      f"{settings.min_confidence}, dev weight {settings.dev_weight}); {settings.family}, seed {seed}")
+
+    def rows_for(dev_weight: float) -> TrainRows:
+        rows, targets, weights = training_table(frame, probs, data, min_confidence=settings.min_confidence,
+                                                dev_weight=dev_weight)
+        return TrainRows(texts=rows[data.text_column].fillna("").astype(str).tolist(), targets=targets,
+                         weights=weights, features=rows if settings.feature_columns else None)
 
     def report(epoch: dict[str, float]) -> None:
         # Every 10th epoch on the terminal; each one is in history.json and the report's training curves.
@@ -110,22 +114,55 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
         progress(Step.TRAIN, f"epoch {epoch['epoch']}: train loss {epoch['train_loss']:.4f}, valid log loss "
                           f"{epoch['valid_log_loss']:.4f}, valid accuracy {epoch['valid_accuracy']:.3f}")
 
-    result = train_classifier(train_texts=texts, train_targets=targets, valid_texts=valid_texts,
-                              valid_labels=valid_labels, classes=data.classes, settings=settings,
-                              seed=seed, train_weights=weights, on_epoch=report, **features)
+    search = None
+    if settings.family == AUTO:
+        progress(Step.TRAIN, f"searching {', '.join(settings.search_families)} for at most {settings.search_trials} "
+                          f"trials or {settings.search_budget_s:.0f} s, scored on {len(valid_texts)} valid rows; seed {seed}")
+
+        def trial_line(t: dict[str, Any]) -> None:
+            progress(Step.TRAIN, f"trial {t['number']} {t['family']}: valid accuracy {t['valid_accuracy']:.3f}, "
+                              f"log loss {t['valid_log_loss']:.4f} ({t['seconds']:.1f} s)")
+
+        search = search_model(rows_for=rows_for, valid_texts=valid_texts, valid_labels=valid_labels,
+                              valid_features=valid_features, classes=data.classes, settings=settings, seed=seed,
+                              on_trial=trial_line)
+        result, chosen = search.best, search.settings
+        for family, why in search.skipped.items():
+            progress(Step.TRAIN, f"{family} skipped: {why}")
+        progress(Step.TRAIN, f"chose {chosen.family} after {len(search.trials)} trials in {search.seconds:.0f} s")
+        texts = rows_for(chosen.dev_weight).texts
+    else:
+        chosen = settings
+        train = rows_for(settings.dev_weight)
+        texts = train.texts
+        progress(Step.TRAIN, f"{len(texts)} rows to learn from ({n_train} train rows; min confidence "
+                          f"{settings.min_confidence}, dev weight {settings.dev_weight}); {settings.family}, seed {seed}")
+        result = train_classifier(train_texts=texts, train_targets=train.targets, valid_texts=valid_texts,
+                                  valid_labels=valid_labels, classes=data.classes, settings=settings,
+                                  seed=seed, train_weights=train.weights, on_epoch=report,
+                                  train_features=train.features, valid_features=valid_features)
     result.predictor.info.update({
-        "settings": settings.model_dump(mode="json"),
+        "settings": chosen.model_dump(mode="json"),
         "seed": seed, "train_rows": len(texts), "valid_accuracy": result.valid_accuracy,
         "valid_log_loss": result.valid_log_loss, "lineage": lineage or {},
     })
+    if search is not None:
+        result.predictor.info["search"] = {"trials": len(search.trials), "seconds": search.seconds,
+                                           "skipped": search.skipped, "file": TRIALS_FILE}
     result.predictor.save(model_dir)
     (Path(model_dir) / "history.json").write_text(json.dumps(result.history, indent=2))
+    if search is not None:
+        (Path(model_dir) / TRIALS_FILE).write_text(json.dumps(search.record(), indent=2, default=str))
     keep_training_inputs(model_dir=model_dir, config_path=config_path, lf_module=lf_module)
     progress(Step.TRAIN, f"best epoch {result.best_epoch}/{result.epochs_run}: valid accuracy "
                       f"{result.valid_accuracy:.3f} on {result.device}")
-    return {
+    metrics: dict[str, Any] = {
         "valid_accuracy": result.valid_accuracy, "valid_log_loss": result.valid_log_loss,
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "train_rows": len(texts),
         "train_row_fraction": len(texts) / max(n_train, 1), "seconds_per_epoch": result.seconds_per_epoch,
         "examples_per_second": float(np.mean([h["examples_per_second"] for h in result.history])),
     }
+    if search is not None:
+        metrics.update({"search_trials": len(search.trials), "search_seconds": search.seconds})
+    metrics["family"] = chosen.family  # the one text entry: model metadata and MLflow params, not a KFP metric
+    return metrics

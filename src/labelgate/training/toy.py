@@ -68,7 +68,7 @@ def majority_probs(votes: np.ndarray, n_classes: int = 2) -> pd.DataFrame:
 
 TOY_CONFIG = """\
 data: {id_column: COMMENT_ID, text_column: CONTENT, label_column: CLASS, classes: [ham, spam]}
-training: {hash_bits: 12, word_ngrams: [1, 2], char_ngrams: [2, 4], epochs: 12, patience: 4,
+training: {family: hashed_linear, hash_bits: 12, word_ngrams: [1, 2], char_ngrams: [2, 4], epochs: 12, patience: 4,
            learning_rate: 0.05, batch_size: 16, device: cpu}
 evaluation: {bootstrap_resamples: 500, calibration_bins: 5, length_buckets: [30, 60]}
 """

@@ -16,35 +16,52 @@ from torch import nn
 from labelgate.devices import resolve_device, torch_threads
 from labelgate.errors import ModelError
 from labelgate.training.features import FeatureSpec, HashedNgrams
-from labelgate.training.predictor import Predictor
-from labelgate.training.settings import TrainingSettings
+from labelgate.training.predictor import EncoderHead, Predictor
+from labelgate.training.settings import AUTO, TrainingSettings
 from labelgate.training.tabular import TabularFeatures
 
 
 class HashedNgramClassifier(nn.Module):
     """EmbeddingBag over compact n-gram rows (row 0 = padding, always zero) -> logits, directly
-    (``hashed_linear``: a logistic regression) or through a linear layer (``hashed_embedding``)."""
+    (``hashed_linear``: a logistic regression) or through a linear layer (``hashed_embedding``); family
+    ``minilm`` adds a head on the frozen sentence vectors (linear, or one hidden ReLU layer) and keeps the
+    n-gram part only when ``ngrams`` is set."""
 
-    def __init__(self, *, n_rows: int, n_classes: int, family: str, embedding_dim: int) -> None:
+    def __init__(self, *, n_rows: int, n_classes: int, family: str, embedding_dim: int, ngrams: bool = True,
+                 vector_dim: int = 0, head_hidden: int = 0) -> None:
         super().__init__()
-        width = n_classes if family == "hashed_linear" else embedding_dim
-        self.bag = nn.EmbeddingBag(n_rows, width, mode="sum", padding_idx=0)
-        if family == "hashed_linear":
-            nn.init.zeros_(self.bag.weight)
-            self.output = None
-            self.bias = nn.Parameter(torch.zeros(n_classes))
-        else:
-            nn.init.normal_(self.bag.weight, std=0.1)
-            with torch.no_grad():
-                self.bag.weight[0].zero_()
-            self.output = nn.Linear(embedding_dim, n_classes, bias=False)
-            self.bias = nn.Parameter(torch.zeros(n_classes))
+        self.bag = None
+        self.output = None
+        if family != "minilm" or ngrams:
+            width = embedding_dim if family == "hashed_embedding" else n_classes
+            self.bag = nn.EmbeddingBag(n_rows, width, mode="sum", padding_idx=0)
+            if family == "hashed_embedding":
+                nn.init.normal_(self.bag.weight, std=0.1)
+                with torch.no_grad():
+                    self.bag.weight[0].zero_()
+                self.output = nn.Linear(embedding_dim, n_classes, bias=False)
+            else:
+                nn.init.zeros_(self.bag.weight)
+        self.head_hidden = None
+        self.head = None
+        if family == "minilm":
+            if head_hidden:
+                self.head_hidden = nn.Linear(vector_dim, head_hidden)
+            self.head = nn.Linear(head_hidden or vector_dim, n_classes, bias=False)
+        self.bias = nn.Parameter(torch.zeros(n_classes))
 
-    def forward(self, indices: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        hidden = self.bag(indices, offsets, per_sample_weights=weights)
-        if self.output is not None:
-            hidden = self.output(hidden)
-        return hidden + self.bias
+    def forward(self, indices: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor,
+                vectors: torch.Tensor | None = None) -> torch.Tensor:
+        total = self.bias
+        if self.bag is not None:
+            hidden = self.bag(indices, offsets, per_sample_weights=weights)
+            if self.output is not None:
+                hidden = self.output(hidden)
+            total = total + hidden
+        if self.head is not None:
+            h = vectors if self.head_hidden is None else torch.relu(self.head_hidden(vectors))
+            total = total + self.head(h)
+        return total
 
 
 @dataclass
@@ -121,16 +138,23 @@ def train_classifier(*, train_texts: Sequence[str], train_targets: np.ndarray, v
                      valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
                      train_weights: np.ndarray | None = None,
                      on_epoch: Callable[[dict[str, float]], None] | None = None,
+                     train_vectors: np.ndarray | None = None, valid_vectors: np.ndarray | None = None,
                      train_features: pd.DataFrame | None = None,
                      valid_features: pd.DataFrame | None = None) -> TrainResult:
-    """Fit the configured model to soft ``train_targets`` (n x k), rows weighted by ``train_weights``;
-    keep the epoch with the best valid score (gold ``valid_labels``), stopping after
-    ``settings.patience`` epochs without improvement. With ``settings.feature_columns``, those columns of
-    ``train_features``/``valid_features`` (one row per text) join the text features."""
+    """Fit the configured model (one family; ``auto`` is a search: ``labelgate.training.search``) to soft
+    ``train_targets`` (n x k), rows weighted by ``train_weights``; keep the epoch with the best valid score
+    (gold ``valid_labels``), stopping after ``settings.patience`` epochs without improvement. Family
+    ``minilm`` embeds the texts with the packaged encoder unless their vectors are given. With
+    ``settings.feature_columns``, those columns of ``train_features``/``valid_features`` (one row per text)
+    join the text features."""
+    if settings.family == AUTO:
+        raise ModelError("training.family 'auto' is a search over families: call "
+                         "labelgate.training.search.search_model, or set one family")
     with torch_threads(settings.cpu_threads):
         return _train(train_texts=train_texts, train_targets=train_targets, valid_texts=valid_texts,
                       valid_labels=valid_labels, classes=classes, settings=settings, seed=seed,
-                      train_weights=train_weights, on_epoch=on_epoch, train_features=train_features,
+                      train_weights=train_weights, on_epoch=on_epoch, train_vectors=train_vectors,
+                      valid_vectors=valid_vectors, train_features=train_features,
                       valid_features=valid_features)
 
 
@@ -142,9 +166,28 @@ def _with_tabular(text: sp.csr_matrix, tabular: TabularFeatures | None,
     return sp.hstack([text, tabular.transform(features, text.shape[0])], format="csr", dtype=np.float32)
 
 
+# The last few featurizations (spec, train texts, valid texts): a search's trials and a benchmark's seeds
+# train on the same texts with the same n-gram settings; featurizing them once saves a second or two a trial.
+_NGRAMS: dict[tuple, tuple[HashedNgrams, sp.csr_matrix, sp.csr_matrix]] = {}
+_NGRAMS_KEPT = 2
+
+
+def _ngrams(spec: FeatureSpec, train_texts: Sequence[str],
+            valid_texts: Sequence[str]) -> tuple[HashedNgrams, sp.csr_matrix, sp.csr_matrix]:
+    """The featurizer fitted on ``train_texts`` and both splits' features (remembered: see ``_NGRAMS``)."""
+    key = (spec, tuple(train_texts), tuple(valid_texts))
+    if key not in _NGRAMS:
+        featurizer = HashedNgrams(spec).fit(train_texts)
+        while len(_NGRAMS) >= _NGRAMS_KEPT:
+            _NGRAMS.pop(next(iter(_NGRAMS)))
+        _NGRAMS[key] = (featurizer, featurizer.transform(train_texts), featurizer.transform(valid_texts))
+    return _NGRAMS[key]
+
+
 def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts: Sequence[str],
            valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
            train_weights: np.ndarray | None, on_epoch: Callable[[dict[str, float]], None] | None,
+           train_vectors: np.ndarray | None, valid_vectors: np.ndarray | None,
            train_features: pd.DataFrame | None = None, valid_features: pd.DataFrame | None = None) -> TrainResult:
     k = len(classes)
     targets = np.asarray(train_targets, dtype=np.float32)
@@ -156,6 +199,8 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
         raise ModelError(f"only {len(train_texts)} covered training rows; training needs at least "
                          f"{settings.min_train_rows} (training.min_train_rows)")
     _check_targets(targets, k)
+    if settings.confidence_weight:
+        weights = weights * targets.max(axis=1)
     valid_labels = np.asarray(valid_labels, dtype=np.int64)
     if len(valid_texts) == 0:
         raise ModelError("the valid split is empty: early stopping needs gold-labeled valid rows")
@@ -168,24 +213,42 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
     spec = FeatureSpec(word_ngrams=settings.word_ngrams, char_ngrams=settings.char_ngrams,
                        hash_bits=settings.hash_bits, lowercase=settings.lowercase,
                        sublinear_tf=settings.sublinear_tf)
-    featurizer = HashedNgrams(spec).fit(train_texts)
+    featurizer, train_ngrams, valid_ngrams = _ngrams(spec, train_texts, valid_texts)
     tabular = None
     if settings.feature_columns:
         if train_features is None or valid_features is None:
             raise ModelError("training.feature_columns is set but no feature rows were given for train and valid")
         tabular = TabularFeatures.fit(train_features, settings.feature_columns, hash_bits=settings.feature_hash_bits)
-    x_train = _with_tabular(featurizer.transform(train_texts), tabular, train_features)
+    x_train = _with_tabular(train_ngrams, tabular, train_features)
     slots = np.zeros(featurizer.n_features + (tabular.width if tabular else 0), dtype=np.int32)
     seen = np.unique(x_train.indices)
     slots[seen] = np.arange(1, len(seen) + 1, dtype=np.int32)
     x_train = _compact(x_train, slots)
-    valid_bag = _bag(_compact(_with_tabular(featurizer.transform(valid_texts), tabular, valid_features), slots), device)
+    valid_bag = _bag(_compact(_with_tabular(valid_ngrams, tabular, valid_features), slots), device)
     valid_y = torch.from_numpy(valid_labels).to(device)
     y_train = torch.from_numpy(targets).to(device)
     w_train = torch.from_numpy(weights).to(device)
+    encoder = settings.family == "minilm"
+    v_train = v_valid = None
+    if encoder:
+        from labelgate.training.encoder import cached_embeddings
+
+        if train_vectors is None:
+            train_vectors = cached_embeddings(train_texts, max_tokens=settings.encoder_max_tokens,
+                                              store=settings.encoder_store or None)
+        if valid_vectors is None:
+            valid_vectors = cached_embeddings(valid_texts, max_tokens=settings.encoder_max_tokens,
+                                              store=settings.encoder_store or None)
+        v_train = torch.from_numpy(np.asarray(train_vectors, dtype=np.float32)).to(device)
+        v_valid = torch.from_numpy(np.asarray(valid_vectors, dtype=np.float32)).to(device)
+    valid_bag = (*valid_bag, v_valid)
 
     model = HashedNgramClassifier(n_rows=len(seen) + 1, n_classes=k, family=settings.family,
-                                  embedding_dim=settings.embedding_dim).to(device)
+                                  embedding_dim=settings.embedding_dim,
+                                  ngrams=settings.encoder_ngrams or tabular is not None,  # the columns ride on the n-gram layer
+                                 
+                                  vector_dim=0 if v_train is None else v_train.shape[1],
+                                  head_hidden=settings.head_hidden).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
     history: list[dict[str, float]] = []
@@ -199,14 +262,15 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
         total = 0.0
         for start in range(0, n, settings.batch_size):
             rows = order[start:start + settings.batch_size]
-            logits = model(*_bag(x_train[rows], device))
             picked = torch.from_numpy(rows).to(device)
+            logits = model(*_bag(x_train[rows], device), None if v_train is None else v_train[picked])
             loss = soft_cross_entropy(logits, y_train[picked], w_train[picked])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            with torch.no_grad():
-                model.bag.weight[0].zero_()
+            if model.bag is not None:
+                with torch.no_grad():
+                    model.bag.weight[0].zero_()
             total += float(loss.detach()) * len(rows)
         model.eval()
         with torch.no_grad():
@@ -234,10 +298,16 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
         with torch.no_grad():
             temperature = fit_temperature(model(*valid_bag).cpu().numpy(), valid_labels)
     state = {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
+    head = None
+    if encoder:
+        head = EncoderHead(name="minilm", max_tokens=settings.encoder_max_tokens, weight=state["head.weight"].T.copy(),
+                           hidden=state["head_hidden.weight"].T.copy() if "head_hidden.weight" in state else None,
+                           hidden_bias=state.get("head_hidden.bias"))
     predictor = Predictor(
-        classes=classes, featurizer=featurizer, slots=slots, first=state["bag.weight"],
+        classes=classes, featurizer=featurizer, slots=slots, first=state.get("bag.weight"),
         bias=state["bias"], output=state["output.weight"].T.copy() if "output.weight" in state else None,
-        temperature=temperature, info={"family": settings.family, "best_epoch": best_epoch}, tabular=tabular,
+        temperature=temperature, info={"family": settings.family, "best_epoch": best_epoch}, encoder=head,
+        tabular=tabular,
     )
     chosen = history[best_epoch - 1]
     return TrainResult(predictor=predictor, best_epoch=best_epoch, epochs_run=len(history),

@@ -1,0 +1,185 @@
+"""``training.family: auto``: choose the model family and its hyperparameters with Optuna, scored on the gold
+valid split only (the test split is never read here).
+
+Each family's first trial is the config's own hyperparameters; then a seeded TPE sampler proposes more, until
+``search_trials`` trials or ``search_budget_s`` seconds of this process's CPU time (a trial that has
+started finishes, so the search can overrun by one trial). The encoder family embeds the texts once (before its
+first trial, and only when a sample says the whole embedding fits in what is left of the budget); every later
+trial reuses the vectors. The best trial (valid accuracy, then valid log loss) is kept as it was trained."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelgate.errors import ModelError
+from labelgate.training.settings import TrainingSettings
+from labelgate.training.trainer import TrainResult, train_classifier
+
+TRIALS_FILE = "trials.json"
+# How much of the remaining budget embedding every text may take (the rest is for the encoder's trials).
+EMBED_SHARE = 0.75
+SAMPLE_TEXTS = 32
+
+
+@dataclass
+class TrainRows:
+    """The rows one trial learns from: texts, soft targets (n x k), row weights and (with
+    ``training.feature_columns``) the rows' feature columns."""
+
+    texts: list[str]
+    targets: np.ndarray
+    weights: np.ndarray
+    features: pd.DataFrame | None = None
+
+
+@dataclass
+class SearchResult:
+    """The chosen trial's trained model, and every trial with its settings and valid score."""
+
+    best: TrainResult
+    settings: TrainingSettings
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0  # wall time
+    cpu_seconds: float = 0.0  # this process's CPU time: what the budget counts
+    skipped: dict[str, str] = field(default_factory=dict)  # family -> why it got no trial
+
+    def record(self) -> dict[str, Any]:
+        """What goes into ``trials.json`` in the model directory (and the report)."""
+        return {"chosen_family": self.settings.family, "chosen": self.best_params(),
+                "valid_accuracy": self.best.valid_accuracy, "valid_log_loss": self.best.valid_log_loss,
+                "seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "budget_s": self.settings.search_budget_s,
+                "skipped": self.skipped, "trials": self.trials,
+                "scored_on": "valid"}
+
+    def best_params(self) -> dict[str, Any]:
+        return next(t["params"] for t in self.trials if t.get("chosen"))
+
+
+def suggest(trial: Any, family: str, base: TrainingSettings) -> dict[str, Any]:
+    """Hyperparameters of one trial of ``family`` (Optuna's define-by-run search space)."""
+    params: dict[str, Any] = {
+        "learning_rate": trial.suggest_float(f"{family}.learning_rate", 2e-3, 2e-2, log=True),
+        "batch_size": trial.suggest_categorical(f"{family}.batch_size", [32, 64]),
+        "dev_weight": trial.suggest_categorical(f"{family}.dev_weight", [0.0, 3.0, 10.0]),
+        "confidence_weight": trial.suggest_categorical(f"{family}.confidence_weight", [False, True]),
+    }
+    if family == "hashed_embedding":
+        params["embedding_dim"] = trial.suggest_categorical(f"{family}.embedding_dim", [16, 32, 64])
+    if family == "minilm":
+        params["encoder_ngrams"] = trial.suggest_categorical(f"{family}.encoder_ngrams", [True, False])
+        params["head_hidden"] = trial.suggest_categorical(f"{family}.head_hidden", [0, 128])
+    return params
+
+
+def first_params(family: str, base: TrainingSettings) -> dict[str, Any]:
+    """The config's own hyperparameters for ``family`` (its first trial), in the search space's names."""
+    params = {"learning_rate": base.learning_rate, "batch_size": base.batch_size, "dev_weight": base.dev_weight,
+              "confidence_weight": base.confidence_weight}
+    if family == "hashed_embedding":
+        params["embedding_dim"] = base.embedding_dim
+    if family == "minilm":
+        params.update({"encoder_ngrams": base.encoder_ngrams, "head_hidden": base.head_hidden})
+    return params
+
+
+RowsFor = Callable[[float], TrainRows]
+
+
+def search_model(*, rows_for: RowsFor, valid_texts: Sequence[str], valid_labels: np.ndarray,
+                 classes: Sequence[str], settings: TrainingSettings, seed: int,
+                 valid_features: pd.DataFrame | None = None,
+                 on_trial: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
+    """Search ``settings.search_families`` (``rows_for(dev_weight)`` gives the training rows for a dev
+    weight; ``valid_features``: the valid rows' feature columns, with ``training.feature_columns``). Deterministic for a seed, up to where the time budget cuts the trials."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # The budget is this process's CPU time: a machine busy with other work slows the search down but does
+    # not change which trials it runs (on an idle machine CPU time is about the wall time, or more where
+    # numpy's BLAS uses two cores while embedding).
+    started, cpu_started = time.perf_counter(), time.process_time()
+    deadline = cpu_started + settings.search_budget_s
+    # The encoder first: whether embedding fits is judged against the whole budget, not its leftovers.
+    families = sorted(dict.fromkeys(settings.search_families), key=lambda f: f != "minilm")
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(len(families) * 2, 4))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    for family in families:
+        study.enqueue_trial({"family": family}, user_attrs={"config": True})
+    trials: list[dict[str, Any]] = []
+    models: dict[int, tuple[TrainResult, TrainingSettings]] = {}
+    skipped: dict[str, str] = {}
+    vectors: dict[str, np.ndarray] = {}
+
+    def embed_fits() -> bool:
+        """Embed a sample, extrapolate to every text not embedded yet; embed them all (train rows with and
+        without the dev rows, and valid) only if that fits the budget's share."""
+        from labelgate.training.encoder import cached_embeddings, load_encoder, missing
+
+        if "ready" in vectors:
+            return True
+        everything = rows_for(0.0).texts + rows_for(1.0).texts + list(valid_texts)
+        store = settings.encoder_store or None
+        todo = missing(everything, max_tokens=settings.encoder_max_tokens, store=store)
+        if todo:
+            encoder = load_encoder("minilm", settings.encoder_max_tokens)
+            counts = encoder.token_counts(todo)
+            sample = np.linspace(0, len(todo) - 1, min(SAMPLE_TEXTS, len(todo))).astype(int)  # spread over the texts
+            # The cost grows with the tokens; the full run batches texts of similar length (little padding), so
+            # the sample runs in small batches too.
+            t0 = time.process_time()
+            encoder.encode([todo[i] for i in sample], batch_size=4)
+            estimate = (time.process_time() - t0) * counts.sum() / max(counts[sample].sum(), 1)
+            left = deadline - time.process_time()
+            if estimate > EMBED_SHARE * left:
+                skipped["minilm"] = (f"embedding {len(todo)} texts would take about {estimate:.0f} CPU s, more than "
+                                     f"{EMBED_SHARE:.0%} of the {left:.0f} s left of training.search_budget_s")
+                return False
+            cached_embeddings(todo, max_tokens=settings.encoder_max_tokens, store=store)
+        vectors["ready"] = np.zeros(0)
+        return True
+
+    def objective(trial: Any) -> float:
+        family = trial.suggest_categorical("family", families)
+        if family in skipped:
+            raise optuna.TrialPruned(skipped[family])
+        # The config's own values may lie outside the search space: its trials take them as they are.
+        params = first_params(family, settings) if trial.user_attrs.get("config") else suggest(trial, family, settings)
+        candidate = settings.model_copy(update={"family": family, **params})
+        train = rows_for(candidate.dev_weight)
+        if family == "minilm" and not embed_fits():
+            raise optuna.TrialPruned(skipped[family])
+        t0 = time.perf_counter()
+        result = train_classifier(train_texts=train.texts, train_targets=train.targets, train_weights=train.weights,
+                                  valid_texts=valid_texts, valid_labels=valid_labels, classes=classes,
+                                  settings=candidate, seed=seed, train_features=train.features,
+                                  valid_features=valid_features)
+        models[trial.number] = (result, candidate)
+        record = {"number": trial.number, "family": family, "params": {"family": family, **params},
+                  "source": "config" if trial.user_attrs.get("config") else "sampler",
+                  "valid_accuracy": result.valid_accuracy, "valid_log_loss": result.valid_log_loss,
+                  "best_epoch": result.best_epoch, "seconds": time.perf_counter() - t0}
+        trials.append(record)
+        if on_trial is not None:
+            on_trial(record)
+        # Valid accuracy first; among equal accuracies the lower valid log loss (never above 1e-3 of accuracy).
+        return result.valid_accuracy - 1e-4 * min(result.valid_log_loss, 9.0)
+
+    def spent(study: Any, trial: Any) -> None:
+        if time.process_time() >= deadline:
+            study.stop()
+
+    study.optimize(objective, n_trials=settings.search_trials, callbacks=[spent], catch=(), gc_after_trial=False)
+    if not models:
+        raise ModelError(f"the model search ran no trial within training.search_budget_s={settings.search_budget_s}")
+    best_number = max(models, key=lambda n: (models[n][0].valid_accuracy, -models[n][0].valid_log_loss, -n))
+    for record in trials:
+        record["chosen"] = record["number"] == best_number
+    best, chosen = models[best_number]
+    return SearchResult(best=best, settings=chosen, trials=trials, seconds=time.perf_counter() - started,
+                        cpu_seconds=time.process_time() - cpu_started, skipped=skipped)
