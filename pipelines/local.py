@@ -50,7 +50,7 @@ SHORTCUTS = {
     (Step.WEAK_LABEL, "lf_analysis"): "lf_analysis.md",
     (Step.VALIDATE, "report_html"): "validation.html",
     (Step.VALIDATE, "report"): "validation.md",
-    (Step.TRAIN, "model"): "model",
+    (Step.SELECT_MODEL, "model"): "model",
     (Step.REPAIR, "report_html"): "repair.html",
     (Step.REPAIR, "report"): "repair.md",
     (Step.REPAIR, "repaired"): "repaired.parquet",
