@@ -210,6 +210,10 @@ def search_bench(settings, data, frame, probs, texts, targets, weights, valid_te
         print(f"  seed {seed}: chose {result.settings.family} (valid {result.best.valid_accuracy:.4f}); test accuracy "
               f"{accuracy:.4f}; {len(result.trials)} trials in {result.seconds:.1f} s ({result.cpu_seconds:.1f} CPU s); best valid by family "
               f"{ {f: round(max(v), 4) for f, v in families.items()} }; skipped {result.skipped or 'none'}")
+        if result.switch:
+            from labelgate.training.step import switch_line
+
+            print(f"    {switch_line(result.switch, result.trials)}")
         runs.append({"accuracy": accuracy, "seconds": result.seconds, "cpu": result.cpu_seconds, "predictor": result.best.predictor,
                      "family": result.settings.family})
     accs = np.array([r["accuracy"] for r in runs])

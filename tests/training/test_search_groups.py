@@ -14,6 +14,7 @@ from labelgate.training.search import (
     group_seed,
     group_share,
     merge_groups,
+    paired_test,
     search_groups,
     search_model,
 )
@@ -22,7 +23,7 @@ from labelgate.training.step import run_plan_search, run_select_model, run_train
 from labelgate.training.toy import keyword_votes, majority_probs, toy_frame, write_toy_inputs
 
 FAST = dict(hash_bits=10, word_ngrams=(1, 1), char_ngrams=(2, 3), epochs=4, patience=2, batch_size=16,
-            learning_rate=0.05, device="cpu", search_budget_s=600, embedding_dim=4)
+            learning_rate=0.05, device="cpu", search_budget_s=600, embedding_dim=4, search_switch_z=0.0)
 
 
 def test_groups_are_capped_by_the_trials_and_one_when_the_config_names_a_family():
@@ -120,7 +121,7 @@ def grouped_models(tmp_path_factory):
     config = root / "in" / "config.yaml"
     config.write_text(config.read_text().replace(
         "family: hashed_linear", "family: auto, search_trials: 3, search_families: [hashed_linear, hashed_embedding], "
-        "embedding_dim: 4"))
+        "embedding_dim: 4, search_switch_z: 0"))
     metrics = []
     for group in range(2):
         metrics.append(run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=str(config), seed=0,
@@ -167,3 +168,60 @@ def test_select_model_passes_a_model_trained_without_a_search_through(tmp_path):
     with pytest.raises(ModelError, match="there is no search to split"):
         run_train(data_path=paths["data"], probs_path=paths["probs"], config_path=paths["config"], seed=0,
                   model_dir=str(tmp_path / "g1"), group=1, groups=2)
+
+
+def test_the_paired_test_counts_the_rows_only_one_side_gets_right():
+    base, other = "1100110", np.array([1, 0, 1, 1, 1, 1, 1], dtype=bool)
+    assert paired_test(base, other) == {"wins": 3, "losses": 1, "z": pytest.approx(2 / np.sqrt(4))}
+    assert paired_test(base, "1100110")["z"] == 0.0
+    with pytest.raises(ModelError, match="different valid rows"):
+        paired_test("10", "101")
+
+
+def _scored(group, correct, *, baseline=False, z=2.0):
+    accuracy = correct.count("1") / len(correct)
+    return {**_record(group, accuracy, 0.3), "valid_correct": correct, "holds_baseline": baseline, "switch_z": z}
+
+
+def test_the_baseline_s_group_is_left_only_for_a_significant_lead():
+    base = "1" * 100 + "0" * 20
+    close = "1" * 102 + "0" * 18  # 2 rows ahead: z 1.41
+    far = "1" * 110 + "0" * 10  # 10 rows ahead: z 3.16
+    kept, merged = merge_groups([_scored(0, close), _scored(1, base, baseline=True)])
+    assert kept == 1 and merged["group_switch"]["switched"] is False
+    assert merged["group_switch"]["wins"] == 2 and merged["group_switch"]["z"] == pytest.approx(np.sqrt(2))
+    assert next(t for t in merged["trials"] if t["chosen"])["group"] == 1
+    kept, merged = merge_groups([_scored(0, far), _scored(1, base, baseline=True)])
+    assert kept == 0 and merged["group_switch"]["switched"] is True
+    # z 0 turns the rule off; without a group that ran the baseline the best valid accuracy is kept.
+    assert merge_groups([_scored(0, close, z=0.0), _scored(1, base, baseline=True, z=0.0)])[0] == 0
+    assert merge_groups([_scored(0, close), _scored(1, base)])[0] == 0
+
+
+@pytest.mark.parametrize("switch_z", [0.0, 50.0])
+def test_a_search_keeps_its_baseline_unless_a_trial_leads_by_more_than_search_switch_z(switch_z):
+    frame = toy_frame(seed=0, n_train=120)
+    probs = majority_probs(keyword_votes(frame["CONTENT"].tolist()))
+    train = (frame["split"] == "train") & probs["covered"]
+    valid = frame[frame["split"] == "valid"]
+    texts, labels = valid["CONTENT"].tolist(), valid["CLASS"].to_numpy(dtype=int)
+    # A bottleneck of 1 and flipped valid labels make the two families score far apart on valid.
+    settings = TrainingSettings(**{**FAST, "search_switch_z": switch_z, "epochs": 1, "patience": 1, "embedding_dim": 1},
+                                family="auto", search_families=["hashed_embedding", "hashed_linear"], search_trials=4)
+    result = search_model(rows_for=lambda dev_weight: TrainRows(frame.loc[train, "CONTENT"].tolist(),
+                                                                probs.loc[train, ["prob_0", "prob_1"]].to_numpy(),
+                                                                np.ones(int(train.sum()))),
+                          valid_texts=texts, valid_labels=1 - labels, classes=["ham", "spam"], settings=settings, seed=0)
+    chosen = next(t for t in result.trials if t["chosen"])
+    best = max(result.trials, key=lambda t: (t["valid_accuracy"], -t["valid_log_loss"]))
+    assert best["source"] != "config" or best["family"] != "hashed_linear"  # the baseline is not the best here
+    if switch_z == 0:
+        assert chosen is best and result.switch == {}
+    else:
+        assert (chosen["family"], chosen["source"]) == ("hashed_linear", "config")
+        assert result.switch["switched"] is False and result.switch["best"] == best["number"]
+        assert result.switch["wins"] > result.switch["losses"]
+    # What the group hands to select-model: the kept model's right/wrong valid rows.
+    right = result.best.predictor.predict(texts) == 1 - labels
+    assert result.record()["valid_correct"] == "".join("1" if r else "0" for r in right)
+    assert result.record()["holds_baseline"] is True

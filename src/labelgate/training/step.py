@@ -77,6 +77,17 @@ def keep_training_inputs(*, model_dir: str | Path, config_path: str, lf_module: 
         (target / contract.LF_MODULE_FILE).write_bytes(source.read_bytes())
 
 
+def switch_line(switch: dict[str, Any], trials: list[dict[str, Any]]) -> str:
+    """Why the search kept its baseline or left it: the best trial's net rows and z against the threshold."""
+    family = {t["number"]: t["family"] for t in trials}
+    lead = (f"trial {switch['best']} ({family.get(switch['best'])}) is ahead of the baseline trial {switch['baseline']} "
+            f"({family.get(switch['baseline'])}) by {switch['wins'] - switch['losses']:+d} valid rows net "
+            f"({switch['wins']} won, {switch['losses']} lost, z {switch['z']:.2f})")
+    if switch["switched"]:
+        return f"left the baseline: {lead}, more than training.search_switch_z = {switch['z_needed']}"
+    return f"kept the baseline: {lead}, not more than training.search_switch_z = {switch['z_needed']}"
+
+
 def run_plan_search(*, config_path: str, search_groups: int) -> list[int]:
     """The search groups the train step fans out over (``labelgate.training.search.search_groups``): one when
     the config names a family."""
@@ -150,6 +161,8 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
         result, chosen = search.best, search.settings
         for family, why in search.skipped.items():
             progress(Step.TRAIN, f"{family} skipped: {why}")
+        if search.switch:
+            progress(Step.TRAIN, switch_line(search.switch, search.trials))
         progress(Step.TRAIN, f"{'chose' if groups == 1 else f'group {group + 1} chose'} {chosen.family} after "
                              f"{len(search.trials)} trials in {search.seconds:.0f} s")
         texts = rows_for(chosen.dev_weight).texts
@@ -226,4 +239,10 @@ def run_select_model(*, model_dirs: list[str], out_dir: str) -> tuple[int, dict[
     model_json.write_text(json.dumps(info, indent=2, sort_keys=True))
     progress(Step.SELECT_MODEL, f"kept group {best + 1} of {len(model_dirs)}: {merged['chosen_family']}, valid accuracy "
                                 f"{merged['valid_accuracy']:.3f} ({len(merged['trials'])} trials in all)")
+    switch = merged.get("group_switch")
+    if switch:
+        verdict = "more" if switch["switched"] else "not more"
+        progress(Step.SELECT_MODEL, f"group {switch['to_group'] + 1}'s model against the baseline's group "
+                                    f"{switch['from_group'] + 1}: {switch['wins'] - switch['losses']:+d} valid rows net, "
+                                    f"z {switch['z']:.2f}, {verdict} than training.search_switch_z = {switch['z_needed']}")
     return best, {"search_trials": len(merged["trials"]), "search_seconds": merged["seconds"]}
