@@ -38,5 +38,8 @@ def test_six_class_project_pushes_a_model_scored_on_exactly_its_test_file(labelg
     assert steps["train"]["runs"] == 2 and steps["select-model"]["status"] == steps["plan-search"]["status"] == "ok"
     assert trials["groups"] == 2 and {t["group"] for t in trials["trials"]} == {0, 1}
     chosen = [t for t in trials["trials"] if t["chosen"]]
-    assert len(chosen) == 1 and chosen[0]["valid_accuracy"] == max(t["valid_accuracy"] for t in trials["trials"])
+    # The best valid score, or the baseline (the config's hashed_linear trial) when no lead was significant.
+    assert len(chosen) == 1
+    assert chosen[0]["valid_accuracy"] == max(t["valid_accuracy"] for t in trials["trials"]) or \
+        (chosen[0]["family"], chosen[0]["source"]) == ("hashed_linear", "config")
     assert "kept group" in result.output
