@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--probs", default=None, help="reuse this probs Parquet instead of running weak_label")
     parser.add_argument("--family", default=None, help="override training.family (auto: the model search)")
+    parser.add_argument("--dev-weight", type=float, default=None, help="override training.dev_weight")
     parser.add_argument("--budget", type=float, default=None, help="override training.search_budget_s")
     parser.add_argument("--trials", type=int, default=None, help="override training.search_trials")
     args = parser.parse_args()
@@ -101,6 +102,8 @@ def main() -> None:
     settings = TrainingSettings.from_section(config["training"])
     if args.family:
         settings = TrainingSettings.from_section({**config["training"], "family": args.family})
+    if args.dev_weight is not None:
+        settings = settings.model_copy(update={"dev_weight": args.dev_weight})
     if args.budget:
         settings = settings.model_copy(update={"search_budget_s": args.budget})
     if args.trials:
@@ -133,17 +136,18 @@ def main() -> None:
             total = time.perf_counter() - started
             accuracy = float((result.predictor.predict(test_texts) == test_labels).mean())
             epochs = result.history
-            runs.append({"accuracy": accuracy, "total": total, "epochs": len(epochs),
+            runs.append({"accuracy": accuracy, "valid": result.valid_accuracy, "total": total, "epochs": len(epochs),
                          "per_epoch": float(np.median([e["seconds"] for e in epochs])),
                          "examples_per_s": float(np.median([e["examples_per_second"] for e in epochs])),
                          "predictor": result.predictor})
-            print(f"  {device} seed {seed}: test accuracy {accuracy:.4f}, {len(epochs)} epochs (kept "
+            print(f"  {device} seed {seed}: test accuracy {accuracy:.4f} (valid {result.valid_accuracy:.4f}), {len(epochs)} epochs (kept "
                   f"{result.best_epoch}), {runs[-1]['per_epoch'] * 1000:.1f} ms/epoch, "
                   f"{runs[-1]['examples_per_s']:,.0f} examples/s, {total:.2f} s total incl. features")
         accs = np.array([r["accuracy"] for r in runs])
         results[device] = runs
         print(f"{device}: test accuracy over {len(runs)} seeds: mean {accs.mean():.4f}, std {accs.std():.4f}, "
-              f"min {accs.min():.4f}, max {accs.max():.4f}; median {np.median([r['per_epoch'] for r in runs]) * 1000:.1f}"
+              f"min {accs.min():.4f}, max {accs.max():.4f} (valid mean {np.mean([r['valid'] for r in runs]):.4f}, what a "
+              f"choice between settings may read); median {np.median([r['per_epoch'] for r in runs]) * 1000:.1f}"
               f" ms/epoch, {np.median([r['examples_per_s'] for r in runs]):,.0f} examples/s")
 
     anchor = anchor_recipe(texts, targets, test_texts, test_labels)
@@ -206,6 +210,10 @@ def search_bench(settings, data, frame, probs, texts, targets, weights, valid_te
         print(f"  seed {seed}: chose {result.settings.family} (valid {result.best.valid_accuracy:.4f}); test accuracy "
               f"{accuracy:.4f}; {len(result.trials)} trials in {result.seconds:.1f} s ({result.cpu_seconds:.1f} CPU s); best valid by family "
               f"{ {f: round(max(v), 4) for f, v in families.items()} }; skipped {result.skipped or 'none'}")
+        if result.switch:
+            from labelgate.training.step import switch_line
+
+            print(f"    {switch_line(result.switch, result.trials)}")
         runs.append({"accuracy": accuracy, "seconds": result.seconds, "cpu": result.cpu_seconds, "predictor": result.best.predictor,
                      "family": result.settings.family})
     accs = np.array([r["accuracy"] for r in runs])

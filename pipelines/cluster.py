@@ -28,7 +28,7 @@ STEP_RESOURCES: dict[str, tuple[str, str, str, str]] = {
     Step.REPAIR: ("1", "2", "2G", "8G"),  # 8G: repair.max_memory_gb's default; it refuses larger tables first
     Step.WEAK_LABEL: ("1", "2", "1G", "4G"),
     Step.VALIDATE: ("500m", "2", "1G", "4G"),
-    Step.TRAIN: ("2", "4", "2G", "8G"),
+    Step.TRAIN: ("2", "4", "2G", "8G"),  # one per search group
     Step.EVALUATE: ("1", "2", "1G", "4G"),
 }
 DEFAULT_RESOURCES = ("250m", "1", "512M", "2G")

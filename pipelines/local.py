@@ -31,6 +31,7 @@ from labelgate.run import (
     FAILURE_FILE,
     GATES,
     NEVER_REUSED,
+    STEP_WIDTH,
     STEPS,
     GateDecision,
     RunSummary,
@@ -50,7 +51,7 @@ SHORTCUTS = {
     (Step.WEAK_LABEL, "lf_analysis"): "lf_analysis.md",
     (Step.VALIDATE, "report_html"): "validation.html",
     (Step.VALIDATE, "report"): "validation.md",
-    (Step.TRAIN, "model"): "model",
+    (Step.SELECT_MODEL, "model"): "model",
     (Step.REPAIR, "report_html"): "repair.html",
     (Step.REPAIR, "report"): "repair.md",
     (Step.REPAIR, "repaired"): "repaired.parquet",
@@ -98,7 +99,7 @@ class _StepWatcher(logging.Filter):
             if step.status in ("not run", REUSED):
                 step.status = REUSED
             self.reused.setdefault(match[1], []).append(match[2])
-            self.echo(f"  {REUSED:>6} {match[1]:<11} (unchanged: the earlier run's outputs)")
+            self.echo(f"  {REUSED:>6} {match[1]:<{STEP_WIDTH}} (unchanged: the earlier run's outputs)")
         elif match := _START.match(message):
             step = self.steps.setdefault(match[1], StepRecord(match[1]))
             step.running.append(record.created)
@@ -115,7 +116,7 @@ class _StepWatcher(logging.Filter):
                 step.status = "ok" if ok else "FAILED"
             if step.first_start is not None:
                 step.seconds = round(record.created - step.first_start, 2)
-            self.echo(f"  {'ok' if ok else 'FAILED':>6} {match[1]:<11} {record.created - started:6.1f}s")
+            self.echo(f"  {'ok' if ok else 'FAILED':>6} {match[1]:<{STEP_WIDTH}} {record.created - started:6.1f}s")
         return True
 
 

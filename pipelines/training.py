@@ -1,7 +1,7 @@
 """The labelgate training pipeline: raw data to a pushed model, with two gates.
 
 ingest -> repair -> plan_shards -> ParallelFor(apply_lfs) -> weak_label -> validate -> data_gate -> If(passed):
-train -> evaluate -> model_gate -> If(blessed): push. The same function runs locally (`labelgate run`,
+plan_search -> ParallelFor(train) -> select_model -> evaluate -> model_gate -> If(blessed): push. The same function runs locally (`labelgate run`,
 kfp.local) and on a cluster (`labelgate compile` / `make submit`); its step names are
 ``labelgate.run.Step`` and its parameters' defaults ``labelgate.parameters``.
 
@@ -20,9 +20,11 @@ from labelgate.components.evaluate import evaluate
 from labelgate.components.image import CLUSTER_DATA_URI, CLUSTER_REGISTRY_URI
 from labelgate.components.ingest import ingest
 from labelgate.components.model_gate import model_gate
+from labelgate.components.plan_search import plan_search
 from labelgate.components.plan_shards import plan_shards
 from labelgate.components.push import push
 from labelgate.components.repair import repair
+from labelgate.components.select_model import select_model
 from labelgate.components.train import train
 from labelgate.components.validate import validate
 from labelgate.components.weak_label import weak_label
@@ -49,6 +51,7 @@ def pipeline(
     min_test_f1: float = DEFAULTS.min_test_f1,
     champion_tolerance: float = DEFAULTS.champion_tolerance,
     lf_shards: int = DEFAULTS.lf_shards,
+    search_groups: int = DEFAULTS.search_groups,
     inference_service: str = DEFAULTS.inference_service,
     namespace: str = DEFAULTS.namespace,
     canary_traffic_percent: int = DEFAULTS.canary_traffic_percent,
@@ -64,7 +67,10 @@ def pipeline(
     compiled YAML carries a cluster's (deploy-time settings read at compile time, components/image.py) for a
     run started from the KFP UI or a trigger without parameters; `labelgate run` passes every parameter
     itself. ``lf_shards`` splits LF application into that many parallel tasks (useful on a cluster with large
-    data; 1 on one machine, where the applier already streams in chunks). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
+    data; 1 on one machine, where the applier already streams in chunks); ``search_groups`` splits the
+``training.family: auto`` model search into that many parallel train tasks, each with its share of the trials
+and the whole time budget, and select_model keeps the best group's model (more help on a cluster; one task
+when the config names a family). Cluster-only parameters: ``inference_service`` (the KServe InferenceService push creates or
     patches; empty = none, as locally), its ``namespace``, the ``canary_traffic_percent`` a new
     version gets first, the predictor's ``serving_image``, and where it appends its ``prediction_log`` (an
     object store prefix the monitor reads). The ``*_digest`` parameters
@@ -101,8 +107,12 @@ def pipeline(
     data_ok = data_gate(passed=validated.outputs["passed"], reason=validated.outputs["reason"])
 
     with dsl.If(data_ok.outputs["Output"] == True, name="data-gate-passed"):  # noqa: E712 (KFP condition syntax)
-        trained = train(data=data, probs=labeled.outputs["probs"], config_path=config_path, seed=seed,
-                        setup_digest=setup_digest, lf_module=lf_module, lfs_digest=lfs_digest)
+        searches = plan_search(config_path=config_path, search_groups=search_groups, setup_digest=setup_digest)
+        with dsl.ParallelFor(searches.output, name="search-groups") as group:
+            grouped = train(data=data, probs=labeled.outputs["probs"], config_path=config_path, seed=seed,
+                            setup_digest=setup_digest, lf_module=lf_module, lfs_digest=lfs_digest, group=group,
+                            groups=search_groups)
+        trained = select_model(models=dsl.Collected(grouped.outputs["model"]), setup_digest=setup_digest)
         evaluated = evaluate(
             data=data,
             model=trained.outputs["model"],

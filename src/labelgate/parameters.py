@@ -42,6 +42,7 @@ class PipelineParameters(SectionSettings):
     min_test_f1: float = 0.85
     champion_tolerance: float = -0.02
     lf_shards: int = 1
+    search_groups: int = 1
     inference_service: str = ""
     namespace: str = ""
     canary_traffic_percent: int = 0

@@ -34,13 +34,16 @@ class Step(StrEnum):
     WEAK_LABEL = "weak-label"
     VALIDATE = "validate"
     DATA_GATE = "data-gate"
+    PLAN_SEARCH = "plan-search"
     TRAIN = "train"
+    SELECT_MODEL = "select-model"
     EVALUATE = "evaluate"
     MODEL_GATE = "model-gate"
     PUSH = "push"
 
 
 STEPS: tuple[str, ...] = tuple(s.value for s in Step)
+STEP_WIDTH = max(map(len, STEPS))  # the step-name column of the printed progress and summary
 # The monitoring pipeline's one step (pipelines/monitoring.py); its gate record says whether the traffic drifted.
 MONITOR_STEP = "monitor"
 # Content digests `labelgate run` passes as pipeline parameters (name -> what it covers), so that kfp.local's task
@@ -56,7 +59,7 @@ DIGESTS: dict[str, str] = {
 # Steps never reused from an earlier run: they act on the registry.
 NEVER_REUSED: tuple[str, ...] = ("push",)
 # Each gate and the step that runs only when it passes.
-GATES: dict[str, str] = {Step.DATA_GATE.value: Step.TRAIN.value, Step.MODEL_GATE.value: Step.PUSH.value}
+GATES: dict[str, str] = {Step.DATA_GATE.value: Step.PLAN_SEARCH.value, Step.MODEL_GATE.value: Step.PUSH.value}
 # What a person can try when a gate blocks (docs/own-data.md, "When a gate blocks", says more).
 GATE_HINTS: dict[str, str] = {
     Step.DATA_GATE.value: "open validation.html for the failed checks and examples; fix the data, or set that check's "

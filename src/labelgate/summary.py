@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from labelgate.parameters import DEFAULTS
-from labelgate.run import GATE_HINTS, RunSummary
+from labelgate.run import GATE_HINTS, STEP_WIDTH, RunSummary
 
 
 def format_summary(summary: RunSummary, display: Any = str) -> str:
@@ -21,13 +21,13 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
     for step in summary.steps:
         took = f"{step['seconds']:.1f}s" if step["seconds"] is not None else ""
         parallel = f"  ({step['runs']} parallel tasks)" if step.get("runs", 0) > 1 else ""
-        lines.append(f"  {step['name']:<11} {step['status']:<8} {took:>7}{parallel}")
+        lines.append(f"  {step['name']:<{STEP_WIDTH}} {step['status']:<8} {took:>7}{parallel}")
     if summary.gates:
         lines += ["", "Gates:"]
         for name, gate in summary.gates.items():
-            lines.append(f"  {name:<11} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
+            lines.append(f"  {name:<{STEP_WIDTH}} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
             if not gate["passed"] and name in GATE_HINTS:
-                lines.append(f"  {'':<11} what to try: {GATE_HINTS[name]}")
+                lines.append(f"  {'':<{STEP_WIDTH}} what to try: {GATE_HINTS[name]}")
     lines += _data_lines(summary.data)
     if summary.failure:
         lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]

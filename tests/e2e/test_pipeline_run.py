@@ -23,8 +23,8 @@ def test_example_run_pushes_a_champion(example_champion):
     assert summary["gates"]["model-gate"]["passed"] is True
     assert {s["name"]: s["status"] for s in summary["steps"]} == {
         **{name: "ok" for name in
-           ("ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
-            "model-gate", "push")},
+           ("ingest", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "plan-search", "train",
+            "select-model", "evaluate", "model-gate", "push")},
         "repair": "off",  # the example config has no repair section: the table passed through unchanged
     }
     assert summary["metrics"]["test_accuracy"] >= 0.85

@@ -8,8 +8,8 @@ from labelgate.cli import main
 from labelgate.parameters import DEFAULTS
 from labelgate.pipelines.training import PIPELINE_NAME, pipeline
 
-STEPS = {"ingest", "repair", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "train", "evaluate",
-         "model-gate", "push"}
+STEPS = {"ingest", "repair", "plan-shards", "apply-lfs", "weak-label", "validate", "data-gate", "plan-search", "train",
+         "select-model", "evaluate", "model-gate", "push"}
 
 
 def _pipeline_spec(path) -> dict:
@@ -36,17 +36,25 @@ def test_compiled_yaml_round_trips_with_all_steps_and_both_conditions(tmp_path):
     assert len(conditions) == 2, conditions
     assert any("data-gate" in c for c in conditions.values())
     assert any("model-gate" in c for c in conditions.values())
-    # train sits under the data gate's condition, push under the model gate's (nested).
+    # training sits under the data gate's condition, push under the model gate's (nested).
     data_branch = next(n for n, c in conditions.items() if "data-gate" in c)
     data_dag = spec["components"][tasks[data_branch]["componentRef"]["name"]]["dag"]["tasks"]
-    assert {"train", "evaluate", "model-gate"} <= set(data_dag)
-    # LF application fans out: apply-lfs runs inside a ParallelFor over plan-shards' output.
-    loops = [t for t in tasks.values() if "parameterIterator" in t]
-    assert len(loops) == 1
-    assert "apply-lfs" in spec["components"][loops[0]["componentRef"]["name"]]["dag"]["tasks"]
+    assert {"plan-search", "select-model", "evaluate", "model-gate"} <= set(data_dag)
+    # Two fan-outs: apply-lfs over plan-shards' output (root DAG), train over plan-search's (under the gate).
+    loops = {name: t for name, t in tasks.items() if "parameterIterator" in t}
+    assert len(loops) == 2
+    inside = {name: set(spec["components"][t["componentRef"]["name"]]["dag"]["tasks"]) for name, t in loops.items()}
+    assert sorted(map(sorted, inside.values())) == [["apply-lfs"], ["train"]]
+    search_loop = next(name for name, steps in inside.items() if steps == {"train"})
+    assert search_loop in data_dag and "plan-search" in str(loops[search_loop]["parameterIterator"])
+    # select-model reads every train task's model (dsl.Collected), evaluate and push read select-model's.
+    selected = data_dag["select-model"]["inputs"]["artifacts"]["models"]
+    assert selected["taskOutputArtifact"]["producerTask"] == search_loop
+    assert data_dag["evaluate"]["inputs"]["artifacts"]["model"]["taskOutputArtifact"]["producerTask"] == "select-model"
     # Loading it back gives a component with the pipeline's parameters.
     loaded = load_component_from_file(str(path))
-    assert {"data_uri", "lf_module", "registry_uri", "seed", "min_test_accuracy", "lf_shards"} <= set(loaded.component_spec.inputs)
+    assert {"data_uri", "lf_module", "registry_uri", "seed", "min_test_accuracy", "lf_shards",
+            "search_groups"} <= set(loaded.component_spec.inputs)
 
 
 def test_every_step_after_repair_reads_the_repaired_table(tmp_path):

@@ -50,7 +50,7 @@ def served(pipeline_run: tuple[Path, str], tmp_path_factory: pytest.TempPathFact
 def test_served_champion_matches_the_offline_evaluation(pipeline_run: tuple[Path, str], served: str) -> None:
     run_dir, registry_uri = pipeline_run
     (data_path,) = run_dir.glob("*/ingest/data")
-    (model_dir,) = run_dir.glob("*/train/model")
+    (model_dir,) = run_dir.glob("*/select-model/model")  # the model evaluate scored and push registered
     test = pd.read_parquet(data_path).query("split == 'test'")
     texts, gold = test["CONTENT"].astype(str).tolist(), test["CLASS"].astype(int).to_numpy()
     offline = load_predictor(model_dir).predict_proba(texts)

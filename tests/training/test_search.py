@@ -14,7 +14,7 @@ from labelgate.training.toy import keyword_votes, majority_probs, toy_frame, wri
 from labelgate.training.trainer import train_classifier
 
 FAST = dict(hash_bits=10, word_ngrams=(1, 1), char_ngrams=(2, 3), epochs=6, patience=3, batch_size=16,
-            learning_rate=0.05, device="cpu", search_budget_s=600)
+            learning_rate=0.05, device="cpu", search_budget_s=600, search_switch_z=0.0)
 
 
 def _toy(seed=0, n_train=120):

@@ -190,6 +190,7 @@ training:
   family: auto                 # searches hashed_linear, hashed_embedding and minilm, scored on valid; or name one
   # search_budget_s: 90        # CPU seconds for the search (embedding the texts once included)
   # search_trials: 8
+  # search_switch_z: 2.0       # leave hashed_linear only for a model this far ahead on valid (sign test; 0: any lead)
   # epochs: 80
   # learning_rate: 0.005
   # dev_weight: 0.0            # > 0: also learn from the gold dev rows

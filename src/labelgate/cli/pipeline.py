@@ -23,6 +23,8 @@ RUN_FLAGS = {
     "--champion-tolerance": ("champion_tolerance", float,
                              "model gate: the lower bound of (challenger - champion) must exceed this"),
     "--lf-shards": ("lf_shards", int, "parallel LF-application tasks (dsl.ParallelFor); more help on a cluster"),
+    "--search-groups": ("search_groups", int, "parallel train tasks the training.family auto search fans out over "
+                        "(dsl.ParallelFor; the best group's model is kept); more help on a cluster"),
 }
 
 

@@ -20,6 +20,7 @@ from labelgate.cluster.kfp_api import TERMINAL_STATES, ClusterError, KfpApi
 from labelgate.run import (
     EXIT_OK,
     GATES,
+    STEP_WIDTH,
     STEPS,
     GateDecision,
     RunSummary,
@@ -151,7 +152,7 @@ def wait_for_run(api: KfpApi, run_id: str, *, timeout_seconds: float, poll_secon
             if seen.get(name) != state:
                 seen[name] = state
                 if state in TERMINAL_STATES:
-                    echo(f"  {_STATE_WORDS.get(state, state.lower()):>7} {name:<11} "
+                    echo(f"  {_STATE_WORDS.get(state, state.lower()):>7} {name:<{STEP_WIDTH}} "
                          f"{_group_seconds(tasks) or 0:6.1f}s")
         if _state(run) in TERMINAL_STATES:
             return run

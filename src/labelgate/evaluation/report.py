@@ -158,23 +158,29 @@ FAMILY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b")
 
 
 def plot_search(search: dict[str, Any] | None, path: Path) -> Path | None:
-    """The model search (``trials.json``): each trial's valid accuracy in the order it ran, by family; the
-    chosen trial ringed."""
+    """The model search (``trials.json``): each trial's valid accuracy in the order it ran (group after group
+    when the search fanned out), by family; the chosen trial ringed."""
     trials = (search or {}).get("trials") or []
     if not trials:
         return None
     families = list(dict.fromkeys(t["family"] for t in trials))
+    groups = int((search or {}).get("groups", 1))
     with figure(figsize=(6, 3.4)) as (fig, ax):
         for color, family in zip(FAMILY_COLORS * 4, families, strict=False):
-            mine = [t for t in trials if t["family"] == family]
-            ax.scatter([t["number"] for t in mine], [t["valid_accuracy"] for t in mine], color=color, label=family)
-        chosen = [t for t in trials if t.get("chosen")]
-        for t in chosen:
-            ax.scatter([t["number"]], [t["valid_accuracy"]], s=160, facecolors="none", edgecolors="black",
-                       label=f"chosen: {t['family']} ({t['valid_accuracy']:.3f})")
-        ax.set_xlabel("trial")
+            mine = [(i, t) for i, t in enumerate(trials) if t["family"] == family]
+            ax.scatter([i for i, _ in mine], [t["valid_accuracy"] for _, t in mine], color=color, label=family)
+        for i, t in enumerate(trials):
+            if t.get("chosen"):
+                ax.scatter([i], [t["valid_accuracy"]], s=160, facecolors="none", edgecolors="black",
+                           label=f"chosen: {t['family']} ({t['valid_accuracy']:.3f})")
+        if groups > 1:  # the groups ran side by side; here one after the other, split by dashed lines
+            for i in range(1, len(trials)):
+                if trials[i].get("group") != trials[i - 1].get("group"):
+                    ax.axvline(i - 0.5, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("trial" if groups == 1 else "trial, group by group (dashed: the next group)")
         ax.set_ylabel("valid accuracy")
-        ax.set_title(f"model search: {len(trials)} trials in {search.get('seconds', 0):.0f} s (valid split only)")
+        where = "" if groups == 1 else f" in {groups} parallel groups"
+        ax.set_title(f"model search: {len(trials)} trials{where} in {search.get('seconds', 0):.0f} s (valid split only)")
         ax.legend(fontsize=8, loc="lower right")
         fig.tight_layout()
         save_png(fig, path)

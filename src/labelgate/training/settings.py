@@ -50,7 +50,10 @@ class TrainingSettings(SectionSettings):
     searches ``search_families`` and their hyperparameters with Optuna (seeded TPE) for at most
     ``search_trials`` trials or ``search_budget_s`` CPU seconds of the step's process (a busy machine
     slows the search but does not change its trials), scored on the valid split only; the config's
-    own hyperparameters are each family's first trial. ``confidence_weight``: weigh each covered row by
+    own hyperparameters are each family's first trial. The search keeps the config's ``hashed_linear`` trial
+    (the baseline: cheapest to train and serve) unless a trial beats it on the valid rows by more than
+    ``search_switch_z`` standard deviations in a paired sign test (0: the best valid accuracy, however small
+    its lead): 120 valid rows cannot tell one- or two-row leads from noise. ``confidence_weight``: weigh each covered row by
     its top label probability (rows the label model is unsure of count less)."""
 
     section: ClassVar[str] = "training"
@@ -58,6 +61,7 @@ class TrainingSettings(SectionSettings):
     family: FamilyChoice = "auto"
     search_budget_s: float = Field(90.0, gt=0.0)
     search_trials: int = Field(8, ge=1)
+    search_switch_z: float = Field(2.0, ge=0.0)
     search_families: list[Family] = Field(default_factory=lambda: list(FAMILIES), min_length=1)
     encoder_max_tokens: int = Field(64, ge=8, le=512)
     # A folder that keeps the encoder's text vectors between runs (keyed by each text's SHA-256; no text is

@@ -77,11 +77,33 @@ def keep_training_inputs(*, model_dir: str | Path, config_path: str, lf_module: 
         (target / contract.LF_MODULE_FILE).write_bytes(source.read_bytes())
 
 
+def switch_line(switch: dict[str, Any], trials: list[dict[str, Any]]) -> str:
+    """Why the search kept its baseline or left it: the best trial's net rows and z against the threshold."""
+    family = {t["number"]: t["family"] for t in trials}
+    lead = (f"trial {switch['best']} ({family.get(switch['best'])}) is ahead of the baseline trial {switch['baseline']} "
+            f"({family.get(switch['baseline'])}) by {switch['wins'] - switch['losses']:+d} valid rows net "
+            f"({switch['wins']} won, {switch['losses']} lost, z {switch['z']:.2f})")
+    if switch["switched"]:
+        return f"left the baseline: {lead}, more than training.search_switch_z = {switch['z_needed']}"
+    return f"kept the baseline: {lead}, not more than training.search_switch_z = {switch['z_needed']}"
+
+
+def run_plan_search(*, config_path: str, search_groups: int) -> list[int]:
+    """The search groups the train step fans out over (``labelgate.training.search.search_groups``): one when
+    the config names a family."""
+    from labelgate.training.search import search_groups as groups_for
+
+    settings = TrainingSettings.from_section(load_config(config_path)["training"])
+    return groups_for(settings, search_groups)
+
+
 def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, model_dir: str,
-              lineage: dict[str, Any] | None = None, lf_module: str = "") -> dict[str, Any]:
+              lineage: dict[str, Any] | None = None, lf_module: str = "", group: int = 0,
+              groups: int = 1) -> dict[str, Any]:
     """Train the configured model on ``probs`` for the rows of ``data``; save it to ``model_dir`` with the
     config and the LF module (``lf_module``, when given) it was trained with. ``family: auto`` searches the
-    families first (``labelgate.training.search``) and writes every trial to ``trials.json`` beside the model.
+    families first (``labelgate.training.search``; with ``groups`` > 1 only group ``group``'s share of the
+    trials, merged later by :func:`run_select_model`) and writes every trial to ``trials.json`` beside the model.
     Returns what the component logs: the numbers as metrics (valid accuracy/log loss, epochs, rows, speed,
     search trials/seconds) and ``family``, the trained family."""
     from labelgate.training.search import TRIALS_FILE, TrainRows, search_model  # torch: only when training
@@ -115,21 +137,34 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
                           f"{epoch['valid_log_loss']:.4f}, valid accuracy {epoch['valid_accuracy']:.3f}")
 
     search = None
+    if settings.family != AUTO and group != 0:
+        raise ModelError(f"training.family is {settings.family}: there is no search to split, so only group 0 trains "
+                         f"(got group {group} of {groups})")
     if settings.family == AUTO:
-        progress(Step.TRAIN, f"searching {', '.join(settings.search_families)} for at most {settings.search_trials} "
-                          f"trials or {settings.search_budget_s:.0f} s, scored on {len(valid_texts)} valid rows; seed {seed}")
+        from labelgate.training.search import group_share, search_groups
+
+        groups = len(search_groups(settings, groups))  # as the plan step counted them: at most one per trial
+        share = group_share(settings, group, groups)[0]
+        which = "" if groups == 1 else f" (group {group + 1} of {groups}: {share} of the {settings.search_trials} trials)"
+        progress(Step.TRAIN, f"searching {', '.join(settings.search_families)} for at most {share} "
+                          f"trials or {settings.search_budget_s:.0f} s{which}, scored on {len(valid_texts)} valid rows; seed {seed}")
+
+        where = "" if groups == 1 else f" of group {group + 1}"
 
         def trial_line(t: dict[str, Any]) -> None:
-            progress(Step.TRAIN, f"trial {t['number']} {t['family']}: valid accuracy {t['valid_accuracy']:.3f}, "
+            progress(Step.TRAIN, f"trial {t['number']}{where} {t['family']}: valid accuracy {t['valid_accuracy']:.3f}, "
                               f"log loss {t['valid_log_loss']:.4f} ({t['seconds']:.1f} s)")
 
         search = search_model(rows_for=rows_for, valid_texts=valid_texts, valid_labels=valid_labels,
                               valid_features=valid_features, classes=data.classes, settings=settings, seed=seed,
-                              on_trial=trial_line)
+                              on_trial=trial_line, group=group, groups=groups)
         result, chosen = search.best, search.settings
         for family, why in search.skipped.items():
             progress(Step.TRAIN, f"{family} skipped: {why}")
-        progress(Step.TRAIN, f"chose {chosen.family} after {len(search.trials)} trials in {search.seconds:.0f} s")
+        if search.switch:
+            progress(Step.TRAIN, switch_line(search.switch, search.trials))
+        progress(Step.TRAIN, f"{'chose' if groups == 1 else f'group {group + 1} chose'} {chosen.family} after "
+                             f"{len(search.trials)} trials in {search.seconds:.0f} s")
         texts = rows_for(chosen.dev_weight).texts
     else:
         chosen = settings
@@ -166,3 +201,48 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
         metrics.update({"search_trials": len(search.trials), "search_seconds": search.seconds})
     metrics["family"] = chosen.family  # the one text entry: model metadata and MLflow params, not a KFP metric
     return metrics
+
+
+def run_select_model(*, model_dirs: list[str], out_dir: str) -> tuple[int, dict[str, Any]]:
+    """Keep the best of the search groups' models (``labelgate.training.search.merge_groups``): copy it to
+    ``out_dir`` with one ``trials.json`` over every group's trials. Returns the kept group's index in
+    ``model_dirs`` and what changes in its metrics (the search's trials and seconds over all groups); a model
+    trained without a search (one directory, no ``trials.json``) is copied as it is."""
+    import shutil
+
+    from labelgate.training.predictor import MODEL_FILE
+    from labelgate.training.search import TRIALS_FILE, merge_groups
+
+    if not model_dirs:
+        raise ModelError("the train step produced no model to select from")
+    records = []
+    for path in model_dirs:
+        trials = Path(path) / TRIALS_FILE
+        if not trials.is_file():
+            if len(model_dirs) > 1:
+                raise ModelError(f"{path} holds no {TRIALS_FILE}: only a family: auto search trains in groups")
+            records = []
+            break
+        records.append(json.loads(trials.read_text()))
+    best, merged = merge_groups(records) if records else (0, None)
+    out = Path(out_dir)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(model_dirs[best], out)
+    if merged is None:
+        return best, {}
+    (out / TRIALS_FILE).write_text(json.dumps(merged, indent=2, default=str))
+    model_json = out / MODEL_FILE
+    info = json.loads(model_json.read_text())
+    info.setdefault("search", {}).update({"trials": len(merged["trials"]), "seconds": merged["seconds"],
+                                          "skipped": merged["skipped"], "groups": merged["groups"]})
+    model_json.write_text(json.dumps(info, indent=2, sort_keys=True))
+    progress(Step.SELECT_MODEL, f"kept group {best + 1} of {len(model_dirs)}: {merged['chosen_family']}, valid accuracy "
+                                f"{merged['valid_accuracy']:.3f} ({len(merged['trials'])} trials in all)")
+    switch = merged.get("group_switch")
+    if switch:
+        verdict = "more" if switch["switched"] else "not more"
+        progress(Step.SELECT_MODEL, f"group {switch['to_group'] + 1}'s model against the baseline's group "
+                                    f"{switch['from_group'] + 1}: {switch['wins'] - switch['losses']:+d} valid rows net, "
+                                    f"z {switch['z']:.2f}, {verdict} than training.search_switch_z = {switch['z_needed']}")
+    return best, {"search_trials": len(merged["trials"]), "search_seconds": merged["seconds"]}
