@@ -34,7 +34,7 @@ def _task_root(run_dir: Path) -> Path:
     (validate / "report_html").write_text(render_html(passed=True, reason="passed; 1 warning", findings=[],
                                                       notes=[], data_docs=docs), encoding="utf-8")
     (validate / "report").write_text("# Data validation: PASSED\n", encoding="utf-8")
-    (root / Step.TRAIN / "model").mkdir(parents=True)
+    (root / Step.SELECT_MODEL / "model").mkdir(parents=True)  # the model evaluate and push read
     return root
 
 
