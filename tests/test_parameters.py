@@ -78,3 +78,9 @@ def test_run_passes_every_parameter_so_compiled_cluster_defaults_never_apply(tmp
     monkeypatch.setattr(training, "pipeline", lambda **arguments: called.update(arguments))
     main(["run", "--runs-dir", str(tmp_path)])
     assert called["data_uri"] == DEFAULTS.data_uri and called["registry_uri"] == DEFAULTS.registry_uri
+
+
+def test_a_flag_out_of_range_is_refused_before_any_step_runs():
+    with pytest.raises(ConfigError, match=r"pipeline.search_groups must be >= 1; got 0"):
+        resolve({"search_groups": 0})
+    assert resolve({"search_groups": 2})["search_groups"] == 2

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from labelgate.config import ConfigSection, SectionSettings
+from pydantic import Field, ValidationError
+
+from labelgate.config import ConfigSection, SectionSettings, config_error
 from labelgate.errors import ConfigError
 
 PIPELINE_NAME = "labelgate-training"
@@ -42,7 +44,7 @@ class PipelineParameters(SectionSettings):
     min_test_f1: float = 0.85
     champion_tolerance: float = -0.02
     lf_shards: int = 1
-    search_groups: int = 1
+    search_groups: int = Field(1, ge=1)  # train tasks the family: auto search fans out over
     inference_service: str = ""
     namespace: str = ""
     canary_traffic_percent: int = 0
@@ -90,7 +92,12 @@ def resolve(flags: Mapping[str, Any], config_section: Mapping[str, Any] | None =
     values = DEFAULTS.model_dump()
     if config_section:
         values.update(config_parameters(config_section, config_path or values["config_path"]))
-    values.update({name: value for name, value in flags.items() if value is not None})
+    given = {name: value for name, value in flags.items() if value is not None}
+    values.update(given)
     if config_path is not None:
         values["config_path"] = str(config_path)
+    try:  # a flag's value is checked like the config's, before any step runs
+        PipelineParameters.model_validate(given)
+    except ValidationError as exc:
+        raise config_error(exc, model=PipelineParameters, section="pipeline", source="flags") from None
     return values
