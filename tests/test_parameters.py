@@ -84,3 +84,11 @@ def test_a_flag_out_of_range_is_refused_before_any_step_runs():
     with pytest.raises(ConfigError, match=r"pipeline.search_groups must be >= 1; got 0"):
         resolve({"search_groups": 0})
     assert resolve({"search_groups": 2})["search_groups"] == 2
+
+
+def test_a_bad_flag_is_named_as_the_user_typed_it(tmp_path, capsys):
+    """`labelgate run --search-groups 0` names the flag, not the parameter's config key."""
+    code = main(["run", "--search-groups", "0", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code != 0 and "flag --search-groups must be >= 1; got 0" in err
+    assert "pipeline.search_groups" not in err and not any(tmp_path.iterdir())

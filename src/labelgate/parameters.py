@@ -86,9 +86,10 @@ def config_parameters(section: Mapping[str, Any], config_path: str | Path) -> di
 
 
 def resolve(flags: Mapping[str, Any], config_section: Mapping[str, Any] | None = None,
-            config_path: str | Path | None = None) -> dict[str, Any]:
+            config_path: str | Path | None = None, flag_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every pipeline parameter for a run: ``flags`` (those given, not None) over the config's ``pipeline``
-    section over :data:`DEFAULTS`."""
+    section over :data:`DEFAULTS`. A flag's bad value is refused here, named by ``flag_names`` (parameter ->
+    the command-line flag that set it, e.g. ``search_groups`` -> ``--search-groups``) when given."""
     values = DEFAULTS.model_dump()
     if config_section:
         values.update(config_parameters(config_section, config_path or values["config_path"]))
@@ -99,5 +100,8 @@ def resolve(flags: Mapping[str, Any], config_section: Mapping[str, Any] | None =
     try:  # a flag's value is checked like the config's, before any step runs
         PipelineParameters.model_validate(given)
     except ValidationError as exc:
-        raise config_error(exc, model=PipelineParameters, section="pipeline", source="flags") from None
+        message = str(config_error(exc, model=PipelineParameters, section="pipeline", source="flags"))
+        for name, flag in (flag_names or {}).items():
+            message = message.replace(f"config flags: pipeline.{name} ", f"flag {flag} ")
+        raise ConfigError(message) from None
     return values

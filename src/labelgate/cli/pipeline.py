@@ -260,7 +260,8 @@ def resolved(flags: dict[str, object]) -> dict[str, object]:
     from labelgate.parameters import SECTION, resolve
 
     config_path = flags.get("config_path") or DEFAULTS.config_path
-    return resolve(flags, load_config(config_path)[SECTION], config_path)
+    return resolve(flags, load_config(config_path)[SECTION], config_path,
+                   flag_names={dest: flag for flag, (dest, _, _) in RUN_FLAGS.items()})
 
 
 def _compile(args: argparse.Namespace) -> int:
