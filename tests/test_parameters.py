@@ -1,6 +1,7 @@
 """Pipeline parameters: one home for each default, one precedence (flag > config file > default)."""
 
 import inspect
+import re
 
 import pytest
 import yaml
@@ -84,6 +85,17 @@ def test_a_flag_out_of_range_is_refused_before_any_step_runs():
     with pytest.raises(ConfigError, match=r"pipeline.search_groups must be >= 1; got 0"):
         resolve({"search_groups": 0})
     assert resolve({"search_groups": 2})["search_groups"] == 2
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ({"lf_shards": 0}, "pipeline.lf_shards must be >= 1; got 0"),
+    ({"canary_traffic_percent": 120}, "pipeline.canary_traffic_percent must be in [0, 100]; got 120"),
+    ({"min_test_accuracy": 85}, "pipeline.min_test_accuracy must be in [0, 1]; got 85"),
+    ({"champion_tolerance": -2}, "pipeline.champion_tolerance must be in [-1, 1]; got -2"),
+])
+def test_every_bounded_parameter_is_checked_before_a_run(flags, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        resolve(flags)
 
 
 def test_a_bad_flag_is_named_as_the_user_typed_it(tmp_path, capsys):

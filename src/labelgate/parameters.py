@@ -40,14 +40,14 @@ class PipelineParameters(SectionSettings):
     registry_uri: str = "sqlite:///mlruns/mlflow.db"
     model_name: str = "youtube-spam"
     seed: int = 0
-    min_test_accuracy: float = 0.85
-    min_test_f1: float = 0.85
-    champion_tolerance: float = -0.02
-    lf_shards: int = 1
+    min_test_accuracy: float = Field(0.85, ge=0.0, le=1.0)
+    min_test_f1: float = Field(0.85, ge=0.0, le=1.0)
+    champion_tolerance: float = Field(-0.02, ge=-1.0, le=1.0)  # challenger - champion accuracy, lower bound
+    lf_shards: int = Field(1, ge=1)
     search_groups: int = Field(1, ge=1)  # train tasks the family: auto search fans out over
     inference_service: str = ""
     namespace: str = ""
-    canary_traffic_percent: int = 0
+    canary_traffic_percent: int = Field(0, ge=0, le=100)
     serving_image: str = ""
     # Where the InferenceService's server appends its prediction log (an s3:// prefix on a cluster; empty: off).
     prediction_log: str = ""
