@@ -109,7 +109,11 @@ CRON ?= 0 3 * * *
 # The monitoring pipeline (labelgate compile --pipeline monitoring) on its own cron, reading the serving pods' log.
 MONITOR_YAML ?= monitoring-pipeline.yaml
 MONITOR_CRON ?= 0 * * * *
-MONITOR_PARAMS ?= log_uri=$(KFP_PREDICTION_LOG) registry_uri=$(KFP_REGISTRY_URI) since=1h
+# RETRAIN_DATA_URI (an object-store prefix): on drift the monitoring pipeline also runs the training pipeline on
+# the training data plus the traffic, written under it, and deploys a blessed model as `make submit` does.
+RETRAIN_DATA_URI ?=
+MONITOR_PARAMS ?= log_uri=$(KFP_PREDICTION_LOG) registry_uri=$(KFP_REGISTRY_URI) since=1h \
+	$(if $(RETRAIN_DATA_URI),retrain_data_uri=$(RETRAIN_DATA_URI) $(filter-out registry_uri=%,$(KFP_PARAMS)))
 CLUSTER_ARGS = --host $(KFP_HOST) --package $(PIPELINE_YAML) --experiment $(KFP_EXPERIMENT) --version $(IMAGE_TAG)-$(shell date -u +%Y%m%d-%H%M%S) $(addprefix --param ,$(KFP_PARAMS))
 
 # The images' base: the Dockerfile's default (python:3.11-slim from Docker Hub) unless `make base-image`

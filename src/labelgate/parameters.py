@@ -22,7 +22,7 @@ from labelgate.config import ConfigSection, SectionSettings, config_error
 from labelgate.errors import ConfigError
 
 PIPELINE_NAME = "labelgate-training"
-MONITOR_PIPELINE_NAME = "labelgate-monitoring"  # pipelines/monitoring.py: one step, `labelgate monitor`
+MONITOR_PIPELINE_NAME = "labelgate-monitoring"  # pipelines/monitoring.py: `labelgate monitor`, then retraining on drift
 # The config file's section that sets pipeline parameters.
 SECTION = "pipeline"
 

@@ -44,7 +44,7 @@ class Step(StrEnum):
 
 STEPS: tuple[str, ...] = tuple(s.value for s in Step)
 STEP_WIDTH = max(map(len, STEPS))  # the step-name column of the printed progress and summary
-# The monitoring pipeline's one step (pipelines/monitoring.py); its gate record says whether the traffic drifted.
+# The monitoring pipeline's first step (pipelines/monitoring.py); its gate record says whether the traffic drifted.
 MONITOR_STEP = "monitor"
 # Content digests `labelgate run` passes as pipeline parameters (name -> what it covers), so that kfp.local's task
 # cache, which keys on a task's arguments, keys on what the files hold rather than on their paths: each step takes

@@ -1,6 +1,8 @@
-"""The monitoring pipeline on a cluster: compiled with `labelgate compile --pipeline monitoring` (one `monitor`
-step with the object-store and registry secrets) and scheduled through `labelgate schedule` (the KFP stand-in)."""
+"""The monitoring pipeline on a cluster: compiled with `labelgate compile --pipeline monitoring` (a `monitor`
+step with the object-store and registry secrets, the training pipeline nested under its drift condition) and
+scheduled through `labelgate schedule` (the KFP stand-in)."""
 
+import pytest
 import yaml
 
 from labelgate.cli import main
@@ -13,19 +15,36 @@ def _compile(tmp_path):
     return path
 
 
-def test_compiled_monitoring_pipeline_has_one_monitor_step(tmp_path):
+def test_compiled_monitoring_pipeline_monitors_then_retrains_on_drift(tmp_path):
+    """One monitor step; under a condition on its retrain_uri output, the training pipeline itself (nested, not a
+    copy) with every training parameter but the local runner's digests passed through, and the retraining folder
+    as its data_uri. Every step of both carries its cluster settings."""
+    from labelgate.pipelines.training import pipeline as training
+
     docs = list(yaml.safe_load_all(_compile(tmp_path).read_text()))
     spec, platform = docs[0], docs[1]
     assert spec["pipelineInfo"]["name"] == MONITOR_PIPELINE_NAME
-    assert list(spec["root"]["dag"]["tasks"]) == ["monitor"]
-    assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"log_uri", "registry_uri", "model_name", "since",
-                                                                   "all_versions"}
-    assert spec["root"]["inputDefinitions"]["parameters"]["since"]["defaultValue"] == "24h"
+    tasks = spec["root"]["dag"]["tasks"]
+    (condition,) = [name for name in tasks if name not in ("monitor", "retrain-gate")]
+    assert tasks["retrain-gate"]["inputs"]["parameters"]["retrain_uri"]["taskOutputParameter"] == \
+        {"outputParameterKey": "retrain_uri", "producerTask": "monitor"}
+    assert tasks[condition]["triggerPolicy"]["condition"] == \
+        "inputs.parameter_values['pipelinechannel--retrain-gate-Output'] == true"
+    params = spec["root"]["inputDefinitions"]["parameters"]
+    training_params = set(training.component_spec.inputs) - {n for n in training.component_spec.inputs
+                                                             if n.endswith("_digest")}
+    assert set(params) == {"log_uri", "since", "all_versions", "retrain_data_uri"} | training_params
+    assert params["since"]["defaultValue"] == "24h" and params["retrain_data_uri"]["defaultValue"] == ""
+    nested = spec["components"][tasks[condition]["componentRef"]["name"]]["dag"]["tasks"]
+    (run,) = nested.values()
+    assert spec["components"][run["componentRef"]["name"]]["dag"]["tasks"].keys() >= {"ingest", "weak-label", "validate"}
+    assert run["inputs"]["parameters"]["data_uri"] == {"componentInputParameter": "pipelinechannel--monitor-retrain_uri"}
+    assert set(run["inputs"]["parameters"]) == training_params
     outputs = spec["components"]["comp-monitor"]["outputDefinitions"]
-    assert set(outputs["parameters"]) == {"drifted", "reason"}
-    secrets = {s["secretName"] for s in platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-               ["exec-monitor"]["secretAsEnv"]}
-    assert secrets == {"labelgate-data", "labelgate-registry"}
+    assert set(outputs["parameters"]) == {"drifted", "reason", "retrain_uri"}
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert {s["secretName"] for s in executors["exec-monitor"]["secretAsEnv"]} == {"labelgate-data", "labelgate-registry"}
+    assert {"exec-ingest", "exec-train", "exec-push"} <= set(executors)
 
 
 def test_config_is_refused_for_the_monitoring_pipeline(tmp_path, capsys):
@@ -49,7 +68,8 @@ def test_schedule_monitoring_through_the_schedule_command(kfp_server, tmp_path):
     assert pipeline["display_name"] == MONITOR_PIPELINE_NAME
 
 
-def test_make_schedule_monitor_reaches_the_api(kfp_server, tmp_path):
+@pytest.mark.parametrize("retrain", [False, True], ids=["monitor-only", "retrain-on-drift"])
+def test_make_schedule_monitor_reaches_the_api(kfp_server, tmp_path, retrain):
     import os
     import shutil
     import subprocess
@@ -62,7 +82,8 @@ def test_make_schedule_monitor_reaches_the_api(kfp_server, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "KFP_HOST"}
     done = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "schedule-monitor",
                            f"KFP_HOST={kfp_server.url}", f"MONITOR_YAML={package}", "IMAGE_TAG=test123",
-                           "MONITOR_CRON=*/15 * * * *"], cwd=Path(__file__).resolve().parents[2], env=env,
+                           "MONITOR_CRON=*/15 * * * *", *(["RETRAIN_DATA_URI=s3://b/retrain"] if retrain else [])],
+                          cwd=Path(__file__).resolve().parents[2], env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     spec = next(yaml.safe_load_all(package.read_text()))
@@ -70,6 +91,10 @@ def test_make_schedule_monitor_reaches_the_api(kfp_server, tmp_path):
         {"labelgate-component:test123"}
     (recurring,) = kfp_server.state.recurring.values()
     assert recurring["trigger"]["cron_schedule"]["cron"] == "0 */15 * * * *"
-    assert recurring["runtime_config"]["parameters"] == {"log_uri": "s3://mlpipeline/labelgate/predictions/youtube-spam",
-                                                         "registry_uri": "http://labelgate-mlflow:5000",
-                                                         "since": "1h"}
+    monitoring = {"log_uri": "s3://mlpipeline/labelgate/predictions/youtube-spam",
+                  "registry_uri": "http://labelgate-mlflow:5000", "since": "1h"}
+    # retraining: the prefix, plus what `make submit` passes (the data, and where a blessed model is deployed)
+    retraining = {"retrain_data_uri": "s3://b/retrain", "data_uri": "s3://mlpipeline/labelgate/data/youtube-spam",
+                  "inference_service": "labelgate-spam", "serving_image": "labelgate-serving:test123",
+                  "prediction_log": "s3://mlpipeline/labelgate/predictions/youtube-spam"}
+    assert recurring["runtime_config"]["parameters"] == {**monitoring, **(retraining if retrain else {})}

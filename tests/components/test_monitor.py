@@ -46,7 +46,7 @@ def test_monitor_step_records_drift_as_a_blocked_gate(tmp_path, model_dirs, regi
     _champion(tmp_path, model_dirs, registry_uri, blessing)
     _log(tmp_path / "log", np.full(300, 0.02))  # every answer ham: the 50/50 class balance drifted
     outputs = _outputs(tmp_path)
-    drifted, reason = monitor.python_func(log_uri=f"file://{tmp_path / 'log'}", registry_uri=registry_uri,
+    drifted, reason, _ = monitor.python_func(log_uri=f"file://{tmp_path / 'log'}", registry_uri=registry_uri,
                                           model_name="spam", since="", all_versions=False, **outputs)
     assert drifted is True and "predicted class shares" in reason
     record = read_record(outputs["decision"].path)
@@ -63,7 +63,7 @@ def test_monitor_step_passes_undrifted_traffic_and_fails_clearly_without_rows(tm
     _champion(tmp_path, model_dirs, registry_uri, blessing)
     _log(tmp_path / "log", np.arange(300) % 2 * 0.9 + 0.05)
     outputs = _outputs(tmp_path)
-    drifted, _ = monitor.python_func(log_uri=str(tmp_path / "log"), registry_uri=registry_uri, model_name="spam",
+    drifted, _, _ = monitor.python_func(log_uri=str(tmp_path / "log"), registry_uri=registry_uri, model_name="spam",
                                      since="24h", all_versions=False, **outputs)
     assert drifted is False and read_record(outputs["decision"].path).passed is True
     with pytest.raises(SystemExit):  # a step failure: recorded, exit 1
@@ -71,3 +71,50 @@ def test_monitor_step_passes_undrifted_traffic_and_fails_clearly_without_rows(tm
                             since="", all_versions=False, **_outputs(tmp_path / "again"))
     failure = read_record(Path(_outputs(tmp_path / "again")["decision"].path).parent / "failure.json")
     assert failure.step == MONITOR_STEP and "no prediction-log files" in failure.message
+
+
+def test_monitor_step_writes_retraining_data_on_drift_only(tmp_path, model_dirs, registry_uri, blessing,
+                                                          example_data):
+    """With retrain_data_uri the drifted window's texts join the training files under <prefix>/<run id>, and the
+    folder is the step's retrain_uri output (what the pipeline's nested training run reads); without drift, or
+    without the prefix, the output is empty and nothing is written."""
+    import pandas as pd
+
+    _champion(tmp_path, model_dirs, registry_uri, blessing)
+    _log(tmp_path / "log", np.full(300, 0.02))
+    retrain = dict(retrain_data_uri=f"file://{tmp_path / 'retrain'}", data_uri=str(example_data),
+                   pipeline_run="run-7")
+    drifted, _, uri = monitor.python_func(log_uri=str(tmp_path / "log"), registry_uri=registry_uri, model_name="spam",
+                                          since="", all_versions=False, **retrain, **_outputs(tmp_path))
+    assert drifted is True and uri == f"file://{tmp_path / 'retrain' / 'run-7'}"
+    folder = tmp_path / "retrain" / "run-7"
+    assert sorted(p.name for p in folder.glob("Youtube*.csv")) == sorted(p.name for p in example_data.glob("*.csv"))
+    (traffic,) = folder.glob("train-traffic-*.csv")
+    assert pd.read_csv(traffic)["CONTENT"].tolist() == [f"text {i}" for i in range(300)]
+
+    _log(tmp_path / "calm", np.arange(300) % 2 * 0.9 + 0.05)
+    drifted, _, uri = monitor.python_func(log_uri=str(tmp_path / "calm"), registry_uri=registry_uri,
+                                          model_name="spam", since="", all_versions=False,
+                                          **{**retrain, "pipeline_run": "run-8"}, **_outputs(tmp_path / "calm-out"))
+    assert drifted is False and uri == "" and not (tmp_path / "retrain" / "run-8").exists()
+    drifted, _, uri = monitor.python_func(log_uri=str(tmp_path / "log"), registry_uri=registry_uri, model_name="spam",
+                                          since="", all_versions=False, **_outputs(tmp_path / "plain"))
+    assert drifted is True and uri == ""
+
+
+def test_monitor_step_refuses_to_retrain_on_a_log_of_hashes(tmp_path, model_dirs, registry_uri, blessing,
+                                                            example_data):
+    import pytest
+
+    _champion(tmp_path, model_dirs, registry_uri, blessing)
+    log = PredictionLog(tmp_path / "log", start=False, queue_size=10, privacy="hash")
+    log.offer(model="spam", version="1", texts=["a", "b"], probs=np.array([[0.9, 0.1], [0.8, 0.2]]),
+              classes=["ham", "spam"])
+    log.close()
+    outputs = _outputs(tmp_path)
+    with pytest.raises(SystemExit):
+        monitor.python_func(log_uri=str(tmp_path / "log"), registry_uri=registry_uri, model_name="spam", since="",
+                            all_versions=False, retrain_data_uri=str(tmp_path / "retrain"),
+                            data_uri=str(example_data), pipeline_run="r", **outputs)
+    failure = read_record(Path(outputs["decision"].path).parent / "failure.json")
+    assert "--prediction-log-privacy text" in failure.message and not (tmp_path / "retrain").exists()

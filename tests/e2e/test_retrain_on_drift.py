@@ -71,6 +71,19 @@ def _monitor(log: Path, champion: dict, work: Path, example_data: Path) -> subpr
                           env={**env, "PYTHONUNBUFFERED": "1"})
 
 
+def _drifted_texts(comments: pd.DataFrame) -> list[str]:
+    """400 texts of the example's text lengths, in words no LF knows: LF coverage collapses."""
+    rng = np.random.default_rng(0)
+    lengths = comments["CONTENT"].str.len().sample(400, random_state=3, replace=True).to_numpy()
+    texts = []
+    for length in lengths:
+        words: list[str] = []
+        while len(" ".join(words)) < length:
+            words.append(str(rng.choice(LOREM)))
+        texts.append(" ".join(words))
+    return texts
+
+
 def test_undrifted_traffic_starts_no_run(champion, comments, example_data: Path, tmp_path: Path) -> None:
     before = _versions(champion["registry_uri"])
     texts = comments["CONTENT"].sample(400, random_state=7).tolist()
@@ -86,14 +99,7 @@ def test_drifted_traffic_retrains_to_a_new_blessed_champion(champion, comments, 
                                                            tmp_path: Path) -> None:
     before = _versions(champion["registry_uri"])
     assert "champion" in before[champion["version"]][1]
-    rng = np.random.default_rng(0)
-    lengths = comments["CONTENT"].str.len().sample(400, random_state=3, replace=True).to_numpy()
-    texts = []
-    for length in lengths:  # the example's text lengths, in words no LF knows: LF coverage collapses
-        words: list[str] = []
-        while len(" ".join(words)) < length:
-            words.append(str(rng.choice(LOREM)))
-        texts.append(" ".join(words))
+    texts = _drifted_texts(comments)
     done = _monitor(_serve_log(tmp_path / "log", texts, champion), champion, tmp_path, example_data)
     output = done.stdout + done.stderr
     assert done.returncode == EXIT_RETRAINED, output
@@ -117,3 +123,36 @@ def test_drifted_traffic_retrains_to_a_new_blessed_champion(champion, comments, 
     # The run used the champion's own LFs and config (kept in its bundle), copied beside the data.
     assert Path(summary["arguments"]["lf_module"]).name == "lfs.py"
     assert Path(summary["arguments"]["config_path"]).parent == data_dir / "champion"
+
+
+def test_the_monitoring_pipeline_retrains_on_drift_with_the_nested_training_pipeline(
+        example_champion: dict, comments, example_data: Path, tmp_path: Path) -> None:
+    """The cluster's scheduled path, run by kfp.local: the monitoring pipeline with retrain_data_uri judges the
+    drifted window, writes the retraining folder and runs the training pipeline on it (the same definition), whose
+    gates and push move the champion to the retrained version."""
+    from labelgate.parameters import DEFAULTS
+    from labelgate.pipelines.local import run_local
+    from labelgate.pipelines.monitoring import pipeline as monitoring
+
+    uri = copy_registry(example_champion, tmp_path / "registry")
+    champion = {"registry_uri": uri}
+    before = _versions(uri)
+    log = _serve_log(tmp_path / "log", _drifted_texts(comments), champion)
+    arguments = {"log_uri": str(log), "registry_uri": uri, "model_name": MODEL, "since": "", "all_versions": False,
+                 "retrain_data_uri": str(tmp_path / "retrain"), "data_uri": str(example_data),
+                 **{name: str(ROOT / getattr(DEFAULTS, name))
+                    for name in ("lf_module", "config_path", "suite_path", "constraints_path")}}
+    summary = run_local(pipeline_func=monitoring, arguments=arguments, runs_dir=tmp_path / "runs", run_id="monitor",
+                        echo=lambda line: None)
+    log_text = (tmp_path / "runs" / "monitor" / "pipeline.log").read_text()
+    assert summary.exit_code == EXIT_OK, log_text[-4000:]
+    ran = {row["name"] for row in summary.steps if row["status"] == "ok"}
+    assert {"monitor", "ingest", "validate", "train", "evaluate", "push"} <= ran, summary.steps
+
+    (folder,) = (tmp_path / "retrain").iterdir()  # <prefix>/<the pipeline run's id>
+    (traffic,) = folder.glob("train-traffic-*.csv")
+    assert len(pd.read_csv(traffic)) == 400
+    after = _versions(uri)
+    new = [v for v in after if v not in before]
+    assert len(new) == 1 and "champion" in after[new[0]][1], after
+    assert summary.gates["data-gate"]["passed"] and summary.gates["model-gate"]["passed"]

@@ -105,11 +105,9 @@ def _retrain(args: argparse.Namespace, champion, log, version: str | None) -> in
     """Drift: build the run's data (training data + served texts) and start the run, here or on a cluster."""
     import shutil
 
-    from labelgate.config import load_config
     from labelgate.contract import LF_MODULE_FILE, TRAINING_CONFIG_FILE
-    from labelgate.monitoring.retrain import build_retrain_data, served_texts
+    from labelgate.monitoring.retrain import champion_retrain_data
     from labelgate.pipelines.local import new_run_id
-    from labelgate.training.settings import TrainingSettings
 
     arguments = _run_arguments(args)
     on_cluster = bool(args.host)
@@ -118,12 +116,9 @@ def _retrain(args: argparse.Namespace, champion, log, version: str | None) -> in
         raise ConfigError("--retrain on a cluster needs --retrain-data URI: a folder the pipeline's pods can read "
                           "(e.g. s3://bucket/retrain/<name>), where the training data and the traffic are written")
     out = args.retrain_data or str(Path(args.out) / f"retrain-{run_id}")
+    built = champion_retrain_data(champion, log, data_uri=str(arguments["data_uri"]), out_uri=out,
+                                  suite_path=str(arguments["suite_path"]), config_path=str(arguments["config_path"]))
     model_dir = champion.bundle_dir / "model" if (champion.bundle_dir / "model").is_dir() else champion.bundle_dir
-    kept_config = model_dir / TRAINING_CONFIG_FILE
-    config = load_config(kept_config if kept_config.is_file() else arguments["config_path"])
-    features = TrainingSettings.from_section(config["training"]).feature_columns if "training" in config else ()
-    built = build_retrain_data(texts=served_texts(log), data_uri=str(arguments["data_uri"]), out_uri=out,
-                               data=champion.data, suite_path=str(arguments["suite_path"]), feature_columns=features)
     print(f"labelgate monitor: retraining on {built.data_uri}: the {len(built.original_files)} training file(s) and "
           f"{built.rows} served texts as unlabeled train rows ({Path(built.traffic_file).name}); columns filled: "
           f"{', '.join(f'{k} ({v})' for k, v in built.filled.items())}; left empty: {', '.join(built.left_empty) or 'none'}")

@@ -73,9 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     compile_.add_argument("--pipeline", choices=tuple(COMPILED), default="training",
-                          help="training: the labelgate pipeline; monitoring: its one-step monitoring pipeline "
-                          "(`labelgate monitor` on a schedule: `labelgate schedule --package FILE --pipeline-name "
-                          "labelgate-monitoring`)")
+                          help="training: the labelgate pipeline; monitoring: the monitoring pipeline "
+                          "(`labelgate monitor` on a schedule, and with --param retrain_data_uri=URI the training "
+                          "pipeline on drift: `labelgate schedule --package FILE --pipeline-name labelgate-monitoring`)")
     compile_.add_argument("--output", default=None,
                           help="where to write the YAML (default: pipeline.yaml; monitoring-pipeline.yaml)")
     compile_.add_argument("--config", dest="config_path", default=None,

@@ -17,9 +17,11 @@ from pathlib import Path
 import fsspec
 import pandas as pd
 
+from labelgate.contract import TRAINING_CONFIG_FILE
 from labelgate.errors import ConfigError, DataError
 from labelgate.ingest.readers import file_format, list_data_files, read_file
 from labelgate.ingest.settings import DataSettings
+from labelgate.monitoring.monitor import ChampionInputs
 from labelgate.serving.prediction_log import TEXT
 
 # The traffic file's name starts with the role word `train`, so ingest gives its rows the train role (unless
@@ -129,6 +131,22 @@ def build_retrain_data(*, texts: Sequence[str], data_uri: str, out_uri: str, dat
             fh.write(table.to_csv(index=False).encode("utf-8"))
     return RetrainData(data_uri=out, traffic_file=traffic, rows=len(table), original_files=files, filled=filled,
                        left_empty=empty, notes=suite_notes(suite_path, empty))
+
+
+def champion_retrain_data(champion: ChampionInputs, log: pd.DataFrame, *, data_uri: str, out_uri: str,
+                          suite_path: str | None = None, config_path: str | None = None) -> RetrainData:
+    """The retraining folder for a drifted window (``labelgate monitor --retrain`` and the monitoring pipeline):
+    the files of ``data_uri`` plus the window's served texts, with the champion's own data settings and the
+    feature columns of the config it was trained with (kept in its bundle; else ``config_path``'s)."""
+    from labelgate.config import load_config
+    from labelgate.training.settings import TrainingSettings
+
+    model_dir = champion.bundle_dir / "model" if (champion.bundle_dir / "model").is_dir() else champion.bundle_dir
+    kept = model_dir / TRAINING_CONFIG_FILE
+    config = load_config(kept) if kept.is_file() else load_config(config_path) if config_path else {}
+    features = TrainingSettings.from_section(config["training"]).feature_columns if "training" in config else ()
+    return build_retrain_data(texts=served_texts(log), data_uri=data_uri, out_uri=out_uri, data=champion.data,
+                              suite_path=suite_path, feature_columns=features)
 
 
 def _link_or_copy(source: str, target: str) -> None:

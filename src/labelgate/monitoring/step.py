@@ -64,18 +64,41 @@ def watch(*, log_uri: str, registry_uri: str, model_name: str, model_version: st
     return Watched(result=monitor(log, champion, since=when), champion=champion, log=log, version=version)
 
 
+@dataclass(frozen=True)
+class MonitorStep:
+    """The monitoring step's verdict, and where it wrote the retraining data (empty: none written)."""
+
+    result: MonitorResult
+    retrain_data_uri: str = ""
+
+
 def run_monitor(*, log_uri: str, registry_uri: str, model_name: str, since: str, all_versions: bool,
-                html_path: str, markdown_path: str, json_path: str) -> MonitorResult:
-    """The monitoring pipeline's step: judge the window; the report's HTML, Markdown and JSON go to the paths."""
+                html_path: str, markdown_path: str, json_path: str, retrain_data_uri: str = "",
+                data_uri: str = "", suite_path: str = "", config_path: str = "", run_id: str = "") -> MonitorStep:
+    """The monitoring pipeline's step: judge the window; the report's HTML, Markdown and JSON go to the paths.
+    With ``retrain_data_uri`` (a folder prefix) a drifted window's retraining data (``data_uri``'s files plus the
+    window's served texts, ``champion_retrain_data``) is written to ``<retrain_data_uri>/<run_id>`` and that folder
+    returned, for the pipeline's training run; a log of hashes only is refused before anything is judged."""
     import shutil
 
     from labelgate.monitoring.report import write_report
+    from labelgate.monitoring.retrain import champion_retrain_data, served_texts
 
+    if retrain_data_uri and not (data_uri and run_id):
+        raise ConfigError("retraining on drift needs data_uri (the training data the traffic is added to) and the "
+                          "pipeline run's id (the retraining folder's name)")
     watched = watch(log_uri=log_uri, registry_uri=registry_uri, model_name=model_name, since=since or None,
-                    all_versions=all_versions)
+                    all_versions=all_versions, check_log=served_texts if retrain_data_uri else None)
     with tempfile.TemporaryDirectory(prefix="labelgate-monitor-") as scratch:
         paths = write_report(watched.result, scratch, classes=list(watched.champion.data.classes))
         for key, target in (("html", html_path), ("markdown", markdown_path), ("json", json_path)):
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(paths[key], target)
-    return watched.result
+    if not (retrain_data_uri and watched.result.drifted):
+        return MonitorStep(watched.result)
+    built = champion_retrain_data(watched.champion, watched.log, data_uri=data_uri,
+                                  out_uri=f"{retrain_data_uri.rstrip('/')}/{run_id}", suite_path=suite_path or None,
+                                  config_path=config_path or None)
+    print(f"labelgate monitor: drift: retraining data in {built.data_uri}: {len(built.original_files)} training "
+          f"file(s) and {built.rows} served texts as unlabeled train rows", flush=True)
+    return MonitorStep(watched.result, built.data_uri)
