@@ -116,7 +116,8 @@ def _classes(flag: str | None, counts: dict[str, int], label: str) -> list[str]:
         if unknown:
             raise DataError(f"labels {unknown} in column '{label}' are not in --classes {classes}; add them")
     else:
-        classes = sorted(counts)
+        # Numbers sort as numbers (2 before 10); names alphabetically.
+        classes = sorted(counts, key=lambda c: (0, int(c), "") if c.lstrip("-").isdigit() else (1, 0, c))
         if not classes:
             raise DataError(f"no labeled rows in column '{label}' (--label-column): pass --classes a,b,... so that "
                             "labelgate knows the classes, and give labeled valid/test files")

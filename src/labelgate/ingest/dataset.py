@@ -81,12 +81,24 @@ def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     return frame
 
 
+def label_name(value: Any) -> str:
+    """A raw label as text: stripped, and a whole number written as an integer (``1.0`` -> ``1``). Parquet
+    and pandas turn an integer label column holding any empty cell into floats; without this, a class named
+    ``1`` would not match ``1.0`` and the value would be read as an index (the next class)."""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
 def _labels(uri: str, column: pd.Series, data: DataSettings) -> pd.Series:
     """Gold labels as class indices: a class name from ``data.classes`` or its index ``0..k-1``."""
-    names = {name: i for i, name in enumerate(data.classes)}
+    names = {label_name(name): i for i, name in enumerate(data.classes)}
 
     def index(value: Any) -> int | None:
-        text = str(value).strip()
+        text = label_name(value)
         if text in names:
             return names[text]
         try:

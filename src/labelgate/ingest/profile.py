@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from labelgate.errors import DataError
-from labelgate.ingest.dataset import file_role
+from labelgate.ingest.dataset import file_role, label_name
 from labelgate.ingest.readers import list_data_files, read_file
 
 
@@ -68,7 +68,7 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
         texts = frame.groupby(id_column, dropna=True)[text_column].nunique()
         result.conflicting_ids = int((texts > 1).sum())
     if label_column and label_column in frame.columns:
-        labels = frame[label_column].dropna().astype(str).str.strip()
+        labels = frame[label_column].dropna().map(label_name).astype(str)
         result.class_counts = dict(sorted(Counter(labels).items()))
         result.keywords = _keywords(frame.loc[labels.index, text_column].fillna("").astype(str), labels)
     return result

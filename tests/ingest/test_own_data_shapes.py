@@ -1,0 +1,26 @@
+"""Data in shapes the examples do not have: each must just work, or fail naming the file, row and fix."""
+
+import pandas as pd
+
+from labelgate.ingest import DataSettings, SplitSettings, ingest
+
+
+def _data(classes: tuple[str, ...], **columns: str) -> DataSettings:
+    return DataSettings(id_column=columns.get("id", "id"), text_column="text", label_column="label",
+                        classes=classes)
+
+
+def test_numeric_class_names_match_float_labels_from_parquet(tmp_path):
+    # A 1-based integer label column with one empty cell is float in Parquet (1.0, 2.0, ...): 1.0 is the class
+    # named "1", not index 1 (class "2"), and 3.0 is the class named "3", not an out-of-range index.
+    data = tmp_path / "data"
+    data.mkdir()
+    labels = [1.0, 3.0, None, 2.0] * 5
+    for role in ("train", "valid", "test"):
+        frame = pd.DataFrame({"id": [f"{role}{i}" for i in range(20)], "text": ["t"] * 20, "label": labels})
+        if role != "train":
+            frame["label"] = frame["label"].fillna(1.0)
+        frame.to_parquet(data / f"{role}.parquet")
+    result = ingest(str(data), _data(("1", "2", "3")), SplitSettings(dev_size=5))
+    test = result.frame[result.frame["split"] == "test"]["label"].tolist()
+    assert test[:4] == [0, 2, 0, 1]
