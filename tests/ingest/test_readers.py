@@ -60,3 +60,22 @@ def test_parquet_with_csv_extension_is_explained(tmp_path):
 def test_missing_folder_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="no data files found"):
         list_data_files(str(tmp_path / "nothing-here"))
+
+
+@pytest.mark.parametrize("name, text", [
+    ("semicolon.csv", 'id;text;label\n1;"a, b; c";spam\n2;hello;ham\n'),  # Excel in many locales
+    ("tabs.tsv", "id\ttext\tlabel\n1\ta, b; c\tspam\n2\thello\tham\n"),
+    ("pipes.csv", "id|text|label\n1|a, b; c|spam\n2|hello|ham\n"),
+    ("commas.csv", 'id,text,label\n1,"a, b; c",spam\n2,hello;there,ham\n'),  # semicolons in texts stay text
+])
+def test_csv_delimiter_is_read_from_the_header(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    frame = read_file(str(tmp_path / name)).frame
+    assert list(frame.columns) == ["id", "text", "label"]
+    assert frame["text"].tolist()[0] == "a, b; c" and frame["label"].tolist() == ["spam", "ham"]
+
+
+def test_ragged_row_in_a_semicolon_file_is_located(tmp_path):
+    (tmp_path / "semi.csv").write_text("id;text;label\n1;ok;spam\n2;one;too;many\n")
+    with pytest.raises(DataError, match="line 3 has 4 cells but the header has 3"):
+        read_file(str(tmp_path / "semi.csv"))

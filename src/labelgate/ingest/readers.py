@@ -15,6 +15,7 @@ from labelgate.errors import DataError
 
 FORMATS = {
     ".csv": "csv",
+    ".tsv": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".jsonl": "jsonl",
@@ -125,7 +126,7 @@ def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
         raise DataError(f"{uri}: this looks like CSV (its first line is {first[:60]!r}), not JSON; rename it to .csv")
     if kind == "jsonl":
         return _parse_jsonl(uri, text)
-    return _parse_csv(uri, text)
+    return _parse_csv(uri, text, _delimiter(uri, text))
 
 
 def _gunzip(uri: str, payload: bytes) -> bytes:
@@ -155,7 +156,21 @@ def _decode(uri: str, payload: bytes) -> str:
         ) from exc
 
 
-def _parse_csv(uri: str, text: str) -> pd.DataFrame:
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(uri: str, text: str) -> str:
+    """The delimiter that splits the header row into the most cells (a tab first for ``.tsv``, else a comma on
+    a tie): Excel in many locales writes ``;``, other tools tabs or ``|``."""
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    joined = ",".join(header)  # the header as cells split on commas; count the others inside them
+    counts = {d: (joined.count(d) if d != "," else len(header) - 1) for d in DELIMITERS}
+    preferred = "\t" if uri.lower().removesuffix(COMPRESSED).endswith(".tsv") else ","
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == preferred))
+    return best if counts[best] > 0 else preferred
+
+
+def _parse_csv(uri: str, text: str, delimiter: str = ",") -> pd.DataFrame:
     if "\x00" in text:
         raise DataError(f"{uri}: contains NUL bytes; it is probably a binary file, not CSV")
     try:
@@ -163,14 +178,14 @@ def _parse_csv(uri: str, text: str) -> pd.DataFrame:
         # column into the index and shifts every value; here pandas warns instead, and we refuse.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                                on_bad_lines="error", engine="c", index_col=False)
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                                na_values=[""], on_bad_lines="error", engine="c", index_col=False)
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text)}")
+            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text, delimiter)}")
         return frame
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):  # locate it ourselves: pandas miscounts lines
-            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text)}") from exc  # after quoted newlines
+            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text, delimiter)}") from exc  # after quoted newlines
         raise DataError(f"{uri}: malformed CSV: {str(exc).strip()}{_csv_hint(str(exc))}") from exc
     except csv.Error as exc:
         raise DataError(f"{uri}: malformed CSV: {exc}") from exc
@@ -178,10 +193,10 @@ def _parse_csv(uri: str, text: str) -> pd.DataFrame:
         raise DataError(f"{uri}: the file has no columns") from exc
 
 
-def _first_ragged_row(text: str) -> str:
+def _first_ragged_row(text: str, delimiter: str = ",") -> str:
     """Find the first row whose cell count differs from the header's (only on the error path)."""
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(rows, [])
     for row in rows:
         if row and len(row) != len(header):
