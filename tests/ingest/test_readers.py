@@ -79,3 +79,14 @@ def test_ragged_row_in_a_semicolon_file_is_located(tmp_path):
     (tmp_path / "semi.csv").write_text("id;text;label\n1;ok;spam\n2;one;too;many\n")
     with pytest.raises(DataError, match="line 3 has 4 cells but the header has 3"):
         read_file(str(tmp_path / "semi.csv"))
+
+
+def test_folder_listing_skips_hidden_files_and_folders(tmp_path):
+    (tmp_path / "train.csv").write_text("id,text\n1,a\n")
+    (tmp_path / "._train.csv").write_bytes(b"\x00\x05\x16\x07\x00\x02Mac OS X")  # macOS resource fork
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "train-checkpoint.csv").write_text("id,text\n1,a\n")
+    (tmp_path / "_temporary").mkdir()
+    (tmp_path / "_temporary" / "part-0.parquet").write_bytes(b"PAR1")
+    assert [f.rsplit("/", 1)[-1] for f in list_data_files(str(tmp_path))] == ["train.csv"]
+    assert list_data_files(str(tmp_path / "._train.csv"))  # a hidden file named on its own is still read

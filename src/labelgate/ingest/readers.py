@@ -67,13 +67,21 @@ def list_data_files(uri: str) -> list[str]:
     files: list[str] = []
     for path in paths:
         if fs.isdir(path):
-            files.extend(p for p in fs.find(path) if _has_known_extension(p))
+            files.extend(p for p in fs.find(path) if _has_known_extension(p) and not _hidden(p, path))
         elif fs.exists(path):
             files.append(path)
     if not files:
         raise DataError(f"{uri}: no data files found (looked for {sorted(FORMATS)})")
     prefix = "" if protocol in ("file", "local") else f"{protocol}://"
     return sorted(prefix + f if not f.startswith(prefix) else f for f in files)
+
+
+def _hidden(path: str, folder: str) -> bool:
+    """A file in a folder whose name, or a folder's name on the way to it, starts with ``.`` or ``_``: macOS's
+    ``._train.csv`` resource forks, ``.ipynb_checkpoints/``, editor lock files, Spark's ``_temporary/``
+    (pyarrow's datasets skip the same prefixes)."""
+    relative = path[len(folder.rstrip("/")):].strip("/")
+    return any(part.startswith((".", "_")) for part in relative.split("/"))
 
 
 def _has_known_extension(path: str) -> bool:
