@@ -4,6 +4,8 @@ import pandas as pd
 import yaml
 
 from labelgate.cli import main
+from labelgate.cli.pipeline import project_flags, resolved
+from labelgate.preflight import preflight
 
 
 def _write_parquet(folder, labels, *, train_rows=12):
@@ -22,3 +24,27 @@ def test_integer_labels_become_integer_class_names_in_numeric_order(tmp_path, ca
     config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())
     assert [str(c) for c in config["data"]["classes"]] == ["1", "2", "10"]
     assert "0=1 " in capsys.readouterr().out
+
+
+def test_files_without_an_id_column_make_a_project_without_one(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = range(40)
+    pd.DataFrame({"body": [f"text {i}" for i in rng]}).to_csv(data / "train.csv", index=False)
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame({"body": [f"{role} {i}" for i in rng], "category": ["a", "b"] * 20}).to_csv(
+            data / f"{role}.csv", index=False)
+    project = tmp_path / "proj"
+    assert main(["init", str(project), "--data", str(data), "--text-column", "body", "--label-column",
+                 "category"]) == 0
+    assert "no id column" in capsys.readouterr().out
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    assert config["data"]["id_column"] is None
+    suite = (project / "expectations.json").read_text()
+    assert '"column": null' not in suite and "EQ(t1.None" not in (project / "constraints.txt").read_text()
+    params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
+                                                   "data_uri": None})(), ["config_path", "data_uri"]))
+    report = preflight(data_uri=params["data_uri"], lf_module=params["lf_module"], config_path=params["config_path"],
+                       suite_path=params["suite_path"], constraints_path=params["constraints_path"])
+    assert report.errors == []
+    assert report.ingested.roles["test"]["rows"] == 40

@@ -1,7 +1,9 @@
 """Data in shapes the examples do not have: each must just work, or fail naming the file, row and fix."""
 
 import pandas as pd
+import pytest
 
+from labelgate.errors import DataError
 from labelgate.ingest import DataSettings, SplitSettings, ingest
 
 
@@ -24,3 +26,17 @@ def test_numeric_class_names_match_float_labels_from_parquet(tmp_path):
     result = ingest(str(data), _data(("1", "2", "3")), SplitSettings(dev_size=5))
     test = result.frame[result.frame["split"] == "test"]["label"].tolist()
     assert test[:4] == [0, 2, 0, 1]
+
+
+def test_data_without_an_id_column_is_read_when_the_config_says_so(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for role in ("train", "valid", "test"):
+        pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "y", "x", "y"]}).to_csv(data / f"{role}.csv",
+                                                                                         index=False)
+    settings = DataSettings(id_column=None, text_column="text", label_column="label", classes=("x", "y"))
+    result = ingest(str(data), settings, SplitSettings(dev_size=2))
+    assert result.split_counts() == {"train": 4, "valid": 4, "test": 4, "dev": 2}
+    # A configured id column the files lack is still refused, naming the way out.
+    with pytest.raises(DataError, match=r"missing column\(s\) \['id'\].*data.id_column: null"):
+        ingest(str(data), _data(("x", "y")), SplitSettings())

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--text-column", required=True, help="the column holding the text")
     init.add_argument("--label-column", default="label", help="the gold label column (may be absent from train "
                       "files) [default: label]")
-    init.add_argument("--id-column", default="id", help="a column naming each row [default: id]")
+    init.add_argument("--id-column", default=None, help="a column naming each row [default: id if every file "
+                      "has one, else none: ids are optional]")
     init.add_argument("--classes", default=None, help="class names in order, comma-separated (index = position); "
                       "default: the sorted labels found")
     init.add_argument("--split", action="append", default=[], metavar="ROLE=GLOB",
@@ -51,21 +52,24 @@ def _init(args: argparse.Namespace) -> int:
     data_uri = _data_uri(args.data, project)
     tables = read_all(args.data)
     roles = _roles_by_file([name for name, _ in tables], split_roles)
+    ident = args.id_column
+    if ident is None:  # not named: a column called id if every file has one; none is needed
+        ident = "id" if all("id" in frame.columns for _, frame in tables) else None
     found = profile(tables, text_column=args.text_column, label_column=args.label_column,
-                    id_column=args.id_column, roles=roles)
+                    id_column=ident, roles=roles)
     classes = _classes(args.classes, found.class_counts, args.label_column)
     model_name = args.model_name or re.sub(r"[^a-z0-9-]+", "-", project.resolve().name.lower()).strip("-") or "model"
     project.mkdir(parents=True, exist_ok=True)
     columns = [c for c in found.columns]
     (project / "config.yaml").write_text(_config(
         data_uri=data_uri, model_name=model_name, text=args.text_column, label=args.label_column,
-        ident=args.id_column, classes=classes, split_roles=split_roles, found=found))
+        ident=ident, classes=classes, split_roles=split_roles, found=found))
     (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords))
     (project / "expectations.json").write_text(json.dumps(_suite(
-        columns=columns, text=args.text_column, label=args.label_column, ident=args.id_column,
+        columns=columns, text=args.text_column, label=args.label_column, ident=ident,
         classes=classes, found=found), indent=2) + "\n")
-    (project / "constraints.txt").write_text(_constraints(args.id_column, args.text_column, args.label_column, found))
-    print(_report(project, found, classes, model_name, args.text_column))
+    (project / "constraints.txt").write_text(_constraints(ident, args.text_column, args.label_column, found))
+    print(_report(project, found, classes, model_name, args.text_column, ident))
     return 0
 
 
@@ -130,7 +134,7 @@ def _yaml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str, classes: list[str],
+def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str | None, classes: list[str],
             split_roles: dict[str, list[str]], found) -> str:
     roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
     shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
@@ -152,7 +156,7 @@ pipeline:
   # registry_uri: sqlite:///mlruns/mlflow.db   # MLflow tracking URI (relative to where you run labelgate)
   # seed: 0
 data:
-  id_column: {ident}
+  id_column: {ident or "null               # the files have no id column; none is needed"}
   text_column: {text}
   label_column: {label}        # train files need not have it; valid, test and dev rows must
   classes: {_yaml_list(classes)}   # index = position; labels may be these names or their indices
@@ -170,7 +174,7 @@ split:
 # The library, the repair component and bench/repair.py exist; the pipeline does not run the step yet.
 # repair:
 #   threshold: 0.8             # a repair is applied when its probability reaches this (1.0: report only)
-#   exclude_columns: [{ident}, {text}]
+#   exclude_columns: [{", ".join(c for c in (ident, text) if c)}]
 labeling:
   label_model: auto            # auto: moments, with dev labels choosing a clearly better candidate
   class_balance: null          # null estimates it; labeled class shares seen by init: {shares}
@@ -259,7 +263,7 @@ def short_text(x) -> int:
 '''
 
 
-def _suite(*, columns: list[str], text: str, label: str, ident: str, classes: list[str], found) -> dict:
+def _suite(*, columns: list[str], text: str, label: str, ident: str | None, classes: list[str], found) -> dict:
     rows = found.rows
     expectations = [
         {"type": "expect_table_columns_to_match_set", "severity": "critical",
@@ -270,8 +274,8 @@ def _suite(*, columns: list[str], text: str, label: str, ident: str, classes: li
          "notes": f"init saw {rows} rows: half of that is suspicious"},
         {"type": "expect_column_values_to_not_be_null", "severity": "critical",
          "kwargs": {"column": text, "mostly": 0.99}, "notes": "texts are present"},
-        {"type": "expect_column_values_to_not_be_null", "severity": "critical",
-         "kwargs": {"column": ident}, "notes": "every row has an id"},
+        *([{"type": "expect_column_values_to_not_be_null", "severity": "critical",
+            "kwargs": {"column": ident}, "notes": "every row has an id"}] if ident else []),
         {"type": "expect_column_values_to_be_in_set", "severity": "critical",
          "kwargs": {"column": label, "value_set": list(range(len(classes)))},
          "notes": f"gold labels are class indices of {classes} (NA on hidden train rows is skipped)"},
@@ -286,10 +290,12 @@ def _suite(*, columns: list[str], text: str, label: str, ident: str, classes: li
             "critical blocks the run, warning only reports. Edit freely."}, "expectations": expectations}
 
 
-def _constraints(ident: str, text: str, label: str, found) -> str:
+def _constraints(ident: str | None, text: str, label: str, found) -> str:
     id_rule = f"t1&t2&EQ(t1.{ident},t2.{ident})&IQ(t1.{text},t2.{text})"
     id_line = (id_rule if not found.conflicting_ids else
                f"# init found {found.conflicting_ids} id(s) with different texts: fix them, then uncomment\n# {id_rule}")
+    if not ident:
+        id_line = "# (the data has no id column: no rule)"
     return f"""# Denial constraints (HoloClean format) on the ingested table: no two rows t1, t2 may satisfy all
 # predicates of a line. EQ = equal, IQ = not equal, LT/GT/LTE/GTE compare; t1.col names a column; a single
 # tuple (t1&...) checks one row, e.g. t1&EQ(t1.{label},"3") with a constant.
@@ -307,7 +313,7 @@ def _column(name: str, info: dict, n_files: int) -> str:
     return f"{name} ({info['dtype']}, {info['nulls']} null{where})"
 
 
-def _report(project: Path, found, classes: list[str], model_name: str, text: str) -> str:
+def _report(project: Path, found, classes: list[str], model_name: str, text: str, ident: str | None) -> str:
     lines = [f"labelgate init: wrote {', '.join(FILES)} to {project}/", "", f"Data: {found.rows} rows"]
     for name, info in found.files.items():
         labeled = "labeled" if info["labeled"] else "unlabeled"
@@ -315,7 +321,9 @@ def _report(project: Path, found, classes: list[str], model_name: str, text: str
     lines.append("Columns: " + ", ".join(_column(name, info, len(found.files)) for name, info in found.columns.items()))
     t = found.text_lengths
     lines.append(f"Text '{text}': length min {t['min']}, median {t['median']:.0f}, max {t['max']}; "
-                 f"{found.duplicate_texts} duplicate texts, {found.duplicate_ids} duplicate ids")
+                 f"{found.duplicate_texts} duplicate texts, "
+                 + (f"{found.duplicate_ids} duplicate ids" if ident else
+                    "no id column (none is needed; pass --id-column NAME if your files have one)"))
     shares = ", ".join(f"{i}={c} {found.class_counts.get(c, 0)} ({found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%})"
                        for i, c in enumerate(classes))
     lines.append(f"Classes (index=name, labeled rows): {shares}")

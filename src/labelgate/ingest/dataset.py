@@ -60,16 +60,17 @@ def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]
 
 def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     frame = raw.frame
-    required = [data.id_column, data.text_column]
-    missing = [c for c in required if c not in frame.columns]
+    keys = {**({data.id_column: "data.id_column"} if data.id_column else {}), data.text_column: "data.text_column"}
+    missing = [c for c in keys if c not in frame.columns]
     if missing:
-        keys = {data.id_column: "data.id_column", data.text_column: "data.text_column"}
+        no_id = " (data.id_column: null if the data has no id column)" if data.id_column in missing else ""
         raise DataError(
             f"{raw.uri}: missing column(s) {missing}; the file has {list(frame.columns)}. "
-            f"Set {' and '.join(keys[c] for c in missing)} in the config to the file's column name(s)."
+            f"Set {' and '.join(keys[c] for c in missing)} in the config to the file's column name(s){no_id}."
         )
     frame = frame.copy()
-    frame[data.id_column] = frame[data.id_column].astype("string")
+    if data.id_column:
+        frame[data.id_column] = frame[data.id_column].astype("string")
     frame[data.text_column] = frame[data.text_column].astype("string")
     if data.label_column in frame.columns:
         frame[data.label_column] = _labels(raw.uri, frame[data.label_column], data)
@@ -225,6 +226,7 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
     frame[DEV] = (roles == "dev").to_numpy()
     frame = frame[kept].copy()
     warnings: list[str] = []
+    columns = (data.id_column, data.text_column, label)
     if not frame[DEV].any():
         train_idx = frame.index[frame[SPLIT] == Split.TRAIN]
         rng = np.random.default_rng(settings.seed)
@@ -237,7 +239,7 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
         else:
             warnings.append(
                 "no labeled dev rows: LF accuracies, the label model's dev selection and its dev accuracy are "
-                f"skipped. Add a labeled dev file (dev.csv: {data.id_column}, {data.text_column}, {label}; a few "
+                f"skipped. Add a labeled dev file (dev.csv: {', '.join(c for c in columns if c)}; a few "
                 "hundred rows) or map one with split.roles.dev.")
     # Gold labels on train rows are hidden from labeling: only dev rows keep them.
     frame.loc[(frame[SPLIT] == Split.TRAIN) & ~frame[DEV], label] = pd.NA
