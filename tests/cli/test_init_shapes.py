@@ -48,3 +48,26 @@ def test_files_without_an_id_column_make_a_project_without_one(tmp_path, capsys)
                        suite_path=params["suite_path"], constraints_path=params["constraints_path"])
     assert report.errors == []
     assert report.ingested.roles["test"]["rows"] == 40
+
+
+def test_keywords_are_picked_from_texts_in_any_script(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    words = {"счёт": "оплата возврат счёт", "доставка": "посылка курьер доставка", "café": "crème brûlée café"}
+    pd.DataFrame({"id": range(10), "text": ["привет"] * 10}).to_csv(data / "train.csv", index=False)
+    rows = [(f"{label}{i}", f"{text} {i}", label) for label, text in words.items() for i in range(6)]
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame(rows, columns=["id", "text", "label"]).to_csv(data / f"{role}.csv", index=False)
+    assert main(["init", str(tmp_path / "proj"), "--data", str(data), "--text-column", "text"]) == 0
+    lfs = (tmp_path / "proj" / "lfs.py").read_text()
+    assert "todo-" not in lfs
+    assert "'посылка'" in lfs and "'оплата'" in lfs and "'brûlée'" in lfs
+
+
+def test_class_names_in_other_scripts_get_distinct_lf_names(tmp_path):
+    from labelgate.cli.init import _lfs
+
+    source = _lfs("text", ["доставка", "счёт", "1", "a-b", "a b"], {})
+    names = [line.split(" = ")[0] for line in source.splitlines() if " = keyword_lf(" in line]
+    assert names == ["keyword_доставка", "keyword_счёт", "keyword_c_1", "keyword_a_b", "keyword_a_b_"]
+    compile(source, "lfs.py", "exec")

@@ -209,8 +209,9 @@ serving: {{}}
 
 
 def _constant(name: str, taken: set[str]) -> str:
-    constant = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "CLASS"
-    constant = f"C_{constant}" if constant[0].isdigit() else constant
+    """A Python name for a class: letters of any script are valid in identifiers (``ДОСТАВКА``)."""
+    constant = re.sub(r"\W+", "_", name.upper()).strip("_") or "CLASS"
+    constant = f"C_{constant}" if not constant.isidentifier() else constant
     while constant in taken:
         constant += "_"
     taken.add(constant)
@@ -222,9 +223,10 @@ def _lfs(text: str, classes: list[str], keywords: dict[str, list[str]]) -> str:
     names = [_constant(c, taken) for c in classes]
     constants = "\n".join(f"{n} = {i}  # {c!r}" for i, (n, c) in enumerate(zip(names, classes, strict=True)))
     keyword_lines = []
+    lf_names: set[str] = set()
     for constant, cls in zip(names, classes, strict=True):
         words = keywords.get(cls) or [f"todo-{cls}-word"]
-        lf = re.sub(r"[^a-z0-9]+", "_", cls.lower()).strip("_") or "class"
+        lf = _constant(cls, lf_names).lower()
         keyword_lines.append(f"keyword_{lf} = keyword_lf(\"keyword_{lf}\", {words!r}, label={constant}, column=TEXT)")
     first = names[0]
     return f'''"""Labeling functions for this project (written by `labelgate init`; make them your own).

@@ -81,7 +81,7 @@ def _kind(column: pd.Series) -> str:
     return "text"
 
 
-_WORD = re.compile(r"[a-z][a-z']{2,}")
+_WORD = re.compile(r"[^\W\d_][\w']{2,}")  # words in any script (Cyrillic, Greek, accented Latin, ...)
 _STOP = frozenset("the and for with you your this that was are have has not but can could would from when what "
                   "why how all any our out get got just very really also too its it's i'm".split())
 
