@@ -71,3 +71,28 @@ def test_class_names_in_other_scripts_get_distinct_lf_names(tmp_path):
     names = [line.split(" = ")[0] for line in source.splitlines() if " = keyword_lf(" in line]
     assert names == ["keyword_доставка", "keyword_счёт", "keyword_c_1", "keyword_a_b", "keyword_a_b_"]
     compile(source, "lfs.py", "exec")
+
+
+def _labeled_csvs(folder, labels_by_role):
+    folder.mkdir()
+    pd.DataFrame({"id": range(4), "text": ["t"] * 4}).to_csv(folder / "train.csv", index=False)
+    for role, labels in labels_by_role.items():
+        pd.DataFrame({"id": range(len(labels)), "text": ["t"] * len(labels), "label": labels}).to_csv(
+            folder / f"{role}.csv", index=False)
+
+
+def test_labels_that_mix_names_and_numbers_are_refused_naming_the_row(tmp_path, capsys):
+    _labeled_csvs(tmp_path / "data", {"dev": ["ham", "spam", "1"], "valid": ["ham", "spam"], "test": ["spam", "ham"]})
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
+    err = capsys.readouterr().err
+    assert "mix class names and numbers: '1' (dev.csv line 4)" in err and "--classes ham,spam" in err
+    # With the order given, the number is the index it always was.
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text",
+                 "--classes", "ham,spam"]) == 0
+
+
+def test_labels_that_differ_only_in_case_are_refused_naming_both(tmp_path, capsys):
+    _labeled_csvs(tmp_path / "data", {"dev": ["ham", "spam"], "valid": ["ham", "spam"], "test": ["Spam", "ham"]})
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
+    err = capsys.readouterr().err
+    assert "differ only in upper/lower case: 'Spam' (test.csv line 2), 'spam' (dev.csv line 3)" in err

@@ -57,7 +57,7 @@ def _init(args: argparse.Namespace) -> int:
         ident = "id" if all("id" in frame.columns for _, frame in tables) else None
     found = profile(tables, text_column=args.text_column, label_column=args.label_column,
                     id_column=ident, roles=roles)
-    classes = _classes(args.classes, found.class_counts, args.label_column)
+    classes = _classes(args.classes, found.class_counts, args.label_column, found.label_first_seen)
     model_name = args.model_name or re.sub(r"[^a-z0-9-]+", "-", project.resolve().name.lower()).strip("-") or "model"
     project.mkdir(parents=True, exist_ok=True)
     columns = [c for c in found.columns]
@@ -113,13 +113,30 @@ def _data_uri(paths: list[str], project: Path) -> str:
     return os.path.relpath(os.path.abspath(target), os.path.abspath(project))
 
 
-def _classes(flag: str | None, counts: dict[str, int], label: str) -> list[str]:
+def _classes(flag: str | None, counts: dict[str, int], label: str, seen: dict[str, str]) -> list[str]:
+    def at(values: list[str]) -> str:
+        return ", ".join(f"{v!r} ({seen.get(v, '?')})" for v in values)
+
+    variants: dict[str, list[str]] = {}
+    for name in counts:
+        variants.setdefault(name.casefold(), []).append(name)
+    clashes = [sorted(v) for v in variants.values() if len(v) > 1]
+    if clashes:
+        raise DataError(f"labels in column '{label}' differ only in upper/lower case: "
+                        f"{'; '.join(at(c) for c in clashes)}; labels are matched exactly, so these would be separate "
+                        "classes. Write each class one way in every file.")
     if flag:
         classes = [c.strip() for c in flag.split(",") if c.strip()]
         unknown = sorted(set(counts) - set(classes) - {str(i) for i in range(len(classes))})
         if unknown:
             raise DataError(f"labels {unknown} in column '{label}' are not in --classes {classes}; add them")
     else:
+        numbers = sorted(c for c in counts if c.lstrip("-").isdigit())
+        if numbers and len(numbers) < len(counts):
+            raise DataError(
+                f"labels in column '{label}' mix class names and numbers: {at(numbers)}. A number is read as a "
+                "class index, so the classes' order must be known: write the class name there, or pass "
+                f"--classes {','.join(c for c in sorted(counts) if c not in numbers)} (index = position).")
         # Numbers sort as numbers (2 before 10); names alphabetically.
         classes = sorted(counts, key=lambda c: (0, int(c), "") if c.lstrip("-").isdigit() else (1, 0, c))
         if not classes:

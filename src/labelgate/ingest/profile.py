@@ -28,6 +28,7 @@ class DataProfile:
     duplicate_texts: int = 0
     conflicting_ids: int = 0
     keywords: dict[str, list[str]] = field(default_factory=dict)
+    label_first_seen: dict[str, str] = field(default_factory=dict)  # label -> "file line N" (CSV) / "file row N"
 
     @property
     def labeled_rows(self) -> int:
@@ -54,6 +55,10 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
         labeled = bool(label_column and label_column in frame.columns and frame[label_column].notna().any())
         result.files[name] = {"rows": len(frame), "role": roles.get(name) or file_role(name) or "pooled",
                               "labeled": labeled}
+        if label_column and label_column in frame.columns:
+            for position, value in enumerate(frame[label_column].tolist()):
+                if pd.notna(value):
+                    result.label_first_seen.setdefault(label_name(value), _where(name, position))
         for column in frame.columns:
             info = result.columns.setdefault(str(column), {"dtype": _kind(frame[column]), "nulls": 0, "files": 0})
             info["nulls"] += int(frame[column].isna().sum())
@@ -72,6 +77,12 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
         result.class_counts = dict(sorted(Counter(labels).items()))
         result.keywords = _keywords(frame.loc[labels.index, text_column].fillna("").astype(str), labels)
     return result
+
+
+def _where(name: str, position: int) -> str:
+    """Where a row sits, as an editor shows it: a CSV's line (after the header), else the row number."""
+    csv = name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
+    return f"{name} line {position + 2}" if csv else f"{name} row {position + 1}"
 
 
 def _kind(column: pd.Series) -> str:
