@@ -40,3 +40,11 @@ def test_data_without_an_id_column_is_read_when_the_config_says_so(tmp_path):
     # A configured id column the files lack is still refused, naming the way out.
     with pytest.raises(DataError, match=r"missing column\(s\) \['id'\].*data.id_column: null"):
         ingest(str(data), _data(("x", "y")), SplitSettings())
+
+
+def test_an_unknown_label_in_jsonl_is_placed_by_its_row_not_a_csv_line(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "test.jsonl").write_text('{"id": 1, "text": "a", "label": "x"}\n{"id": 2, "text": "b", "label": "z"}\n')
+    with pytest.raises(DataError, match=r"test.jsonl: column 'label' .* found \['z'\] \(rows \[2\]\)"):
+        ingest(str(data), _data(("x", "y")), SplitSettings())

@@ -82,6 +82,11 @@ def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     return frame
 
 
+def is_csv(name: str) -> bool:
+    """A CSV/TSV file (its rows are counted as lines after the header in messages)."""
+    return name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
+
+
 def label_name(value: Any) -> str:
     """A raw label as text: stripped, and a whole number written as an integer (``1.0`` -> ``1``). Parquet
     and pandas turn an integer label column holding any empty cell into floats; without this, a class named
@@ -112,7 +117,8 @@ def _labels(uri: str, column: pd.Series, data: DataSettings) -> pd.Series:
     mapped = column.map(lambda v: index(v) if pd.notna(v) else None).astype("object")
     bad = present & mapped.isna()
     if bad.any():
-        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:3]]  # +2: 1-based, after the header
+        first = 2 if is_csv(uri) else 1  # a CSV's rows counted as an editor shows its lines (the header is 1)
+        rows = [int(i) + first for i in np.flatnonzero(bad.to_numpy())[:3]]
         examples = list(column[bad].astype(str).head(3))
         raise DataError(
             f"{uri}: column '{data.label_column}' must hold a class name from data.classes {list(data.classes)} "

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from labelgate.errors import DataError
-from labelgate.ingest.dataset import file_role, label_name
+from labelgate.ingest.dataset import file_role, is_csv, label_name
 from labelgate.ingest.readers import list_data_files, read_file
 
 
@@ -81,8 +81,7 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
 
 def _where(name: str, position: int) -> str:
     """Where a row sits, as an editor shows it: a CSV's line (after the header), else the row number."""
-    csv = name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
-    return f"{name} line {position + 2}" if csv else f"{name} row {position + 1}"
+    return f"{name} line {position + 2}" if is_csv(name) else f"{name} row {position + 1}"
 
 
 def _kind(column: pd.Series) -> str:
