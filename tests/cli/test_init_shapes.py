@@ -96,3 +96,14 @@ def test_labels_that_differ_only_in_case_are_refused_naming_both(tmp_path, capsy
     assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
     err = capsys.readouterr().err
     assert "differ only in upper/lower case: 'Spam' (test.csv line 2), 'spam' (dev.csv line 3)" in err
+
+
+def test_a_rare_first_class_becomes_the_positive_class(tmp_path, capsys):
+    # Sorted, 'fraud' comes first; the default positive class (the second) would be the 95% 'ok' class, and the
+    # model gate's F1 would be about the class that needs no model.
+    labels = ["ok"] * 19 + ["fraud"]
+    _labeled_csvs(tmp_path / "data", {"dev": labels, "valid": labels, "test": labels})
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 0
+    assert "Positive class (binary precision/recall/F1; evaluation.positive_class): fraud" in capsys.readouterr().out
+    config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())
+    assert config["data"]["classes"] == ["fraud", "ok"] and config["evaluation"]["positive_class"] == "fraud"

@@ -147,6 +147,15 @@ def _classes(flag: str | None, counts: dict[str, int], label: str, seen: dict[st
     return classes
 
 
+def _positive(classes: list[str], counts: dict[str, int]) -> str | None:
+    """A binary task's positive class: the rarer one on the labeled rows (fraud among ok, not ok), else the
+    second class (the default); None for multi-class."""
+    if len(classes) != 2:
+        return None
+    first, second = (counts.get(c, 0) for c in classes)
+    return classes[0] if first < second else classes[1]
+
+
 def _yaml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
@@ -155,8 +164,11 @@ def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str
             split_roles: dict[str, list[str]], found) -> str:
     roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
     shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
-    positive = (f"  # positive_class: {classes[1]}   # binary only: the class precision/recall/F1 are about "
-                f"(default: the second class, {classes[1]})" if len(classes) == 2 else
+    rare = _positive(classes, found.class_counts)
+    positive = ((f"  positive_class: {json.dumps(rare)}   # binary: the class precision/recall/F1 are about; init chose "
+                 f"the rarer class in your labeled rows ({shares})" if rare != classes[1] else
+                 f"  # positive_class: {classes[1]}   # binary only: the class precision/recall/F1 are about "
+                 f"(default: the second class, {classes[1]})") if len(classes) == 2 else
                 "  # positive_class: (binary only; multi-class metrics are macro averages over the classes)")
     return f"""# labelgate project, written by `labelgate init`. Paths are relative to this file.
 # Run it:  labelgate run --project {{this folder}}   (flags still override; see docs/own-data.md)
@@ -346,6 +358,9 @@ def _report(project: Path, found, classes: list[str], model_name: str, text: str
     shares = ", ".join(f"{i}={c} {found.class_counts.get(c, 0)} ({found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%})"
                        for i, c in enumerate(classes))
     lines.append(f"Classes (index=name, labeled rows): {shares}")
+    if len(classes) == 2:
+        lines.append(f"Positive class (binary precision/recall/F1; evaluation.positive_class): "
+                     f"{_positive(classes, found.class_counts)}")
     roles = {info["role"] for info in found.files.values()}
     for role in ("valid", "test"):
         if role not in roles:
