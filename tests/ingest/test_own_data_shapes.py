@@ -48,3 +48,14 @@ def test_an_unknown_label_in_jsonl_is_placed_by_its_row_not_a_csv_line(tmp_path)
     (data / "test.jsonl").write_text('{"id": 1, "text": "a", "label": "x"}\n{"id": 2, "text": "b", "label": "z"}\n')
     with pytest.raises(DataError, match=r"test.jsonl: column 'label' .* found \['z'\] \(rows \[2\]\)"):
         ingest(str(data), _data(("x", "y")), SplitSettings())
+
+
+def test_a_latin1_file_is_named_as_such_with_the_command_that_fixes_it(tmp_path):
+    from labelgate.ingest import read_file
+
+    (tmp_path / "dev.csv").write_bytes("id;text;label\n1;crème brûlée;x\n".encode("latin-1"))
+    with pytest.raises(DataError) as caught:
+        read_file(str(tmp_path / "dev.csv"))
+    message = str(caught.value)
+    assert "read as Windows-1252/Latin-1: 'crème'" in message
+    assert "iconv -f cp1252 -t utf-8 dev.csv > dev.csv.utf8" in message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -159,9 +160,23 @@ def _decode(uri: str, payload: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = payload[: exc.start].count(b"\n") + 1
         raise DataError(
-            f"{uri}: not valid UTF-8 at byte {exc.start} (line {line}): {payload[exc.start:exc.start + 4]!r}; "
-            "re-encode the file as UTF-8"
+            f"{uri}: not valid UTF-8 at byte {exc.start} (line {line}): {payload[exc.start:exc.start + 4]!r}"
+            f"{_legacy_hint(uri, payload, exc.start)}"
         ) from exc
+
+
+def _legacy_hint(uri: str, payload: bytes, start: int) -> str:
+    """Name the likely legacy encoding (Excel and older tools write Windows-1252/Latin-1) with the command that
+    re-encodes the file, showing the bad byte's word as that encoding reads it."""
+    try:
+        text = payload.decode("cp1252")
+    except UnicodeDecodeError:
+        return "; re-encode the file as UTF-8"
+    lo = max(payload.rfind(sep, 0, start) for sep in (b" ", b"\n", b",", b";", b"\t")) + 1
+    word = re.split(r"[\s,;|]", text[lo:start + 12])[0] or text[start]
+    name = uri.rsplit("/", 1)[-1]
+    return (f", read as Windows-1252/Latin-1: {word!r}. The file is probably in that encoding: re-encode it as "
+            f"UTF-8, e.g. iconv -f cp1252 -t utf-8 {name} > {name}.utf8 && mv {name}.utf8 {name}")
 
 
 DELIMITERS = (",", ";", "\t", "|")
