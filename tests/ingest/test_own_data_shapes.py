@@ -59,3 +59,20 @@ def test_a_latin1_file_is_named_as_such_with_the_command_that_fixes_it(tmp_path)
     message = str(caught.value)
     assert "read as Windows-1252/Latin-1: 'crème'" in message
     assert "iconv -f cp1252 -t utf-8 dev.csv > dev.csv.utf8" in message
+
+
+def test_spaces_after_the_delimiters_are_not_part_of_column_names(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for role in ("train", "valid", "test"):
+        (data / f"{role}.csv").write_text("id, text, label\n1, hello, x\n2, world, y\n")
+    result = ingest(str(data), _data(("x", "y")), SplitSettings(dev_size=0))
+    assert result.split_counts()["test"] == 2
+
+
+def test_a_column_that_differs_in_case_is_suggested(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "test.csv").write_text("id,Text,label\n1,hello,x\n")
+    with pytest.raises(DataError, match=r"missing column\(s\) \['text'\].*Did you mean 'Text' for 'text'\?"):
+        ingest(str(data), _data(("x", "y")), SplitSettings())

@@ -65,7 +65,7 @@ def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     if missing:
         no_id = " (data.id_column: null if the data has no id column)" if data.id_column in missing else ""
         raise DataError(
-            f"{raw.uri}: missing column(s) {missing}; the file has {list(frame.columns)}. "
+            f"{raw.uri}: missing column(s) {missing}; the file has {list(frame.columns)}.{near_columns(missing, frame)} "
             f"Set {' and '.join(keys[c] for c in missing)} in the config to the file's column name(s){no_id}."
         )
     frame = frame.copy()
@@ -80,6 +80,13 @@ def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
         frame[data.role_column] = frame[data.role_column].astype("string")
     frame.insert(0, SOURCE, raw.name)
     return frame
+
+
+def near_columns(missing: list[str], frame: pd.DataFrame) -> str:
+    """Columns that differ from a missing one only in case or spacing (``Body`` for ``body``)."""
+    key = {str(c).strip().casefold(): str(c) for c in frame.columns}
+    near = {m: key[m.strip().casefold()] for m in missing if m.strip().casefold() in key}
+    return "".join(f" Did you mean '{found}' for '{wanted}'?" for wanted, found in near.items())
 
 
 def is_csv(name: str) -> bool:

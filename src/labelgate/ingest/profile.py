@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from labelgate.errors import DataError
-from labelgate.ingest.dataset import file_role, is_csv, label_name
+from labelgate.ingest.dataset import file_role, is_csv, label_name, near_columns
 from labelgate.ingest.readers import list_data_files, read_file
 
 
@@ -48,10 +48,10 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
     """Profile the tables; ``roles`` maps a file name to its role (from ``--split``), else the file name."""
     result = DataProfile()
     for name, frame in tables:
-        if text_column not in frame.columns:
-            raise DataError(f"{name}: no column '{text_column}' (--text-column); the file has {list(frame.columns)}")
-        if id_column and id_column not in frame.columns:
-            raise DataError(f"{name}: no column '{id_column}' (--id-column); the file has {list(frame.columns)}")
+        for column, flag in ((text_column, "--text-column"), (id_column, "--id-column")):
+            if column and column not in frame.columns:
+                raise DataError(f"{name}: no column '{column}' ({flag}); the file has {list(frame.columns)}."
+                                f"{near_columns([column], frame)} Pass the file's column name, or rename the column.")
         labeled = bool(label_column and label_column in frame.columns and frame[label_column].notna().any())
         result.files[name] = {"rows": len(frame), "role": roles.get(name) or file_role(name) or "pooled",
                               "labeled": labeled}

@@ -205,6 +205,10 @@ def _parse_csv(uri: str, text: str, delimiter: str = ",") -> pd.DataFrame:
                                 na_values=[""], on_bad_lines="error", engine="c", index_col=False)
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
             raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text, delimiter)}")
+        # "id, text, label": spaces after the delimiters are not part of the column names.
+        stripped = [str(c).strip() for c in frame.columns]
+        if len(set(stripped)) == len(stripped):
+            frame.columns = stripped
         return frame
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):  # locate it ourselves: pandas miscounts lines
