@@ -76,3 +76,15 @@ def test_a_column_that_differs_in_case_is_suggested(tmp_path):
     (data / "test.csv").write_text("id,Text,label\n1,hello,x\n")
     with pytest.raises(DataError, match=r"missing column\(s\) \['text'\].*Did you mean 'Text' for 'text'\?"):
         ingest(str(data), _data(("x", "y")), SplitSettings())
+
+
+def test_a_tiny_valid_set_and_a_test_set_missing_a_class_are_warned_about(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"id": range(40), "text": ["t"] * 40, "label": ["x", "y"] * 20}).to_csv(data / "train.csv")
+    pd.DataFrame({"id": range(4), "text": ["t"] * 4, "label": ["x", "y"] * 2}).to_csv(data / "valid.csv")
+    pd.DataFrame({"id": range(40), "text": ["t"] * 40, "label": ["x"] * 40}).to_csv(data / "test.csv")
+    notes = ingest(str(data), _data(("x", "y")), SplitSettings(dev_size=30)).notes
+    assert any(w.startswith("valid has only 4 row(s): the model search's choice") for w in notes)
+    assert any(w.startswith("test has no rows of class(es) ['y']") for w in notes)
+    assert not any(w.startswith(("dev", "test has only")) for w in notes)

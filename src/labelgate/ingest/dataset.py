@@ -32,6 +32,7 @@ class IngestResult:
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
     dropped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # gold sets too small or missing classes: the run goes on
 
     def split_counts(self) -> dict[str, int]:
         counts = {str(name): int((self.frame[SPLIT] == name).sum()) for name in SPLITS}
@@ -45,6 +46,7 @@ class SplitResult:
     roles: dict[str, dict[str, Any]]
     dropped: list[dict[str, Any]]
     warnings: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
 def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -261,7 +263,31 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
               "valid": int((frame[SPLIT] == "valid").sum()), "test": int((frame[SPLIT] == "test").sum())}
     role_info = {role: {"rows": counts[role], "origin": "; ".join(sorted(origins.get(role, set()))) or "-"}
                  for role in ROLES}
-    return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings)
+    notes = _small_gold_sets(frame, counts, data)
+    return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings, notes=notes)
+
+
+# Below this many rows a gold set's accuracy moves by more than 3% per row: said once, not refused.
+SMALL_GOLD_ROWS = 30
+GOLD_USE = {"dev": "LF accuracies and the label model's choice", "valid": "the model search's choice",
+            "test": "the model gate's numbers"}
+
+
+def _small_gold_sets(frame: pd.DataFrame, counts: dict[str, int], data: DataSettings) -> list[str]:
+    """Warnings for a gold role that is tiny or lacks classes: the run works, but its numbers say little."""
+    notes = []
+    for role, use in GOLD_USE.items():
+        rows = counts[role]
+        if 0 < rows < SMALL_GOLD_ROWS:
+            notes.append(f"{role} has only {rows} row(s): {use} rest on them, and one row moves its accuracy by "
+                         f"{1 / rows:.0%}; a few hundred labeled {role} rows make them trustworthy.")
+        if role != "dev" and rows:
+            seen = set(frame.loc[frame[SPLIT] == role, data.label_column].dropna().astype(int))
+            absent = [name for i, name in enumerate(data.classes) if i not in seen]
+            if absent:
+                notes.append(f"{role} has no rows of class(es) {absent}: {use} cannot tell how the model does on "
+                             f"them; add labeled {role} rows of each class.")
+    return notes
 
 
 def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout: pd.Series, needed: list[str],
@@ -299,4 +325,4 @@ def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResul
     frame, hashes = load_raw(uri, data)
     result = split_roles(frame, data, settings)
     return IngestResult(frame=result.frame, files=hashes, fingerprint=fingerprint(hashes), roles=result.roles,
-                        dropped=result.dropped, warnings=result.warnings)
+                        dropped=result.dropped, warnings=result.warnings, notes=result.notes)
