@@ -107,3 +107,32 @@ def test_a_rare_first_class_becomes_the_positive_class(tmp_path, capsys):
     assert "Positive class (binary precision/recall/F1; evaluation.positive_class): fraud" in capsys.readouterr().out
     config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())
     assert config["data"]["classes"] == ["fraud", "ok"] and config["evaluation"]["positive_class"] == "fraud"
+
+
+def test_a_split_column_of_role_words_becomes_the_role_column(tmp_path, capsys):
+    # A Hugging Face export: one file, a 'split' column with train/validation/test.
+    data = tmp_path / "data"
+    data.mkdir()
+    roles = ["train"] * 20 + ["validation"] * 10 + ["test"] * 10
+    pd.DataFrame({"text": [f"t{i}" for i in range(40)], "label": [None] * 20 + ["a", "b"] * 10,
+                  "split": roles}).to_parquet(data / "all.parquet")
+    project = tmp_path / "proj"
+    assert main(["init", str(project), "--data", str(data), "--text-column", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "Roles: from column 'split'" in out and "no valid file" not in out
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    assert config["data"]["role_column"] == "split"
+    params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
+                                                   "data_uri": None})(), ["config_path", "data_uri"]))
+    report = preflight(data_uri=params["data_uri"], lf_module=params["lf_module"], config_path=params["config_path"],
+                       suite_path=params["suite_path"], constraints_path=params["constraints_path"])
+    assert report.ingested.roles["valid"]["rows"] == 10 and report.ingested.roles["test"]["rows"] == 10
+
+
+def test_columns_named_like_labelgates_own_are_refused_before_anything_runs(tmp_path, capsys):
+    _labeled_csvs(tmp_path / "data", {"dev": ["a", "b"], "valid": ["a", "b"], "test": ["a", "b"]})
+    frame = pd.read_csv(tmp_path / "data" / "dev.csv")
+    frame["source"] = "web"
+    frame.to_csv(tmp_path / "data" / "dev.csv", index=False)
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
+    assert "dev.csv: column(s) ['source'] have the name(s) of columns labelgate adds" in capsys.readouterr().err

@@ -88,3 +88,11 @@ def test_a_tiny_valid_set_and_a_test_set_missing_a_class_are_warned_about(tmp_pa
     assert any(w.startswith("valid has only 4 row(s): the model search's choice") for w in notes)
     assert any(w.startswith("test has no rows of class(es) ['y']") for w in notes)
     assert not any(w.startswith(("dev", "test has only")) for w in notes)
+
+
+def test_a_data_column_named_source_is_refused_naming_the_file_and_fix(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "test.csv").write_text("id,text,label,source\n1,hello,x,web\n")
+    with pytest.raises(DataError, match=r"test.csv: column\(s\) \['source'\] .* rename them in the file"):
+        ingest(str(data), _data(("x", "y")), SplitSettings())

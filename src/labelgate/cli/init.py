@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from labelgate.ingest.dataset import reserved_columns
     from labelgate.ingest.profile import profile, read_all
 
     project = Path(args.dir)
@@ -52,6 +53,11 @@ def _init(args: argparse.Namespace) -> int:
     data_uri = _data_uri(args.data, project)
     tables = read_all(args.data)
     roles = _roles_by_file([name for name, _ in tables], split_roles)
+    role_column = _role_column(tables)
+    for name, frame in tables:
+        clash = reserved_columns([str(c) for c in frame.columns], role_column)
+        if clash:
+            raise DataError(f"{name}: {clash}")
     ident = args.id_column
     if ident is None:  # not named: a column called id if every file has one; none is needed
         ident = "id" if all("id" in frame.columns for _, frame in tables) else None
@@ -63,14 +69,26 @@ def _init(args: argparse.Namespace) -> int:
     columns = [c for c in found.columns]
     (project / "config.yaml").write_text(_config(
         data_uri=data_uri, model_name=model_name, text=args.text_column, label=args.label_column,
-        ident=ident, classes=classes, split_roles=split_roles, found=found))
+        ident=ident, classes=classes, split_roles=split_roles, found=found, role_column=role_column))
     (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords))
     (project / "expectations.json").write_text(json.dumps(_suite(
         columns=columns, text=args.text_column, label=args.label_column, ident=ident,
         classes=classes, found=found), indent=2) + "\n")
     (project / "constraints.txt").write_text(_constraints(ident, args.text_column, args.label_column, found))
-    print(_report(project, found, classes, model_name, args.text_column, ident))
+    print(_report(project, found, classes, model_name, args.text_column, ident, role_column))
     return 0
+
+
+def _role_column(tables) -> str | None:
+    """``split`` when a column of that name holds only role words (a Hugging Face export's train/validation/test):
+    it becomes data.role_column; else None."""
+    from labelgate.ingest.dataset import ROLE_WORDS
+
+    if not any(SPLIT in frame.columns for _, frame in tables):
+        return None
+    values = {str(v).strip().lower() for _, frame in tables if SPLIT in frame.columns
+              for v in frame[SPLIT].dropna().tolist() if str(v).strip()}
+    return SPLIT if values and values <= set(ROLE_WORDS) else None
 
 
 def _split_flags(flags: list[str]) -> dict[str, list[str]]:
@@ -161,7 +179,7 @@ def _yaml_list(values: list[str]) -> str:
 
 
 def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str | None, classes: list[str],
-            split_roles: dict[str, list[str]], found) -> str:
+            split_roles: dict[str, list[str]], found, role_column: str | None = None) -> str:
     roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
     shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
     rare = _positive(classes, found.class_counts)
@@ -189,7 +207,8 @@ data:
   text_column: {text}
   label_column: {label}        # train files need not have it; valid, test and dev rows must
   classes: {_yaml_list(classes)}   # index = position; labels may be these names or their indices
-  # role_column: role          # a column holding train/dev/valid/test per row (empty: pooled)
+  {f"role_column: {role_column}          # holds each row's role (train/dev/valid/test; empty: pooled)"
+   if role_column else "# role_column: role          # a column holding train/dev/valid/test per row (empty: pooled)"}
 split:
   # Roles: split.roles (file-name globs) > data.role_column > a file name starting with train/dev/valid/test.
 {"  roles:" + chr(10) + roles if roles else "  roles: {}"}
@@ -344,7 +363,8 @@ def _column(name: str, info: dict, n_files: int) -> str:
     return f"{name} ({info['dtype']}, {info['nulls']} null{where})"
 
 
-def _report(project: Path, found, classes: list[str], model_name: str, text: str, ident: str | None) -> str:
+def _report(project: Path, found, classes: list[str], model_name: str, text: str, ident: str | None,
+            role_column: str | None = None) -> str:
     lines = [f"labelgate init: wrote {', '.join(FILES)} to {project}/", "", f"Data: {found.rows} rows"]
     for name, info in found.files.items():
         labeled = "labeled" if info["labeled"] else "unlabeled"
@@ -362,6 +382,9 @@ def _report(project: Path, found, classes: list[str], model_name: str, text: str
         lines.append(f"Positive class (binary precision/recall/F1; evaluation.positive_class): "
                      f"{_positive(classes, found.class_counts)}")
     roles = {info["role"] for info in found.files.values()}
+    if role_column:
+        lines.append(f"Roles: from column '{role_column}' (data.role_column), row by row")
+        roles = set(ROLES)  # which roles the column gives is checked per row by ingest
     for role in ("valid", "test"):
         if role not in roles:
             lines.append(f"note: no {role} file: name one {role}.csv, pass --split {role}=GLOB, or set "

@@ -60,8 +60,23 @@ def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]
     return frame, hashes
 
 
+def reserved_columns(columns: list[str], role_column: str | None) -> str | None:
+    """Why a file's columns clash with the ones ingest adds (``source``, ``split``, ``dev``), or None. A
+    ``split`` column that is the role column is fine: its roles are read before ingest writes ``split``."""
+    clash = [c for c in (SOURCE, SPLIT, DEV) if c in columns and not (c == SPLIT and c == role_column)]
+    if not clash:
+        return None
+    role = (f"; or, if '{SPLIT}' holds each row's role (train/dev/valid/test), set data.role_column: {SPLIT}"
+            if SPLIT in clash else "")
+    return (f"column(s) {clash} have the name(s) of columns labelgate adds ({SOURCE}: the file name, {SPLIT}: the "
+            f"row's role, {DEV}: a gold train row); rename them in the file ('{clash[0]}' -> '{clash[0]}_'){role}")
+
+
 def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     frame = raw.frame
+    clash = reserved_columns([str(c) for c in frame.columns], data.role_column)
+    if clash:
+        raise DataError(f"{raw.uri}: {clash}")
     keys = {**({data.id_column: "data.id_column"} if data.id_column else {}), data.text_column: "data.text_column"}
     missing = [c for c in keys if c not in frame.columns]
     if missing:
