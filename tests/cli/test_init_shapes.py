@@ -136,3 +136,24 @@ def test_columns_named_like_labelgates_own_are_refused_before_anything_runs(tmp_
     frame.to_csv(tmp_path / "data" / "dev.csv", index=False)
     assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
     assert "dev.csv: column(s) ['source'] have the name(s) of columns labelgate adds" in capsys.readouterr().err
+
+
+def test_a_labeled_file_beside_an_unlabeled_one_gives_valid_and_test(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"id": range(50), "text": [f"u{i}" for i in range(50)]}).to_csv(data / "unlabeled.csv", index=False)
+    pd.DataFrame({"id": range(100, 150), "text": [f"l{i}" for i in range(50)],
+                  "label": ["a", "b"] * 25}).to_csv(data / "labeled.csv", index=False)
+    project = tmp_path / "proj"
+    assert main(["init", str(project), "--data", str(data), "--text-column", "text"]) == 0
+    assert "valid and test: split from labeled.csv (split.holdout_sources: valid 20 rows, test 30 rows" in (
+        capsys.readouterr().out)
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    assert config["split"]["holdout_sources"] == ["labeled.csv"]
+    params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
+                                                   "data_uri": None})(), ["config_path", "data_uri"]))
+    report = preflight(data_uri=params["data_uri"], lf_module=params["lf_module"], config_path=params["config_path"],
+                       suite_path=params["suite_path"], constraints_path=params["constraints_path"])
+    assert report.errors == []
+    assert {r: report.ingested.roles[r]["rows"] for r in ("train", "valid", "test")} == {
+        "train": 50, "valid": 20, "test": 30}

@@ -64,18 +64,20 @@ def _init(args: argparse.Namespace) -> int:
     found = profile(tables, text_column=args.text_column, label_column=args.label_column,
                     id_column=ident, roles=roles)
     classes = _classes(args.classes, found.class_counts, args.label_column, found.label_first_seen)
+    holdout = None if role_column else _holdout(found)
     model_name = args.model_name or re.sub(r"[^a-z0-9-]+", "-", project.resolve().name.lower()).strip("-") or "model"
     project.mkdir(parents=True, exist_ok=True)
     columns = [c for c in found.columns]
     (project / "config.yaml").write_text(_config(
         data_uri=data_uri, model_name=model_name, text=args.text_column, label=args.label_column,
-        ident=ident, classes=classes, split_roles=split_roles, found=found, role_column=role_column))
+        ident=ident, classes=classes, split_roles=split_roles, found=found, role_column=role_column,
+        holdout=holdout))
     (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords))
     (project / "expectations.json").write_text(json.dumps(_suite(
         columns=columns, text=args.text_column, label=args.label_column, ident=ident,
         classes=classes, found=found), indent=2) + "\n")
     (project / "constraints.txt").write_text(_constraints(ident, args.text_column, args.label_column, found))
-    print(_report(project, found, classes, model_name, args.text_column, ident, role_column))
+    print(_report(project, found, classes, model_name, args.text_column, ident, role_column, holdout))
     return 0
 
 
@@ -89,6 +91,25 @@ def _role_column(tables) -> str | None:
     values = {str(v).strip().lower() for _, frame in tables if SPLIT in frame.columns
               for v in frame[SPLIT].dropna().tolist() if str(v).strip()}
     return SPLIT if values and values <= set(ROLE_WORDS) else None
+
+
+def _holdout(found) -> dict | None:
+    """With no valid or no test file but labeled files without a role (labeled.csv beside unlabeled.csv): those
+    files become split.holdout_sources, sized to fit them (40% valid / 60% test when both are missing)."""
+    roles = {info["role"] for info in found.files.values()}
+    needed = [r for r in ("valid", "test") if r not in roles]
+    files = [name for name, info in found.files.items()  # holdout rows are gold: every row labeled
+             if info["role"] == "pooled" and info["labeled"] and info["labeled_rows"] == info["rows"]]
+    if not needed or not files:
+        return None
+    rows = sum(found.files[name]["rows"] for name in files)
+    sizes = {"valid": 120, "test": 250}
+    if sum(sizes[r] for r in needed) > rows:
+        if len(needed) == 2:
+            sizes = {"valid": max(1, rows * 2 // 5), "test": max(1, rows - max(1, rows * 2 // 5))}
+        else:
+            sizes[needed[0]] = rows
+    return {"files": files, "needed": needed, **sizes}
 
 
 def _split_flags(flags: list[str]) -> dict[str, list[str]]:
@@ -179,7 +200,9 @@ def _yaml_list(values: list[str]) -> str:
 
 
 def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str | None, classes: list[str],
-            split_roles: dict[str, list[str]], found, role_column: str | None = None) -> str:
+            split_roles: dict[str, list[str]], found, role_column: str | None = None,
+            holdout: dict | None = None) -> str:
+    holdout = holdout or {"files": [], "valid": 120, "test": 250}
     roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
     shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
     rare = _positive(classes, found.class_counts)
@@ -213,9 +236,9 @@ split:
   # Roles: split.roles (file-name globs) > data.role_column > a file name starting with train/dev/valid/test.
 {"  roles:" + chr(10) + roles if roles else "  roles: {}"}
   # Files without a role are train, unless listed here: then they are split into the missing valid/test.
-  holdout_sources: []
-  valid_size: 120              # rows taken from holdout_sources for valid (only when no valid file is given)
-  test_size: 250               # ... and for test
+  holdout_sources: {_yaml_list(holdout["files"])}
+  valid_size: {holdout["valid"]:<18} # rows taken from holdout_sources for valid (only when no valid file is given)
+  test_size: {holdout["test"]:<19} # ... and for test
   dev_size: 100                # labeled train rows kept as dev when no dev file is given
   seed: 123
 # Data repair (HoloClean/AimNet-style, labelgate.repair): detects and repairs dirty cells of tabular columns.
@@ -364,7 +387,7 @@ def _column(name: str, info: dict, n_files: int) -> str:
 
 
 def _report(project: Path, found, classes: list[str], model_name: str, text: str, ident: str | None,
-            role_column: str | None = None) -> str:
+            role_column: str | None = None, holdout: dict | None = None) -> str:
     lines = [f"labelgate init: wrote {', '.join(FILES)} to {project}/", "", f"Data: {found.rows} rows"]
     for name, info in found.files.items():
         labeled = "labeled" if info["labeled"] else "unlabeled"
@@ -382,6 +405,11 @@ def _report(project: Path, found, classes: list[str], model_name: str, text: str
         lines.append(f"Positive class (binary precision/recall/F1; evaluation.positive_class): "
                      f"{_positive(classes, found.class_counts)}")
     roles = {info["role"] for info in found.files.values()}
+    if holdout:
+        lines.append(f"{' and '.join(holdout['needed'])}: split from {', '.join(holdout['files'])} "
+                     f"(split.holdout_sources: " + ", ".join(f"{r} {holdout[r]} rows" for r in holdout["needed"])
+                     + ", stratified)")
+        roles |= set(holdout["needed"])
     if role_column:
         lines.append(f"Roles: from column '{role_column}' (data.role_column), row by row")
         roles = set(ROLES)  # which roles the column gives is checked per row by ingest

@@ -54,7 +54,8 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
                                 f"{near_columns([column], frame)} Pass the file's column name, or rename the column.")
         labeled = bool(label_column and label_column in frame.columns and frame[label_column].notna().any())
         result.files[name] = {"rows": len(frame), "role": roles.get(name) or file_role(name) or "pooled",
-                              "labeled": labeled}
+                              "labeled": labeled,
+                              "labeled_rows": int(frame[label_column].notna().sum()) if labeled else 0}
         if label_column and label_column in frame.columns:
             for position, value in enumerate(frame[label_column].tolist()):
                 if pd.notna(value):
