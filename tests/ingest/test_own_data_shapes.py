@@ -96,3 +96,15 @@ def test_a_data_column_named_source_is_refused_naming_the_file_and_fix(tmp_path)
     (data / "test.csv").write_text("id,text,label,source\n1,hello,x,web\n")
     with pytest.raises(DataError, match=r"test.csv: column\(s\) \['source'\] .* rename them in the file"):
         ingest(str(data), _data(("x", "y")), SplitSettings())
+
+
+def test_a_holdout_file_with_a_single_row_class_is_split_unstratified_and_says_so(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"id": range(10), "text": ["t"] * 10}).to_csv(data / "unlabeled.csv", index=False)
+    pd.DataFrame({"id": range(40), "text": ["t"] * 40, "label": ["a"] * 20 + ["b"] * 19 + ["c"]}).to_csv(
+        data / "labeled.csv", index=False)
+    result = ingest(str(data), _data(("a", "b", "c")),
+                    SplitSettings(holdout_sources=("labeled.csv",), valid_size=16, test_size=24))
+    assert result.split_counts() == {"train": 10, "valid": 16, "test": 24, "dev": 0}
+    assert result.roles["test"]["origin"] == "holdout: labeled.csv (24 rows, not stratified: class(es) ['c'] have one row)"

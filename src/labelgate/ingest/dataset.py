@@ -323,16 +323,24 @@ def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout
         dropped.append({"rows": len(held) - need, "files": names,
                         "reason": f"holdout rows beyond {' + '.join(f'split.{r}_size' for r in needed)} = {need}"})
     held = held.sample(n=need, random_state=settings.seed) if len(held) > need else held
+    how = "stratified"
     if len(needed) == 2:
-        valid_idx, test_idx = train_test_split(
-            held.index.to_numpy(), test_size=settings.test_size, train_size=settings.valid_size,
-            random_state=settings.seed, stratify=held[data.label_column].to_numpy(),
-        )
+        labels = held[data.label_column].to_numpy()
+        try:
+            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
+                                                   train_size=settings.valid_size, random_state=settings.seed,
+                                                   stratify=labels)
+        except ValueError as exc:  # a class with one row, or fewer rows in a role than classes: split at random
+            counts = held[data.label_column].value_counts()
+            rare = [data.classes[int(i)] for i in counts[counts < 2].index]
+            how = (f"not stratified: class(es) {rare} have one row" if rare else f"not stratified: {exc}")
+            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
+                                                   train_size=settings.valid_size, random_state=settings.seed)
         roles.loc[valid_idx], roles.loc[test_idx] = "valid", "test"
     else:
         roles.loc[held.index] = needed[0]
     for role in needed:
-        origins.setdefault(role, set()).add(f"holdout: {names} ({sizes[role]} rows, stratified)")
+        origins.setdefault(role, set()).add(f"holdout: {names} ({sizes[role]} rows, {how})")
 
 
 def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResult:
