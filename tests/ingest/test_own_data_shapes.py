@@ -108,3 +108,12 @@ def test_a_holdout_file_with_a_single_row_class_is_split_unstratified_and_says_s
                     SplitSettings(holdout_sources=("labeled.csv",), valid_size=16, test_size=24))
     assert result.split_counts() == {"train": 10, "valid": 16, "test": 24, "dev": 0}
     assert result.roles["test"]["origin"] == "holdout: labeled.csv (24 rows, not stratified: class(es) ['c'] have one row)"
+
+
+@pytest.mark.parametrize("payload, what", [(b"", "the file is empty"), (b"id,text\n", "header but no rows")])
+def test_an_empty_file_among_the_data_says_to_fill_or_remove_it(tmp_path, payload, what):
+    from labelgate.ingest import read_file
+
+    (tmp_path / "train_extra.csv").write_bytes(payload)
+    with pytest.raises(DataError, match=f"train_extra.csv: {what}; add its rows, or remove it"):
+        read_file(str(tmp_path / "train_extra.csv"))

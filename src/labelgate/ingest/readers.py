@@ -104,10 +104,12 @@ def read_file(uri: str) -> RawFile:
     if uri.lower().endswith(COMPRESSED):
         payload = _gunzip(uri, payload)
     if not payload.strip():
-        raise DataError(f"{uri}: the file is empty")
+        raise DataError(f"{uri}: the file is empty; add its rows, or remove it (every data file under the data "
+                        "path is read)")
     frame = _parse(uri, kind, payload)
     if frame.empty:
-        raise DataError(f"{uri}: the file has a header but no rows")
+        raise DataError(f"{uri}: the file has a header but no rows; add its rows, or remove it (every data file "
+                        "under the data path is read)")
     return RawFile(uri=uri, name=name, sha256=digest, frame=frame)
 
 
