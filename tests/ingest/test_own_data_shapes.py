@@ -110,7 +110,7 @@ def test_a_holdout_file_with_a_single_row_class_is_split_unstratified_and_says_s
     assert result.roles["test"]["origin"] == "holdout: labeled.csv (24 rows, not stratified: class(es) ['c'] have one row)"
 
 
-@pytest.mark.parametrize("payload, what", [(b"", "the file is empty"), (b"id,text\n", "header but no rows")])
+@pytest.mark.parametrize("payload, what", [(b"", "the file is empty"), (b"id,text\n", "the file has a header but no rows")])
 def test_an_empty_file_among_the_data_says_to_fill_or_remove_it(tmp_path, payload, what):
     from labelgate.ingest import read_file
 
