@@ -67,6 +67,7 @@ def test_missing_folder_is_a_data_error(tmp_path):
     ("tabs.tsv", "id\ttext\tlabel\n1\ta, b; c\tspam\n2\thello\tham\n"),
     ("pipes.csv", "id|text|label\n1|a, b; c|spam\n2|hello|ham\n"),
     ("commas.csv", 'id,text,label\n1,"a, b; c",spam\n2,hello;there,ham\n'),  # semicolons in texts stay text
+    ("excel.csv", 'sep=;\r\nid;text;label\r\n1;"a, b; c";spam\r\n2;hello;ham\r\n'),  # Excel's delimiter line
 ])
 def test_csv_delimiter_is_read_from_the_header(tmp_path, name, text):
     (tmp_path / name).write_text(text)

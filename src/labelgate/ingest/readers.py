@@ -137,6 +137,9 @@ def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
         raise DataError(f"{uri}: this looks like CSV (its first line is {first[:60]!r}), not JSON; rename it to .csv")
     if kind == "jsonl":
         return _parse_jsonl(uri, text)
+    hinted = re.match(r"sep=(.)\r?\n", text)  # Excel's "sep=;" line above the header names the delimiter
+    if hinted:
+        return _parse_csv(uri, text[hinted.end():], hinted.group(1))
     return _parse_csv(uri, text, _delimiter(uri, text))
 
 
