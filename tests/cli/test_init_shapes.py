@@ -157,3 +157,12 @@ def test_a_labeled_file_beside_an_unlabeled_one_gives_valid_and_test(tmp_path, c
     assert report.errors == []
     assert {r: report.ingested.roles[r]["rows"] for r in ("train", "valid", "test")} == {
         "train": 50, "valid": 20, "test": 30}
+
+
+def test_a_text_column_that_is_no_python_name_gives_lfs_that_compile_and_run():
+    from labelgate.cli.init import _lfs
+    from labelgate.labeling.lf import Row
+
+    namespace: dict = {}
+    exec(compile(_lfs("review text", ["a", "b"], {}), "lfs.py", "exec"), namespace)
+    assert namespace["short_text"](Row(**{"review text": "too short"})) == 0

@@ -300,12 +300,16 @@ def _lfs(text: str, classes: list[str], keywords: dict[str, list[str]]) -> str:
         lf = _constant(cls, lf_names).lower()
         keyword_lines.append(f"keyword_{lf} = keyword_lf(\"keyword_{lf}\", {words!r}, label={constant}, column=TEXT)")
     first = names[0]
+    import keyword
+
+    # x.body reads well; a column name that is no Python name ("review text") is read as x[TEXT].
+    field = f"x.{text}" if text.isidentifier() and not keyword.iskeyword(text) else "x[TEXT]"
     return f'''"""Labeling functions for this project (written by `labelgate init`; make them your own).
 
 An LF votes a class index (the constants below, in data.classes order), a class name from data.classes
 (label="{classes[0]}") or ABSTAIN (-1). Kinds:
 keyword_lf / regex_lf / predicate_lf label a whole column at once (fast); @labeling_function() gets one row
-(its columns as attributes: x.{text}). Iterate with `labelgate lfs --project <folder>` (coverage, overlaps,
+(its columns as attributes or items: {field}). Iterate with `labelgate lfs --project <folder>` (coverage, overlaps,
 conflicts and dev accuracy per LF). The keywords below were picked from the labeled rows as a start.
 """
 
@@ -332,7 +336,7 @@ very_long = predicate_lf("very_long", _very_long, label={first})
 # A per-row LF: any Python; return a class constant or ABSTAIN.
 @labeling_function()
 def short_text(x) -> int:
-    return {first} if len((x.{text} or "").split()) < 3 else ABSTAIN
+    return {first} if len(({field} or "").split()) < 3 else ABSTAIN
 '''
 
 
