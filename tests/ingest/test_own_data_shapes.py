@@ -85,7 +85,7 @@ def test_a_tiny_valid_set_and_a_test_set_missing_a_class_are_warned_about(tmp_pa
     pd.DataFrame({"id": range(4), "text": ["t"] * 4, "label": ["x", "y"] * 2}).to_csv(data / "valid.csv")
     pd.DataFrame({"id": range(40), "text": ["t"] * 40, "label": ["x"] * 40}).to_csv(data / "test.csv")
     notes = ingest(str(data), _data(("x", "y")), SplitSettings(dev_size=30)).notes
-    assert any(w.startswith("valid has only 4 row(s): the model search's choice") for w in notes)
+    assert any(w.startswith("valid has only 4 row(s) for the model search's choice: one row moves its accuracy by 25%") for w in notes)
     assert any(w.startswith("test has no rows of class(es) ['y']") for w in notes)
     assert not any(w.startswith(("dev", "test has only")) for w in notes)
 

@@ -294,8 +294,8 @@ def _small_gold_sets(frame: pd.DataFrame, counts: dict[str, int], data: DataSett
     for role, use in GOLD_USE.items():
         rows = counts[role]
         if 0 < rows < SMALL_GOLD_ROWS:
-            notes.append(f"{role} has only {rows} row(s): {use} rest on them, and one row moves its accuracy by "
-                         f"{1 / rows:.0%}; a few hundred labeled {role} rows make them trustworthy.")
+            notes.append(f"{role} has only {rows} row(s) for {use}: one row moves its accuracy by {1 / rows:.0%}; "
+                         f"a few hundred labeled {role} rows make it trustworthy.")
         if role != "dev" and rows:
             seen = set(frame.loc[frame[SPLIT] == role, data.label_column].dropna().astype(int))
             absent = [name for i, name in enumerate(data.classes) if i not in seen]
