@@ -41,3 +41,9 @@ def test_a_resumed_run_names_the_steps_it_reused():
     assert "Resumed run-1: reused ingest (unchanged inputs)" in text
     assert "apply-lfs" in text and "(3 parallel tasks)" in text
     assert "reused no step" in format_summary(_summary(steps=steps[1:], resumed_from="run-1"))
+
+
+def test_ingest_notes_are_printed_with_the_data_lines():
+    text = format_summary(_summary(data={"roles": {"valid": {"rows": 4, "origin": "file valid.csv"}},
+                                         "notes": ["valid has only 4 row(s): ..."]}))
+    assert "  note: valid has only 4 row(s): ..." in text

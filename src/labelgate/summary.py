@@ -50,7 +50,7 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
 
 def _data_lines(data: Mapping[str, Any]) -> list[str]:
     """Each role's rows and where they came from (the ingest step's ``data`` metadata), rows left out and
-    why, and the ingest warnings."""
+    why, and the ingest warnings and notes."""
     roles = data.get("roles") or {}
     if not roles:
         return []
@@ -58,6 +58,7 @@ def _data_lines(data: Mapping[str, Any]) -> list[str]:
                              for role, info in roles.items()]
     lines += [f"  left out {drop['rows']} rows of {drop['files']}: {drop['reason']}" for drop in data.get("dropped", [])]
     lines += [f"  warning: {text}" for text in data.get("warnings", [])]
+    lines += [f"  note: {text}" for text in data.get("notes", [])]
     return lines
 
 

@@ -60,3 +60,34 @@ def test_parquet_with_csv_extension_is_explained(tmp_path):
 def test_missing_folder_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="no data files found"):
         list_data_files(str(tmp_path / "nothing-here"))
+
+
+@pytest.mark.parametrize("name, text", [
+    ("semicolon.csv", 'id;text;label\n1;"a, b; c";spam\n2;hello;ham\n'),  # Excel in many locales
+    ("tabs.tsv", "id\ttext\tlabel\n1\ta, b; c\tspam\n2\thello\tham\n"),
+    ("pipes.csv", "id|text|label\n1|a, b; c|spam\n2|hello|ham\n"),
+    ("commas.csv", 'id,text,label\n1,"a, b; c",spam\n2,hello;there,ham\n'),  # semicolons in texts stay text
+    ("excel.csv", 'sep=;\r\nid;text;label\r\n1;"a, b; c";spam\r\n2;hello;ham\r\n'),  # Excel's delimiter line
+])
+def test_csv_delimiter_is_read_from_the_header(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    frame = read_file(str(tmp_path / name)).frame
+    assert list(frame.columns) == ["id", "text", "label"]
+    assert frame["text"].tolist()[0] == "a, b; c" and frame["label"].tolist() == ["spam", "ham"]
+
+
+def test_ragged_row_in_a_semicolon_file_is_located(tmp_path):
+    (tmp_path / "semi.csv").write_text("id;text;label\n1;ok;spam\n2;one;too;many\n")
+    with pytest.raises(DataError, match="line 3 has 4 cells but the header has 3"):
+        read_file(str(tmp_path / "semi.csv"))
+
+
+def test_folder_listing_skips_hidden_files_and_folders(tmp_path):
+    (tmp_path / "train.csv").write_text("id,text\n1,a\n")
+    (tmp_path / "._train.csv").write_bytes(b"\x00\x05\x16\x07\x00\x02Mac OS X")  # macOS resource fork
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "train-checkpoint.csv").write_text("id,text\n1,a\n")
+    (tmp_path / "_temporary").mkdir()
+    (tmp_path / "_temporary" / "part-0.parquet").write_bytes(b"PAR1")
+    assert [f.rsplit("/", 1)[-1] for f in list_data_files(str(tmp_path))] == ["train.csv"]
+    assert list_data_files(str(tmp_path / "._train.csv"))  # a hidden file named on its own is still read

@@ -92,7 +92,8 @@ def test_missing_id_and_text_columns_are_both_named_with_their_settings() -> Non
         _typed(_raw(pd.DataFrame({"body": ["x"]})), DATA)
     assert str(caught.value) == (
         "s3://bucket/a.csv: missing column(s) ['id', 'text']; the file has ['body']. Set data.id_column and "
-        "data.text_column in the config to the file's column name(s).")
+        "data.text_column in the config to the file's column name(s) (data.id_column: null if the data has no id "
+        "column).")
 
 
 # --- fingerprint and file names ----------------------------------------------------------------------------

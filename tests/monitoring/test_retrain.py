@@ -21,6 +21,7 @@ from labelgate.monitoring.retrain import (
     build_retrain_data,
     served_texts,
     suite_notes,
+    traffic_table,
 )
 from labelgate.run import EXIT_ERROR
 from labelgate.serving.prediction_log import PredictionLog
@@ -120,3 +121,9 @@ def test_a_hash_only_log_is_refused_naming_the_flag(tmp_path: Path, example_conf
     err = capsys.readouterr().err
     assert "--retrain needs the served texts" in err and "--prediction-log-privacy text" in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_traffic_rows_get_no_id_column_when_the_project_has_none() -> None:
+    data = DataSettings(id_column=None, text_column="body", label_column="category", classes=("a", "b"))
+    frame, filled, empty = traffic_table(["hi", "there"], data, columns=["body", "lang"], stamp="s")
+    assert list(frame.columns) == ["body", "lang"] and list(filled) == ["body"] and empty == ["lang"]

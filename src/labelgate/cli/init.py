@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--text-column", required=True, help="the column holding the text")
     init.add_argument("--label-column", default="label", help="the gold label column (may be absent from train "
                       "files) [default: label]")
-    init.add_argument("--id-column", default="id", help="a column naming each row [default: id]")
+    init.add_argument("--id-column", default=None, help="a column naming each row [default: id if every file "
+                      "has one, else none: ids are optional]")
     init.add_argument("--classes", default=None, help="class names in order, comma-separated (index = position); "
                       "default: the sorted labels found")
     init.add_argument("--split", action="append", default=[], metavar="ROLE=GLOB",
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from labelgate.ingest.dataset import reserved_columns
     from labelgate.ingest.profile import profile, read_all
 
     project = Path(args.dir)
@@ -51,22 +53,63 @@ def _init(args: argparse.Namespace) -> int:
     data_uri = _data_uri(args.data, project)
     tables = read_all(args.data)
     roles = _roles_by_file([name for name, _ in tables], split_roles)
+    role_column = _role_column(tables)
+    for name, frame in tables:
+        clash = reserved_columns([str(c) for c in frame.columns], role_column)
+        if clash:
+            raise DataError(f"{name}: {clash}")
+    ident = args.id_column
+    if ident is None:  # not named: a column called id if every file has one; none is needed
+        ident = "id" if all("id" in frame.columns for _, frame in tables) else None
     found = profile(tables, text_column=args.text_column, label_column=args.label_column,
-                    id_column=args.id_column, roles=roles)
-    classes = _classes(args.classes, found.class_counts, args.label_column)
+                    id_column=ident, roles=roles)
+    classes = _classes(args.classes, found.class_counts, args.label_column, found.label_first_seen)
+    holdout = None if role_column else _holdout(found)
     model_name = args.model_name or re.sub(r"[^a-z0-9-]+", "-", project.resolve().name.lower()).strip("-") or "model"
     project.mkdir(parents=True, exist_ok=True)
     columns = [c for c in found.columns]
     (project / "config.yaml").write_text(_config(
         data_uri=data_uri, model_name=model_name, text=args.text_column, label=args.label_column,
-        ident=args.id_column, classes=classes, split_roles=split_roles, found=found))
+        ident=ident, classes=classes, split_roles=split_roles, found=found, role_column=role_column,
+        holdout=holdout))
     (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords))
     (project / "expectations.json").write_text(json.dumps(_suite(
-        columns=columns, text=args.text_column, label=args.label_column, ident=args.id_column,
+        columns=columns, text=args.text_column, label=args.label_column, ident=ident,
         classes=classes, found=found), indent=2) + "\n")
-    (project / "constraints.txt").write_text(_constraints(args.id_column, args.text_column, args.label_column, found))
-    print(_report(project, found, classes, model_name, args.text_column))
+    (project / "constraints.txt").write_text(_constraints(ident, args.text_column, args.label_column, found))
+    print(_report(project, found, classes, model_name, args.text_column, ident, role_column, holdout))
     return 0
+
+
+def _role_column(tables) -> str | None:
+    """``split`` when a column of that name holds only role words (a Hugging Face export's train/validation/test):
+    it becomes data.role_column; else None."""
+    from labelgate.ingest.dataset import ROLE_WORDS
+
+    if not any(SPLIT in frame.columns for _, frame in tables):
+        return None
+    values = {str(v).strip().lower() for _, frame in tables if SPLIT in frame.columns
+              for v in frame[SPLIT].dropna().tolist() if str(v).strip()}
+    return SPLIT if values and values <= set(ROLE_WORDS) else None
+
+
+def _holdout(found) -> dict | None:
+    """With no valid or no test file but labeled files without a role (labeled.csv beside unlabeled.csv): those
+    files become split.holdout_sources, sized to fit them (40% valid / 60% test when both are missing)."""
+    roles = {info["role"] for info in found.files.values()}
+    needed = [r for r in ("valid", "test") if r not in roles]
+    files = [name for name, info in found.files.items()  # holdout rows are gold: every row labeled
+             if info["role"] == "pooled" and info["labeled"] and info["labeled_rows"] == info["rows"]]
+    if not needed or not files:
+        return None
+    rows = sum(found.files[name]["rows"] for name in files)
+    sizes = {"valid": 120, "test": 250}
+    if sum(sizes[r] for r in needed) > rows:
+        if len(needed) == 2:
+            sizes = {"valid": max(1, rows * 2 // 5), "test": max(1, rows - max(1, rows * 2 // 5))}
+        else:
+            sizes[needed[0]] = rows
+    return {"files": files, "needed": needed, **sizes}
 
 
 def _split_flags(flags: list[str]) -> dict[str, list[str]]:
@@ -109,14 +152,32 @@ def _data_uri(paths: list[str], project: Path) -> str:
     return os.path.relpath(os.path.abspath(target), os.path.abspath(project))
 
 
-def _classes(flag: str | None, counts: dict[str, int], label: str) -> list[str]:
+def _classes(flag: str | None, counts: dict[str, int], label: str, seen: dict[str, str]) -> list[str]:
+    def at(values: list[str]) -> str:
+        return ", ".join(f"{v!r} ({seen.get(v, '?')})" for v in values)
+
+    variants: dict[str, list[str]] = {}
+    for name in counts:
+        variants.setdefault(name.casefold(), []).append(name)
+    clashes = [sorted(v) for v in variants.values() if len(v) > 1]
+    if clashes:
+        raise DataError(f"labels in column '{label}' differ only in upper/lower case: "
+                        f"{'; '.join(at(c) for c in clashes)}; labels are matched exactly, so these would be separate "
+                        "classes. Write each class one way in every file.")
     if flag:
         classes = [c.strip() for c in flag.split(",") if c.strip()]
         unknown = sorted(set(counts) - set(classes) - {str(i) for i in range(len(classes))})
         if unknown:
             raise DataError(f"labels {unknown} in column '{label}' are not in --classes {classes}; add them")
     else:
-        classes = sorted(counts)
+        numbers = sorted(c for c in counts if c.lstrip("-").isdigit())
+        if numbers and len(numbers) < len(counts):
+            raise DataError(
+                f"labels in column '{label}' mix class names and numbers: {at(numbers)}. A number is read as a "
+                "class index, so the classes' order must be known: write the class name there, or pass "
+                f"--classes {','.join(c for c in sorted(counts) if c not in numbers)} (index = position).")
+        # Numbers sort as numbers (2 before 10); names alphabetically.
+        classes = sorted(counts, key=lambda c: (0, int(c), "") if c.lstrip("-").isdigit() else (1, 0, c))
         if not classes:
             raise DataError(f"no labeled rows in column '{label}' (--label-column): pass --classes a,b,... so that "
                             "labelgate knows the classes, and give labeled valid/test files")
@@ -125,16 +186,30 @@ def _classes(flag: str | None, counts: dict[str, int], label: str) -> list[str]:
     return classes
 
 
+def _positive(classes: list[str], counts: dict[str, int]) -> str | None:
+    """A binary task's positive class: the rarer one on the labeled rows (fraud among ok, not ok), else the
+    second class (the default); None for multi-class."""
+    if len(classes) != 2:
+        return None
+    first, second = (counts.get(c, 0) for c in classes)
+    return classes[0] if first < second else classes[1]
+
+
 def _yaml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str, classes: list[str],
-            split_roles: dict[str, list[str]], found) -> str:
+def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str | None, classes: list[str],
+            split_roles: dict[str, list[str]], found, role_column: str | None = None,
+            holdout: dict | None = None) -> str:
+    holdout = holdout or {"files": [], "valid": 120, "test": 250}
     roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
     shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
-    positive = (f"  # positive_class: {classes[1]}   # binary only: the class precision/recall/F1 are about "
-                f"(default: the second class, {classes[1]})" if len(classes) == 2 else
+    rare = _positive(classes, found.class_counts)
+    positive = ((f"  positive_class: {json.dumps(rare)}   # binary: the class precision/recall/F1 are about; init chose "
+                 f"the rarer class in your labeled rows ({shares})" if rare != classes[1] else
+                 f"  # positive_class: {classes[1]}   # binary only: the class precision/recall/F1 are about "
+                 f"(default: the second class, {classes[1]})") if len(classes) == 2 else
                 "  # positive_class: (binary only; multi-class metrics are macro averages over the classes)")
     return f"""# labelgate project, written by `labelgate init`. Paths are relative to this file.
 # Run it:  labelgate run --project {{this folder}}   (flags still override; see docs/own-data.md)
@@ -151,25 +226,26 @@ pipeline:
   # registry_uri: sqlite:///mlruns/mlflow.db   # MLflow tracking URI (relative to where you run labelgate)
   # seed: 0
 data:
-  id_column: {ident}
+  id_column: {ident or "null               # the files have no id column; none is needed"}
   text_column: {text}
   label_column: {label}        # train files need not have it; valid, test and dev rows must
   classes: {_yaml_list(classes)}   # index = position; labels may be these names or their indices
-  # role_column: role          # a column holding train/dev/valid/test per row (empty: pooled)
+  {f"role_column: {role_column}          # holds each row's role (train/dev/valid/test; empty: pooled)"
+   if role_column else "# role_column: role          # a column holding train/dev/valid/test per row (empty: pooled)"}
 split:
   # Roles: split.roles (file-name globs) > data.role_column > a file name starting with train/dev/valid/test.
 {"  roles:" + chr(10) + roles if roles else "  roles: {}"}
   # Files without a role are train, unless listed here: then they are split into the missing valid/test.
-  holdout_sources: []
-  valid_size: 120              # rows taken from holdout_sources for valid (only when no valid file is given)
-  test_size: 250               # ... and for test
+  holdout_sources: {_yaml_list(holdout["files"])}
+  valid_size: {holdout["valid"]:<18} # rows taken from holdout_sources for valid (only when no valid file is given)
+  test_size: {holdout["test"]:<19} # ... and for test
   dev_size: 100                # labeled train rows kept as dev when no dev file is given
   seed: 123
 # Data repair (HoloClean/AimNet-style, labelgate.repair): detects and repairs dirty cells of tabular columns.
 # The library, the repair component and bench/repair.py exist; the pipeline does not run the step yet.
 # repair:
 #   threshold: 0.8             # a repair is applied when its probability reaches this (1.0: report only)
-#   exclude_columns: [{ident}, {text}]
+#   exclude_columns: [{", ".join(c for c in (ident, text) if c)}]
 labeling:
   label_model: auto            # auto: moments, with dev labels choosing a clearly better candidate
   class_balance: null          # null estimates it; labeled class shares seen by init: {shares}
@@ -204,8 +280,9 @@ serving: {{}}
 
 
 def _constant(name: str, taken: set[str]) -> str:
-    constant = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "CLASS"
-    constant = f"C_{constant}" if constant[0].isdigit() else constant
+    """A Python name for a class: letters of any script are valid in identifiers (``ДОСТАВКА``)."""
+    constant = re.sub(r"\W+", "_", name.upper()).strip("_") or "CLASS"
+    constant = f"C_{constant}" if not constant.isidentifier() else constant
     while constant in taken:
         constant += "_"
     taken.add(constant)
@@ -217,17 +294,22 @@ def _lfs(text: str, classes: list[str], keywords: dict[str, list[str]]) -> str:
     names = [_constant(c, taken) for c in classes]
     constants = "\n".join(f"{n} = {i}  # {c!r}" for i, (n, c) in enumerate(zip(names, classes, strict=True)))
     keyword_lines = []
+    lf_names: set[str] = set()
     for constant, cls in zip(names, classes, strict=True):
         words = keywords.get(cls) or [f"todo-{cls}-word"]
-        lf = re.sub(r"[^a-z0-9]+", "_", cls.lower()).strip("_") or "class"
+        lf = _constant(cls, lf_names).lower()
         keyword_lines.append(f"keyword_{lf} = keyword_lf(\"keyword_{lf}\", {words!r}, label={constant}, column=TEXT)")
     first = names[0]
+    import keyword
+
+    # x.body reads well; a column name that is no Python name ("review text") is read as x[TEXT].
+    field = f"x.{text}" if text.isidentifier() and not keyword.iskeyword(text) else "x[TEXT]"
     return f'''"""Labeling functions for this project (written by `labelgate init`; make them your own).
 
 An LF votes a class index (the constants below, in data.classes order), a class name from data.classes
 (label="{classes[0]}") or ABSTAIN (-1). Kinds:
 keyword_lf / regex_lf / predicate_lf label a whole column at once (fast); @labeling_function() gets one row
-(its columns as attributes: x.{text}). Iterate with `labelgate lfs --project <folder>` (coverage, overlaps,
+(its columns as attributes or items: {field}). Iterate with `labelgate lfs --project <folder>` (coverage, overlaps,
 conflicts and dev accuracy per LF). The keywords below were picked from the labeled rows as a start.
 """
 
@@ -254,11 +336,11 @@ very_long = predicate_lf("very_long", _very_long, label={first})
 # A per-row LF: any Python; return a class constant or ABSTAIN.
 @labeling_function()
 def short_text(x) -> int:
-    return {first} if len((x.{text} or "").split()) < 3 else ABSTAIN
+    return {first} if len(({field} or "").split()) < 3 else ABSTAIN
 '''
 
 
-def _suite(*, columns: list[str], text: str, label: str, ident: str, classes: list[str], found) -> dict:
+def _suite(*, columns: list[str], text: str, label: str, ident: str | None, classes: list[str], found) -> dict:
     rows = found.rows
     expectations = [
         {"type": "expect_table_columns_to_match_set", "severity": "critical",
@@ -269,8 +351,8 @@ def _suite(*, columns: list[str], text: str, label: str, ident: str, classes: li
          "notes": f"init saw {rows} rows: half of that is suspicious"},
         {"type": "expect_column_values_to_not_be_null", "severity": "critical",
          "kwargs": {"column": text, "mostly": 0.99}, "notes": "texts are present"},
-        {"type": "expect_column_values_to_not_be_null", "severity": "critical",
-         "kwargs": {"column": ident}, "notes": "every row has an id"},
+        *([{"type": "expect_column_values_to_not_be_null", "severity": "critical",
+            "kwargs": {"column": ident}, "notes": "every row has an id"}] if ident else []),
         {"type": "expect_column_values_to_be_in_set", "severity": "critical",
          "kwargs": {"column": label, "value_set": list(range(len(classes)))},
          "notes": f"gold labels are class indices of {classes} (NA on hidden train rows is skipped)"},
@@ -285,10 +367,12 @@ def _suite(*, columns: list[str], text: str, label: str, ident: str, classes: li
             "critical blocks the run, warning only reports. Edit freely."}, "expectations": expectations}
 
 
-def _constraints(ident: str, text: str, label: str, found) -> str:
+def _constraints(ident: str | None, text: str, label: str, found) -> str:
     id_rule = f"t1&t2&EQ(t1.{ident},t2.{ident})&IQ(t1.{text},t2.{text})"
     id_line = (id_rule if not found.conflicting_ids else
                f"# init found {found.conflicting_ids} id(s) with different texts: fix them, then uncomment\n# {id_rule}")
+    if not ident:
+        id_line = "# (the data has no id column: no rule)"
     return f"""# Denial constraints (HoloClean format) on the ingested table: no two rows t1, t2 may satisfy all
 # predicates of a line. EQ = equal, IQ = not equal, LT/GT/LTE/GTE compare; t1.col names a column; a single
 # tuple (t1&...) checks one row, e.g. t1&EQ(t1.{label},"3") with a constant.
@@ -306,7 +390,8 @@ def _column(name: str, info: dict, n_files: int) -> str:
     return f"{name} ({info['dtype']}, {info['nulls']} null{where})"
 
 
-def _report(project: Path, found, classes: list[str], model_name: str, text: str) -> str:
+def _report(project: Path, found, classes: list[str], model_name: str, text: str, ident: str | None,
+            role_column: str | None = None, holdout: dict | None = None) -> str:
     lines = [f"labelgate init: wrote {', '.join(FILES)} to {project}/", "", f"Data: {found.rows} rows"]
     for name, info in found.files.items():
         labeled = "labeled" if info["labeled"] else "unlabeled"
@@ -314,11 +399,24 @@ def _report(project: Path, found, classes: list[str], model_name: str, text: str
     lines.append("Columns: " + ", ".join(_column(name, info, len(found.files)) for name, info in found.columns.items()))
     t = found.text_lengths
     lines.append(f"Text '{text}': length min {t['min']}, median {t['median']:.0f}, max {t['max']}; "
-                 f"{found.duplicate_texts} duplicate texts, {found.duplicate_ids} duplicate ids")
+                 f"{found.duplicate_texts} duplicate texts, "
+                 + (f"{found.duplicate_ids} duplicate ids" if ident else
+                    "no id column (none is needed; pass --id-column NAME if your files have one)"))
     shares = ", ".join(f"{i}={c} {found.class_counts.get(c, 0)} ({found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%})"
                        for i, c in enumerate(classes))
     lines.append(f"Classes (index=name, labeled rows): {shares}")
+    if len(classes) == 2:
+        lines.append(f"Positive class (binary precision/recall/F1; evaluation.positive_class): "
+                     f"{_positive(classes, found.class_counts)}")
     roles = {info["role"] for info in found.files.values()}
+    if holdout:
+        lines.append(f"{' and '.join(holdout['needed'])}: split from {', '.join(holdout['files'])} "
+                     f"(split.holdout_sources: " + ", ".join(f"{r} {holdout[r]} rows" for r in holdout["needed"])
+                     + ", stratified)")
+        roles |= set(holdout["needed"])
+    if role_column:
+        lines.append(f"Roles: from column '{role_column}' (data.role_column), row by row")
+        roles = set(ROLES)  # which roles the column gives is checked per row by ingest
     for role in ("valid", "test"):
         if role not in roles:
             lines.append(f"note: no {role} file: name one {role}.csv, pass --split {role}=GLOB, or set "

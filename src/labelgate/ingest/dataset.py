@@ -32,6 +32,7 @@ class IngestResult:
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
     dropped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # gold sets too small or missing classes: the run goes on
 
     def split_counts(self) -> dict[str, int]:
         counts = {str(name): int((self.frame[SPLIT] == name).sum()) for name in SPLITS}
@@ -45,6 +46,7 @@ class SplitResult:
     roles: dict[str, dict[str, Any]]
     dropped: list[dict[str, Any]]
     warnings: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
 def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -58,18 +60,34 @@ def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]
     return frame, hashes
 
 
+def reserved_columns(columns: list[str], role_column: str | None) -> str | None:
+    """Why a file's columns clash with the ones ingest adds (``source``, ``split``, ``dev``), or None. A
+    ``split`` column that is the role column is fine: its roles are read before ingest writes ``split``."""
+    clash = [c for c in (SOURCE, SPLIT, DEV) if c in columns and not (c == SPLIT and c == role_column)]
+    if not clash:
+        return None
+    role = (f"; or, if '{SPLIT}' holds each row's role (train/dev/valid/test), set data.role_column: {SPLIT}"
+            if SPLIT in clash else "")
+    return (f"column(s) {clash} have the name(s) of columns labelgate adds ({SOURCE}: the file name, {SPLIT}: the "
+            f"row's role, {DEV}: a gold train row); rename them in the file ('{clash[0]}' -> '{clash[0]}_'){role}")
+
+
 def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     frame = raw.frame
-    required = [data.id_column, data.text_column]
-    missing = [c for c in required if c not in frame.columns]
+    clash = reserved_columns([str(c) for c in frame.columns], data.role_column)
+    if clash:
+        raise DataError(f"{raw.uri}: {clash}")
+    keys = {**({data.id_column: "data.id_column"} if data.id_column else {}), data.text_column: "data.text_column"}
+    missing = [c for c in keys if c not in frame.columns]
     if missing:
-        keys = {data.id_column: "data.id_column", data.text_column: "data.text_column"}
+        no_id = " (data.id_column: null if the data has no id column)" if data.id_column in missing else ""
         raise DataError(
-            f"{raw.uri}: missing column(s) {missing}; the file has {list(frame.columns)}. "
-            f"Set {' and '.join(keys[c] for c in missing)} in the config to the file's column name(s)."
+            f"{raw.uri}: missing column(s) {missing}; the file has {list(frame.columns)}.{near_columns(missing, frame)} "
+            f"Set {' and '.join(keys[c] for c in missing)} in the config to the file's column name(s){no_id}."
         )
     frame = frame.copy()
-    frame[data.id_column] = frame[data.id_column].astype("string")
+    if data.id_column:
+        frame[data.id_column] = frame[data.id_column].astype("string")
     frame[data.text_column] = frame[data.text_column].astype("string")
     if data.label_column in frame.columns:
         frame[data.label_column] = _labels(raw.uri, frame[data.label_column], data)
@@ -81,12 +99,36 @@ def _typed(raw: RawFile, data: DataSettings) -> pd.DataFrame:
     return frame
 
 
+def near_columns(missing: list[str], frame: pd.DataFrame) -> str:
+    """Columns that differ from a missing one only in case or spacing (``Body`` for ``body``)."""
+    key = {str(c).strip().casefold(): str(c) for c in frame.columns}
+    near = {m: key[m.strip().casefold()] for m in missing if m.strip().casefold() in key}
+    return "".join(f" Did you mean '{found}' for '{wanted}'?" for wanted, found in near.items())
+
+
+def is_csv(name: str) -> bool:
+    """A CSV/TSV file (its rows are counted as lines after the header in messages)."""
+    return name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
+
+
+def label_name(value: Any) -> str:
+    """A raw label as text: stripped, and a whole number written as an integer (``1.0`` -> ``1``). Parquet
+    and pandas turn an integer label column holding any empty cell into floats; without this, a class named
+    ``1`` would not match ``1.0`` and the value would be read as an index (the next class)."""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
 def _labels(uri: str, column: pd.Series, data: DataSettings) -> pd.Series:
     """Gold labels as class indices: a class name from ``data.classes`` or its index ``0..k-1``."""
-    names = {name: i for i, name in enumerate(data.classes)}
+    names = {label_name(name): i for i, name in enumerate(data.classes)}
 
     def index(value: Any) -> int | None:
-        text = str(value).strip()
+        text = label_name(value)
         if text in names:
             return names[text]
         try:
@@ -99,7 +141,8 @@ def _labels(uri: str, column: pd.Series, data: DataSettings) -> pd.Series:
     mapped = column.map(lambda v: index(v) if pd.notna(v) else None).astype("object")
     bad = present & mapped.isna()
     if bad.any():
-        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:3]]  # +2: 1-based, after the header
+        first = 2 if is_csv(uri) else 1  # a CSV's rows counted as an editor shows its lines (the header is 1)
+        rows = [int(i) + first for i in np.flatnonzero(bad.to_numpy())[:3]]
         examples = list(column[bad].astype(str).head(3))
         raise DataError(
             f"{uri}: column '{data.label_column}' must hold a class name from data.classes {list(data.classes)} "
@@ -213,6 +256,7 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
     frame[DEV] = (roles == "dev").to_numpy()
     frame = frame[kept].copy()
     warnings: list[str] = []
+    columns = (data.id_column, data.text_column, label)
     if not frame[DEV].any():
         train_idx = frame.index[frame[SPLIT] == Split.TRAIN]
         rng = np.random.default_rng(settings.seed)
@@ -225,7 +269,7 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
         else:
             warnings.append(
                 "no labeled dev rows: LF accuracies, the label model's dev selection and its dev accuracy are "
-                f"skipped. Add a labeled dev file (dev.csv: {data.id_column}, {data.text_column}, {label}; a few "
+                f"skipped. Add a labeled dev file (dev.csv: {', '.join(c for c in columns if c)}; a few "
                 "hundred rows) or map one with split.roles.dev.")
     # Gold labels on train rows are hidden from labeling: only dev rows keep them.
     frame.loc[(frame[SPLIT] == Split.TRAIN) & ~frame[DEV], label] = pd.NA
@@ -234,7 +278,31 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
               "valid": int((frame[SPLIT] == "valid").sum()), "test": int((frame[SPLIT] == "test").sum())}
     role_info = {role: {"rows": counts[role], "origin": "; ".join(sorted(origins.get(role, set()))) or "-"}
                  for role in ROLES}
-    return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings)
+    notes = _small_gold_sets(frame, counts, data)
+    return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings, notes=notes)
+
+
+# Below this many rows a gold set's accuracy moves by more than 3% per row: said once, not refused.
+SMALL_GOLD_ROWS = 30
+GOLD_USE = {"dev": "LF accuracies and the label model's choice", "valid": "the model search's choice",
+            "test": "the model gate's numbers"}
+
+
+def _small_gold_sets(frame: pd.DataFrame, counts: dict[str, int], data: DataSettings) -> list[str]:
+    """Warnings for a gold role that is tiny or lacks classes: the run works, but its numbers say little."""
+    notes = []
+    for role, use in GOLD_USE.items():
+        rows = counts[role]
+        if 0 < rows < SMALL_GOLD_ROWS:
+            notes.append(f"{role} has only {rows} row(s) for {use}: one row moves its accuracy by {1 / rows:.0%}; "
+                         f"a few hundred labeled {role} rows make it trustworthy.")
+        if role != "dev" and rows:
+            seen = set(frame.loc[frame[SPLIT] == role, data.label_column].dropna().astype(int))
+            absent = [name for i, name in enumerate(data.classes) if i not in seen]
+            if absent:
+                notes.append(f"{role} has no rows of class(es) {absent}: {use} cannot tell how the model does on "
+                             f"them; add labeled {role} rows of each class.")
+    return notes
 
 
 def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout: pd.Series, needed: list[str],
@@ -255,16 +323,24 @@ def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout
         dropped.append({"rows": len(held) - need, "files": names,
                         "reason": f"holdout rows beyond {' + '.join(f'split.{r}_size' for r in needed)} = {need}"})
     held = held.sample(n=need, random_state=settings.seed) if len(held) > need else held
+    how = "stratified"
     if len(needed) == 2:
-        valid_idx, test_idx = train_test_split(
-            held.index.to_numpy(), test_size=settings.test_size, train_size=settings.valid_size,
-            random_state=settings.seed, stratify=held[data.label_column].to_numpy(),
-        )
+        labels = held[data.label_column].to_numpy()
+        try:
+            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
+                                                   train_size=settings.valid_size, random_state=settings.seed,
+                                                   stratify=labels)
+        except ValueError as exc:  # a class with one row, or fewer rows in a role than classes: split at random
+            counts = held[data.label_column].value_counts()
+            rare = [data.classes[int(i)] for i in counts[counts < 2].index]
+            how = (f"not stratified: class(es) {rare} have one row" if rare else f"not stratified: {exc}")
+            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
+                                                   train_size=settings.valid_size, random_state=settings.seed)
         roles.loc[valid_idx], roles.loc[test_idx] = "valid", "test"
     else:
         roles.loc[held.index] = needed[0]
     for role in needed:
-        origins.setdefault(role, set()).add(f"holdout: {names} ({sizes[role]} rows, stratified)")
+        origins.setdefault(role, set()).add(f"holdout: {names} ({sizes[role]} rows, {how})")
 
 
 def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResult:
@@ -272,4 +348,4 @@ def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResul
     frame, hashes = load_raw(uri, data)
     result = split_roles(frame, data, settings)
     return IngestResult(frame=result.frame, files=hashes, fingerprint=fingerprint(hashes), roles=result.roles,
-                        dropped=result.dropped, warnings=result.warnings)
+                        dropped=result.dropped, warnings=result.warnings, notes=result.notes)

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from labelgate.errors import DataError
-from labelgate.ingest.dataset import file_role
+from labelgate.ingest.dataset import file_role, is_csv, label_name, near_columns
 from labelgate.ingest.readers import list_data_files, read_file
 
 
@@ -28,6 +28,7 @@ class DataProfile:
     duplicate_texts: int = 0
     conflicting_ids: int = 0
     keywords: dict[str, list[str]] = field(default_factory=dict)
+    label_first_seen: dict[str, str] = field(default_factory=dict)  # label -> "file line N" (CSV) / "file row N"
 
     @property
     def labeled_rows(self) -> int:
@@ -47,13 +48,18 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
     """Profile the tables; ``roles`` maps a file name to its role (from ``--split``), else the file name."""
     result = DataProfile()
     for name, frame in tables:
-        if text_column not in frame.columns:
-            raise DataError(f"{name}: no column '{text_column}' (--text-column); the file has {list(frame.columns)}")
-        if id_column and id_column not in frame.columns:
-            raise DataError(f"{name}: no column '{id_column}' (--id-column); the file has {list(frame.columns)}")
+        for column, flag in ((text_column, "--text-column"), (id_column, "--id-column")):
+            if column and column not in frame.columns:
+                raise DataError(f"{name}: no column '{column}' ({flag}); the file has {list(frame.columns)}."
+                                f"{near_columns([column], frame)} Pass the file's column name, or rename the column.")
         labeled = bool(label_column and label_column in frame.columns and frame[label_column].notna().any())
         result.files[name] = {"rows": len(frame), "role": roles.get(name) or file_role(name) or "pooled",
-                              "labeled": labeled}
+                              "labeled": labeled,
+                              "labeled_rows": int(frame[label_column].notna().sum()) if labeled else 0}
+        if label_column and label_column in frame.columns:
+            for position, value in enumerate(frame[label_column].tolist()):
+                if pd.notna(value):
+                    result.label_first_seen.setdefault(label_name(value), _where(name, position))
         for column in frame.columns:
             info = result.columns.setdefault(str(column), {"dtype": _kind(frame[column]), "nulls": 0, "files": 0})
             info["nulls"] += int(frame[column].isna().sum())
@@ -68,10 +74,15 @@ def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_c
         texts = frame.groupby(id_column, dropna=True)[text_column].nunique()
         result.conflicting_ids = int((texts > 1).sum())
     if label_column and label_column in frame.columns:
-        labels = frame[label_column].dropna().astype(str).str.strip()
+        labels = frame[label_column].dropna().map(label_name).astype(str)
         result.class_counts = dict(sorted(Counter(labels).items()))
         result.keywords = _keywords(frame.loc[labels.index, text_column].fillna("").astype(str), labels)
     return result
+
+
+def _where(name: str, position: int) -> str:
+    """Where a row sits, as an editor shows it: a CSV's line (after the header), else the row number."""
+    return f"{name} line {position + 2}" if is_csv(name) else f"{name} row {position + 1}"
 
 
 def _kind(column: pd.Series) -> str:
@@ -81,7 +92,7 @@ def _kind(column: pd.Series) -> str:
     return "text"
 
 
-_WORD = re.compile(r"[a-z][a-z']{2,}")
+_WORD = re.compile(r"[^\W\d_][\w']{2,}")  # words in any script (Cyrillic, Greek, accented Latin, ...)
 _STOP = frozenset("the and for with you your this that was are have has not but can could would from when what "
                   "why how all any our out get got just very really also too its it's i'm".split())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from labelgate.errors import DataError
 
 FORMATS = {
     ".csv": "csv",
+    ".tsv": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".jsonl": "jsonl",
@@ -66,13 +68,21 @@ def list_data_files(uri: str) -> list[str]:
     files: list[str] = []
     for path in paths:
         if fs.isdir(path):
-            files.extend(p for p in fs.find(path) if _has_known_extension(p))
+            files.extend(p for p in fs.find(path) if _has_known_extension(p) and not _hidden(p, path))
         elif fs.exists(path):
             files.append(path)
     if not files:
         raise DataError(f"{uri}: no data files found (looked for {sorted(FORMATS)})")
     prefix = "" if protocol in ("file", "local") else f"{protocol}://"
     return sorted(prefix + f if not f.startswith(prefix) else f for f in files)
+
+
+def _hidden(path: str, folder: str) -> bool:
+    """A file in a folder whose name, or a folder's name on the way to it, starts with ``.`` or ``_``: macOS's
+    ``._train.csv`` resource forks, ``.ipynb_checkpoints/``, editor lock files, Spark's ``_temporary/``
+    (pyarrow's datasets skip the same prefixes)."""
+    relative = path[len(folder.rstrip("/")):].strip("/")
+    return any(part.startswith((".", "_")) for part in relative.split("/"))
 
 
 def _has_known_extension(path: str) -> bool:
@@ -94,10 +104,12 @@ def read_file(uri: str) -> RawFile:
     if uri.lower().endswith(COMPRESSED):
         payload = _gunzip(uri, payload)
     if not payload.strip():
-        raise DataError(f"{uri}: the file is empty")
+        raise DataError(f"{uri}: the file is empty; add its rows, or remove it (every data file under the data "
+                        "path is read)")
     frame = _parse(uri, kind, payload)
     if frame.empty:
-        raise DataError(f"{uri}: the file has a header but no rows")
+        raise DataError(f"{uri}: the file has a header but no rows; add its rows, or remove it (every data file "
+                        "under the data path is read)")
     return RawFile(uri=uri, name=name, sha256=digest, frame=frame)
 
 
@@ -125,7 +137,10 @@ def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
         raise DataError(f"{uri}: this looks like CSV (its first line is {first[:60]!r}), not JSON; rename it to .csv")
     if kind == "jsonl":
         return _parse_jsonl(uri, text)
-    return _parse_csv(uri, text)
+    hinted = re.match(r"sep=(.)\r?\n", text)  # Excel's "sep=;" line above the header names the delimiter
+    if hinted:
+        return _parse_csv(uri, text[hinted.end():], hinted.group(1))
+    return _parse_csv(uri, text, _delimiter(uri, text))
 
 
 def _gunzip(uri: str, payload: bytes) -> bytes:
@@ -150,12 +165,40 @@ def _decode(uri: str, payload: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = payload[: exc.start].count(b"\n") + 1
         raise DataError(
-            f"{uri}: not valid UTF-8 at byte {exc.start} (line {line}): {payload[exc.start:exc.start + 4]!r}; "
-            "re-encode the file as UTF-8"
+            f"{uri}: not valid UTF-8 at byte {exc.start} (line {line}): {payload[exc.start:exc.start + 4]!r}"
+            f"{_legacy_hint(uri, payload, exc.start)}"
         ) from exc
 
 
-def _parse_csv(uri: str, text: str) -> pd.DataFrame:
+def _legacy_hint(uri: str, payload: bytes, start: int) -> str:
+    """Name the likely legacy encoding (Excel and older tools write Windows-1252/Latin-1) with the command that
+    re-encodes the file, showing the bad byte's word as that encoding reads it."""
+    try:
+        text = payload.decode("cp1252")
+    except UnicodeDecodeError:
+        return "; re-encode the file as UTF-8"
+    lo = max(payload.rfind(sep, 0, start) for sep in (b" ", b"\n", b",", b";", b"\t")) + 1
+    word = re.split(r"[\s,;|]", text[lo:start + 12])[0] or text[start]
+    name = uri.rsplit("/", 1)[-1]
+    return (f", read as Windows-1252/Latin-1: {word!r}. The file is probably in that encoding: re-encode it as "
+            f"UTF-8, e.g. iconv -f cp1252 -t utf-8 {name} > {name}.utf8 && mv {name}.utf8 {name}")
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(uri: str, text: str) -> str:
+    """The delimiter that splits the header row into the most cells (a tab first for ``.tsv``, else a comma on
+    a tie): Excel in many locales writes ``;``, other tools tabs or ``|``."""
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    joined = ",".join(header)  # the header as cells split on commas; count the others inside them
+    counts = {d: (joined.count(d) if d != "," else len(header) - 1) for d in DELIMITERS}
+    preferred = "\t" if uri.lower().removesuffix(COMPRESSED).endswith(".tsv") else ","
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == preferred))
+    return best if counts[best] > 0 else preferred
+
+
+def _parse_csv(uri: str, text: str, delimiter: str = ",") -> pd.DataFrame:
     if "\x00" in text:
         raise DataError(f"{uri}: contains NUL bytes; it is probably a binary file, not CSV")
     try:
@@ -163,14 +206,18 @@ def _parse_csv(uri: str, text: str) -> pd.DataFrame:
         # column into the index and shifts every value; here pandas warns instead, and we refuse.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                                on_bad_lines="error", engine="c", index_col=False)
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                                na_values=[""], on_bad_lines="error", engine="c", index_col=False)
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text)}")
+            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text, delimiter)}")
+        # "id, text, label": spaces after the delimiters are not part of the column names.
+        stripped = [str(c).strip() for c in frame.columns]
+        if len(set(stripped)) == len(stripped):
+            frame.columns = stripped
         return frame
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):  # locate it ourselves: pandas miscounts lines
-            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text)}") from exc  # after quoted newlines
+            raise DataError(f"{uri}: malformed CSV: {_first_ragged_row(text, delimiter)}") from exc  # after quoted newlines
         raise DataError(f"{uri}: malformed CSV: {str(exc).strip()}{_csv_hint(str(exc))}") from exc
     except csv.Error as exc:
         raise DataError(f"{uri}: malformed CSV: {exc}") from exc
@@ -178,10 +225,10 @@ def _parse_csv(uri: str, text: str) -> pd.DataFrame:
         raise DataError(f"{uri}: the file has no columns") from exc
 
 
-def _first_ragged_row(text: str) -> str:
+def _first_ragged_row(text: str, delimiter: str = ",") -> str:
     """Find the first row whose cell count differs from the header's (only on the error path)."""
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(rows, [])
     for row in rows:
         if row and len(row) != len(header):

@@ -26,12 +26,13 @@ Names = Annotated[tuple[str, ...], Field(strict=False), BeforeValidator(_as_name
 
 
 class DataSettings(SectionSettings):
-    """Which raw columns hold the id, the text and the gold label, the class names (a label may be a class
-    name or its index, the position in ``classes``), and optionally a column naming each row's role."""
+    """Which raw columns hold the id (``None``: the data has none, and none is needed), the text and the gold
+    label, the class names (a label may be a class name or its index, the position in ``classes``), and
+    optionally a column naming each row's role."""
 
     section: ClassVar[str] = "data"
 
-    id_column: str = "COMMENT_ID"
+    id_column: str | None = "COMMENT_ID"
     text_column: str = "CONTENT"
     label_column: str = "CLASS"
     classes: Annotated[Names, Field(min_length=2)] = ("ham", "spam")

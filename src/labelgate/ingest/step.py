@@ -32,6 +32,8 @@ def run_ingest(*, data_uri: str, config_path: str, out_path: str,
         progress(Step.INGEST, f"left out {drop['rows']} rows of {drop['files']}: {drop['reason']}")
     for warning in result.warnings:
         progress(Step.INGEST, f"warning: {warning}")
+    for note in result.notes:
+        progress(Step.INGEST, f"note: {note}")
     return {
         "fingerprint": result.fingerprint,
         "files": result.files,
@@ -43,4 +45,5 @@ def run_ingest(*, data_uri: str, config_path: str, out_path: str,
         "roles": result.roles,
         "dropped": result.dropped,
         "warnings": result.warnings,
+        "notes": result.notes,
     }

@@ -63,10 +63,11 @@ def traffic_table(texts: Sequence[str], data: DataSettings, *, columns: Sequence
     every other column, tabular features included, left empty. Returns the table, filled and empty columns."""
     if not texts:
         raise DataError("no served texts to retrain on in the prediction-log window")
-    frame = pd.DataFrame({data.id_column: [f"{TRAFFIC_ID_PREFIX}{stamp}-{i:07d}" for i in range(len(texts))],
-                          data.text_column: list(texts)})
-    filled = {data.id_column: f"generated ids {TRAFFIC_ID_PREFIX}{stamp}-<n>",
-              data.text_column: "the served text"}
+    frame = pd.DataFrame({data.text_column: list(texts)})
+    filled = {data.text_column: "the served text"}
+    if data.id_column:  # a project without an id column (data.id_column: null) gets none
+        frame.insert(0, data.id_column, [f"{TRAFFIC_ID_PREFIX}{stamp}-{i:07d}" for i in range(len(texts))])
+        filled = {data.id_column: f"generated ids {TRAFFIC_ID_PREFIX}{stamp}-<n>", **filled}
     if data.role_column:
         frame[data.role_column] = "train"
         filled[data.role_column] = "train"

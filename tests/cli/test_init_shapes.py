@@ -1,0 +1,168 @@
+"""`labelgate init` on data in shapes the examples do not have."""
+
+import pandas as pd
+import yaml
+
+from labelgate.cli import main
+from labelgate.cli.pipeline import project_flags, resolved
+from labelgate.preflight import preflight
+
+
+def _write_parquet(folder, labels, *, train_rows=12):
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": range(train_rows), "text": ["a b c"] * train_rows}).to_parquet(folder / "train.parquet")
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame({"id": range(len(labels)), "text": ["word"] * len(labels),
+                      "label": labels}).to_parquet(folder / f"{role}.parquet")
+
+
+def test_integer_labels_become_integer_class_names_in_numeric_order(tmp_path, capsys):
+    # The train file has no label column: the combined column is float (1.0 ... 10.0); the classes are the
+    # numbers as written, in numeric order (2 before 10), and every labeled row maps to its own class.
+    _write_parquet(tmp_path / "data", [1, 2, 10, 2, 1, 10])
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 0
+    config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())
+    assert [str(c) for c in config["data"]["classes"]] == ["1", "2", "10"]
+    assert "0=1 " in capsys.readouterr().out
+
+
+def test_files_without_an_id_column_make_a_project_without_one(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = range(40)
+    pd.DataFrame({"body": [f"text {i}" for i in rng]}).to_csv(data / "train.csv", index=False)
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame({"body": [f"{role} {i}" for i in rng], "category": ["a", "b"] * 20}).to_csv(
+            data / f"{role}.csv", index=False)
+    project = tmp_path / "proj"
+    assert main(["init", str(project), "--data", str(data), "--text-column", "body", "--label-column",
+                 "category"]) == 0
+    assert "no id column" in capsys.readouterr().out
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    assert config["data"]["id_column"] is None
+    suite = (project / "expectations.json").read_text()
+    assert '"column": null' not in suite and "EQ(t1.None" not in (project / "constraints.txt").read_text()
+    params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
+                                                   "data_uri": None})(), ["config_path", "data_uri"]))
+    report = preflight(data_uri=params["data_uri"], lf_module=params["lf_module"], config_path=params["config_path"],
+                       suite_path=params["suite_path"], constraints_path=params["constraints_path"])
+    assert report.errors == []
+    assert report.ingested.roles["test"]["rows"] == 40
+
+
+def test_keywords_are_picked_from_texts_in_any_script(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    words = {"счёт": "оплата возврат счёт", "доставка": "посылка курьер доставка", "café": "crème brûlée café"}
+    pd.DataFrame({"id": range(10), "text": ["привет"] * 10}).to_csv(data / "train.csv", index=False)
+    rows = [(f"{label}{i}", f"{text} {i}", label) for label, text in words.items() for i in range(6)]
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame(rows, columns=["id", "text", "label"]).to_csv(data / f"{role}.csv", index=False)
+    assert main(["init", str(tmp_path / "proj"), "--data", str(data), "--text-column", "text"]) == 0
+    lfs = (tmp_path / "proj" / "lfs.py").read_text()
+    assert "todo-" not in lfs
+    assert "'посылка'" in lfs and "'оплата'" in lfs and "'brûlée'" in lfs
+
+
+def test_class_names_in_other_scripts_get_distinct_lf_names(tmp_path):
+    from labelgate.cli.init import _lfs
+
+    source = _lfs("text", ["доставка", "счёт", "1", "a-b", "a b"], {})
+    names = [line.split(" = ")[0] for line in source.splitlines() if " = keyword_lf(" in line]
+    assert names == ["keyword_доставка", "keyword_счёт", "keyword_c_1", "keyword_a_b", "keyword_a_b_"]
+    compile(source, "lfs.py", "exec")
+
+
+def _labeled_csvs(folder, labels_by_role):
+    folder.mkdir()
+    pd.DataFrame({"id": range(4), "text": ["t"] * 4}).to_csv(folder / "train.csv", index=False)
+    for role, labels in labels_by_role.items():
+        pd.DataFrame({"id": range(len(labels)), "text": ["t"] * len(labels), "label": labels}).to_csv(
+            folder / f"{role}.csv", index=False)
+
+
+def test_labels_that_mix_names_and_numbers_are_refused_naming_the_row(tmp_path, capsys):
+    _labeled_csvs(tmp_path / "data", {"dev": ["ham", "spam", "1"], "valid": ["ham", "spam"], "test": ["spam", "ham"]})
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
+    err = capsys.readouterr().err
+    assert "mix class names and numbers: '1' (dev.csv line 4)" in err and "--classes ham,spam" in err
+    # With the order given, the number is the index it always was.
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text",
+                 "--classes", "ham,spam"]) == 0
+
+
+def test_labels_that_differ_only_in_case_are_refused_naming_both(tmp_path, capsys):
+    _labeled_csvs(tmp_path / "data", {"dev": ["ham", "spam"], "valid": ["ham", "spam"], "test": ["Spam", "ham"]})
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
+    err = capsys.readouterr().err
+    assert "differ only in upper/lower case: 'Spam' (test.csv line 2), 'spam' (dev.csv line 3)" in err
+
+
+def test_a_rare_first_class_becomes_the_positive_class(tmp_path, capsys):
+    # Sorted, 'fraud' comes first; the default positive class (the second) would be the 95% 'ok' class, and the
+    # model gate's F1 would be about the class that needs no model.
+    labels = ["ok"] * 19 + ["fraud"]
+    _labeled_csvs(tmp_path / "data", {"dev": labels, "valid": labels, "test": labels})
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 0
+    assert "Positive class (binary precision/recall/F1; evaluation.positive_class): fraud" in capsys.readouterr().out
+    config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())
+    assert config["data"]["classes"] == ["fraud", "ok"] and config["evaluation"]["positive_class"] == "fraud"
+
+
+def test_a_split_column_of_role_words_becomes_the_role_column(tmp_path, capsys):
+    # A Hugging Face export: one file, a 'split' column with train/validation/test.
+    data = tmp_path / "data"
+    data.mkdir()
+    roles = ["train"] * 20 + ["validation"] * 10 + ["test"] * 10
+    pd.DataFrame({"text": [f"t{i}" for i in range(40)], "label": [None] * 20 + ["a", "b"] * 10,
+                  "split": roles}).to_parquet(data / "all.parquet")
+    project = tmp_path / "proj"
+    assert main(["init", str(project), "--data", str(data), "--text-column", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "Roles: from column 'split'" in out and "no valid file" not in out
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    assert config["data"]["role_column"] == "split"
+    params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
+                                                   "data_uri": None})(), ["config_path", "data_uri"]))
+    report = preflight(data_uri=params["data_uri"], lf_module=params["lf_module"], config_path=params["config_path"],
+                       suite_path=params["suite_path"], constraints_path=params["constraints_path"])
+    assert report.ingested.roles["valid"]["rows"] == 10 and report.ingested.roles["test"]["rows"] == 10
+
+
+def test_columns_named_like_labelgates_own_are_refused_before_anything_runs(tmp_path, capsys):
+    _labeled_csvs(tmp_path / "data", {"dev": ["a", "b"], "valid": ["a", "b"], "test": ["a", "b"]})
+    frame = pd.read_csv(tmp_path / "data" / "dev.csv")
+    frame["source"] = "web"
+    frame.to_csv(tmp_path / "data" / "dev.csv", index=False)
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 1
+    assert "dev.csv: column(s) ['source'] have the name(s) of columns labelgate adds" in capsys.readouterr().err
+
+
+def test_a_labeled_file_beside_an_unlabeled_one_gives_valid_and_test(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"id": range(50), "text": [f"u{i}" for i in range(50)]}).to_csv(data / "unlabeled.csv", index=False)
+    pd.DataFrame({"id": range(100, 150), "text": [f"l{i}" for i in range(50)],
+                  "label": ["a", "b"] * 25}).to_csv(data / "labeled.csv", index=False)
+    project = tmp_path / "proj"
+    assert main(["init", str(project), "--data", str(data), "--text-column", "text"]) == 0
+    assert "valid and test: split from labeled.csv (split.holdout_sources: valid 20 rows, test 30 rows" in (
+        capsys.readouterr().out)
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    assert config["split"]["holdout_sources"] == ["labeled.csv"]
+    params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
+                                                   "data_uri": None})(), ["config_path", "data_uri"]))
+    report = preflight(data_uri=params["data_uri"], lf_module=params["lf_module"], config_path=params["config_path"],
+                       suite_path=params["suite_path"], constraints_path=params["constraints_path"])
+    assert report.errors == []
+    assert {r: report.ingested.roles[r]["rows"] for r in ("train", "valid", "test")} == {
+        "train": 50, "valid": 20, "test": 30}
+
+
+def test_a_text_column_that_is_no_python_name_gives_lfs_that_compile_and_run():
+    from labelgate.cli.init import _lfs
+    from labelgate.labeling.lf import Row
+
+    namespace: dict = {}
+    exec(compile(_lfs("review text", ["a", "b"], {}), "lfs.py", "exec"), namespace)
+    assert namespace["short_text"](Row(**{"review text": "too short"})) == 0
