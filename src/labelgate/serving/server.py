@@ -35,6 +35,7 @@ from labelgate.serving.settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     REPOSITORY_TOKEN_ENV,
+    ConnectionLimits,
     InferenceLimits,
     PredictionLogSettings,
     RequestLimits,
@@ -420,10 +421,22 @@ def build_model(*, name: str, source: ModelSource, loader: PredictorLoader, limi
     return model
 
 
+def _deadline_protocol(limits: ConnectionLimits) -> type:
+    """uvicorn's HTTP protocol with labelgate's request deadlines and connection bound."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from labelgate.serving.connections import deadline_protocol
+
+    return deadline_protocol(AutoHTTPProtocol, header_timeout_s=limits.header_timeout_s,
+                             body_timeout_s=limits.body_timeout_s, max_connections=limits.connection_cap(),
+                             on_refusal=lambda reason: _metrics()["rejected"].labels(reason=reason).inc())
+
+
 def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, access_log: bool = False,
-               repository_token: str | None = None) -> None:
+               repository_token: str | None = None, connections: ConnectionLimits | None = None) -> None:
     """Serve ``model`` with KServe's REST server until SIGINT/SIGTERM (blocks). The repository (load/unload)
-    endpoints answer only with ``Authorization: Bearer <repository_token>``, and not at all without one."""
+    endpoints answer only with ``Authorization: Bearer <repository_token>``, and not at all without one.
+    ``connections`` bounds how long a client may take to send a request and how many connections stay open."""
     from kserve import ModelServer
     from kserve.constants.constants import FASTAPI_APP_IMPORT_STRING
     from kserve.model_server import app
@@ -467,6 +480,7 @@ def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
                 timeout_keep_alive=self.timeout_keep_alive,
             )
             self._rest_server.config.host = host
+            self._rest_server.config.http = _deadline_protocol(connections or ConnectionLimits())
             self.servers.append(self._rest_server.start())
             self.setup_event_loop()
             self.register_signal_handler()
