@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from labelgate.serving.loader import ModelSource, PredictorLoader
-from labelgate.serving.model import Overloaded, TextClassifierModel, parse_binary_request
+from labelgate.serving.model import Overloaded, TextClassifierModel, json_error, parse_binary_request
 from labelgate.serving.prediction_log import PredictionLog
 from labelgate.serving.settings import (
     DEFAULT_HOST,
@@ -307,7 +307,11 @@ def _kserve_parts() -> tuple[type, type, type]:
             # Decoding reads only the client's request (JSON, CloudEvent headers): any failure is its mistake.
             try:
                 return super().decode(body, headers, *args, **kwargs)
-            except InvalidInput:
+            except InvalidInput as exc:
+                parser_error = exc.__cause__ or exc.__context__
+                if isinstance(parser_error, ValueError) and "Unrecognized request format" in str(exc):
+                    raise InvalidInput(f"the body is not valid JSON ({json_error(body, parser_error)}); send a JSON "
+                                       'object: {"instances": ["text", ...]} (V1) or {"inputs": [...]} (V2)') from exc
                 raise
             except (ValueError, TypeError, AttributeError, KeyError, IndexError, UnicodeError) as exc:
                 raise InvalidInput(f"the request cannot be decoded ({type(exc).__name__}: {exc})") from exc
