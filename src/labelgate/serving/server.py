@@ -92,8 +92,8 @@ class BodyLimitMiddleware:
         more = True
         while more:
             message = await receive()
-            if message["type"] != "http.request":
-                break
+            if message["type"] != "http.request":  # the client left mid-body: nothing to answer, nothing to run
+                return
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > self.max_bytes:
