@@ -325,8 +325,9 @@ def _kserve_parts() -> tuple[type, type, type]:
     return ReloadingRepository, RepositoryExtension, LabelgateDataPlane
 
 
-def _install_exception_handlers(app: Any) -> None:
-    """One error shape for everything, 4xx without a traceback in the log; replaces KServe's handlers."""
+def _install_exception_handlers(app: Any, served_names: Callable[[], list[str]] = list) -> None:
+    """One error shape for everything, 4xx without a traceback in the log; replaces KServe's handlers.
+    ``served_names()`` lists the models served here, for the 404 of an unknown one."""
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from kserve.errors import (
@@ -376,7 +377,8 @@ def _install_exception_handlers(app: Any) -> None:
         RequestValidationError: schema_error,
         HTTPException: http_error,
         InvalidInput: lambda r, e: error(r, 400, "invalid_input", str(e)),
-        ModelNotFound: lambda r, e: error(r, 404, "model_not_found", str(e)),
+        ModelNotFound: lambda r, e: error(r, 404, "model_not_found", f"{e} This server serves {served_names()}: "
+                                          "use /v1/models/<name>:predict or /v2/models/<name>/infer"),
         UnsupportedProtocol: lambda r, e: error(r, 400, "unsupported_protocol", str(e)),
         ModelNotReady: lambda r, e: error(r, 503, "not_ready", str(e), retry),
         ServerNotReady: lambda r, e: error(r, 503, "not_ready", str(e), retry),
@@ -459,7 +461,7 @@ def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
                 return
             app.add_middleware(BodyLimitMiddleware, max_bytes=model.limits.max_body_bytes)
             super().create_application()
-            _install_exception_handlers(app)
+            _install_exception_handlers(app, served_names=lambda: sorted(repository.get_models()))
             app.add_middleware(GuardMiddleware, token=repository_token, served_version=served_version)
             app.state.labelgate_hooks = True
 
