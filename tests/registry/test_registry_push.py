@@ -94,6 +94,30 @@ def test_interrupted_push_keeps_the_previous_champion(
     assert statuses["2"][1] == ()
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt("Ctrl-C after the alias moved"), RuntimeError("tracking down")])
+def test_a_push_stopped_after_the_alias_moved_leaves_a_verified_champion_not_a_failed_one(
+        registry_uri: str, model_dirs: list[Path], profile: Path, blessing: Path,
+        monkeypatch: pytest.MonkeyPatch, stop: BaseException) -> None:
+    """Ctrl-C (or SIGTERM) of `labelgate run` just after the champion moved tagged the new champion "failed"
+    and its MLflow run FAILED: `models list` showed a failed version holding the champion alias."""
+    from labelgate.registry import tracking
+
+    real_log_step = tracking.log_step
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        if "labelgate.pushed_version" in (kwargs.get("tags") or {}):  # written once the alias has moved
+            raise stop
+        real_log_step(*args, **kwargs)
+
+    monkeypatch.setattr("labelgate.registry.push.tracking.log_step", interrupted)
+    with pytest.raises(type(stop) if isinstance(stop, KeyboardInterrupt) else RegistryError):
+        _push(model_dirs[0], registry_uri, profile, blessing)
+    (info,) = list_versions(registry_uri, "spam")
+    assert info.aliases == ("champion",) and info.status == "verified", info
+    assert open_client(registry_uri).get_run(info.run_id).info.status != "FAILED"
+    np.testing.assert_allclose(_served_probs(registry_uri), _probs(model_dirs[0]), atol=1e-7)
+
+
 def test_corrupted_upload_fails_verification_and_is_never_promoted(
         registry_uri: str, model_dirs: list[Path], profile: Path, blessing: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,8 @@ import json
 from labelgate.serving.server import BodyLimitMiddleware
 
 
-def _run(headers: list[tuple[bytes, bytes]], chunks: list[bytes], max_bytes: int) -> tuple[list[dict], dict]:
+def _run(headers: list[tuple[bytes, bytes]], chunks: list[bytes], max_bytes: int,
+         disconnect: bool = False) -> tuple[list[dict], dict]:
     seen: dict = {}
 
     async def app(scope: dict, receive, send) -> None:
@@ -22,7 +23,8 @@ def _run(headers: list[tuple[bytes, bytes]], chunks: list[bytes], max_bytes: int
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1 or disconnect}
+                for i, c in enumerate(chunks)] + ([{"type": "http.disconnect"}] if disconnect else [])
     sent: list[dict] = []
 
     async def receive() -> dict:
@@ -55,3 +57,10 @@ def test_body_under_the_limit_reaches_the_app_whole_and_read_as_json() -> None:
     _, binary = _run([(b"content-type", b"application/octet-stream"), (b"inference-header-content-length", b"2")],
                      [b"{}"], max_bytes=100)
     assert binary["headers"][b"content-type"] == b"application/octet-stream"
+
+
+def test_a_client_that_leaves_mid_body_is_not_run_on_the_half_body() -> None:
+    """The half body reached the app as if it were the whole request (and was predicted on, when it parsed)."""
+    sent, seen = _run([(b"content-type", b"application/json")], [b'{"instances": ["a"]}', b"..."], max_bytes=100,
+                      disconnect=True)
+    assert sent == [] and not seen

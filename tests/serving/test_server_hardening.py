@@ -200,3 +200,10 @@ def test_every_client_error_is_a_counted_4xx_with_one_json_shape_and_no_tracebac
     assert "Traceback" not in log and "Exception" not in log
     assert "POST /v2/models/spam/infer" not in log and "kserve.trace" not in log  # no access log by default
     assert server.get("/v2/health/ready").status_code == 200
+
+
+def test_an_unknown_model_name_is_a_404_naming_the_served_models(server: RunningServer) -> None:
+    """It said only "Model with name spma does not exist."; now it also says which model to call and how."""
+    for response in (server.post("/v1/models/spma:predict", json={"instances": ["a"]}),
+                     server.post("/v2/models/Spam/infer", json=_infer_body(["a"]))):
+        assert_error(response, 404, "This server serves ['spam']: use /v1/models/<name>:predict")

@@ -159,3 +159,23 @@ def test_a_large_request_is_predicted_in_chunks_after_a_short_one_and_reassemble
     got = [[p["probabilities"]["ham"], p["probabilities"]["spam"]] for p in big_answer["predictions"]]
     np.testing.assert_allclose(got, reference.predict_proba(big), atol=1e-5)
     assert len(short_answer["predictions"]) == 1
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000 + b"]" * 100_000,
+                                 b'{"instances": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
+def test_deeply_nested_json_is_a_client_error_on_every_body_path(raw: bytes) -> None:
+    """A body KServe leaves undecoded (text/plain, say) and a binary request's JSON header are parsed here: a
+    body nested 100,000 deep was a RecursionError (500) on both, where the JSON path said 400."""
+    from labelgate.serving.model import parse_binary_request
+
+    with pytest.raises(InvalidInput, match="not valid JSON"):
+        parse_v1(raw, LIMITS)
+    with pytest.raises(InvalidInput, match="not valid JSON"):
+        parse_binary_request(raw, str(len(raw)), "m", LIMITS)
+
+
+def test_a_json_string_body_is_refused_as_not_an_object_not_as_invalid_json() -> None:
+    with pytest.raises(InvalidInput, match=r"must be a JSON object .*got str"):
+        parse_v1("instances", LIMITS)  # what KServe hands over for the (valid JSON) body "instances"
+    with pytest.raises(InvalidInput, match="NaN"):
+        parse_v1(b'{"instances": [NaN]}', LIMITS)

@@ -88,7 +88,8 @@ def test_champion_answers_v1_and_v2_like_offline_and_survives_bad_requests(
     v2 = f"{server.url}/v2/models/spam/infer"
     json_header = {"content-type": "application/json"}
     bad = [
-        (v1, b"{not json", "Unrecognized request format"),  # KServe's own JSON decoding
+        (v1, b"{not json", "the body is not valid JSON"),  # KServe's own JSON decoding, reworded
+        (v1, b'{"instances": [NaN]}', "NaN and Infinity are not JSON"),
         (v1, json.dumps({"texts": ["a"]}).encode(), "instances"),
         (v1, json.dumps({"instances": []}).encode(), "empty"),
         (v1, json.dumps({"instances": [42]}).encode(), "must be a string"),

@@ -58,6 +58,31 @@ def test_a_directory_that_is_not_a_model_is_rejected(tmp_path):
         load_predictor(tmp_path)
 
 
+def _damage(model, how):
+    weights, meta = model / "weights.npz", model / "model.json"
+    if how == "truncated weights":
+        weights.write_bytes(weights.read_bytes()[:1000])
+    elif how == "empty weights":
+        weights.write_bytes(b"")
+    elif how == "weights without the model's arrays":
+        np.savez(weights, other=np.zeros(3))
+    elif how == "half-written model.json":
+        meta.write_text(meta.read_text()[:40])
+    elif how == "model.json not an object":
+        meta.write_text("[1, 2]")
+
+
+@pytest.mark.parametrize("how", ["truncated weights", "empty weights", "weights without the model's arrays",
+                                 "half-written model.json", "model.json not an object"])
+def test_a_damaged_or_half_written_model_directory_is_a_model_error_naming_the_file(trained, tmp_path, how):
+    """`labelgate serve --model-dir` on a half-copied directory crashed with BadZipFile / EOFError / KeyError /
+    JSONDecodeError tracebacks; it is a ModelError naming the file and saying to copy the directory again."""
+    trained.save(tmp_path / "model")
+    _damage(tmp_path / "model", how)
+    with pytest.raises(ModelError, match=r"(model\.json|weights\.npz).*(damaged or half-written|unknown model format)"):
+        load_predictor(tmp_path / "model")
+
+
 def test_loading_a_predictor_does_not_import_torch(trained, tmp_path):
     trained.save(tmp_path / "model")
     code = ("import sys; from labelgate.training import load_predictor; "

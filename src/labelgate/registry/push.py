@@ -232,6 +232,16 @@ def _push(*, model_dir: Path, profile_path: str | Path | None, blessing_path: st
             f"(`labelgate models promote {version}`)"
         ) from None
     except BaseException as exc:  # Terminated (SIGTERM) and SystemExit included: leave nothing half done
+        if version is not None and _is_champion(client, model_name, version):
+            # Stopped after the alias moved to this verified version: the push is done, only its bookkeeping was
+            # cut short. Marking the champion "failed" (and its run FAILED) would leave a failed champion.
+            _end(client, registry_uri, lease, None, "done")
+            with contextlib.suppress(Exception):
+                tracking.finish_run(registry_uri=registry_uri, run_id=run_id)
+            if not isinstance(exc, Exception):
+                raise
+            raise RegistryError(f"{model_name} version {version} was verified and is the champion, but the push "
+                                f"failed after the champion moved: {exc}") from exc
         with contextlib.suppress(Exception):
             if version is not None:
                 client.set_model_version_tag(model_name, version, STATUS_TAG, "failed")
@@ -252,6 +262,14 @@ def _push(*, model_dir: Path, profile_path: str | Path | None, blessing_path: st
         ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _is_champion(client: MlflowClient, model_name: str, version: str) -> bool:
+    """Whether the champion alias points at ``version`` now (False when the registry does not answer)."""
+    try:
+        return champion_version(client, model_name) == version
+    except Exception:  # noqa: BLE001 - the registry may be what failed
+        return False
 
 
 def _end(client: MlflowClient, registry_uri: str, lease: PushLease | None, run_id: str | None, state: str) -> None:

@@ -95,14 +95,39 @@ def _check_texts(texts: Sequence[Any], where: str, limits: RequestLimits,
     return out
 
 
+def json_error(raw: Any, exc: Exception) -> str:
+    """What is wrong with a body that is not JSON, from its parser's error: NaN and Infinity named (Python
+    writes them, JSON has no such values)."""
+    pos = getattr(exc, "pos", None)
+    if isinstance(raw, bytes | str) and isinstance(pos, int):
+        rest = raw[pos:pos + 9]
+        rest = rest.decode("utf-8", "replace") if isinstance(rest, bytes) else rest
+        if rest.lstrip("-").startswith(("NaN", "Infinity", "inf", "nan")):
+            return f"{exc}: NaN and Infinity are not JSON (send null or a string)"
+    return str(exc)
+
+
+def _loads(raw: bytes | str) -> Any:
+    """JSON as the server's JSON path reads it (orjson: nesting deeper than 1024 levels, NaN and Infinity
+    refused); ValueError saying why for anything that is not such JSON, never RecursionError."""
+    import orjson
+
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(json_error(raw, exc)) from exc
+    except RecursionError as exc:  # orjson stops at 1024 levels; kept in case a parser recurses
+        raise ValueError("the JSON is nested too deeply") from exc
+
+
 def parse_v1(body: Any, limits: RequestLimits, fields: list[dict[str, Any]] | None = None) -> list[str]:
     """The texts of a V1 request body, or InvalidInput saying what is wrong with it; with ``fields`` given,
     instance objects may carry fields beside "text" (feature columns), appended to it one dict per text."""
-    if isinstance(body, bytes | str):
+    if isinstance(body, bytes):  # a body KServe left undecoded (a content type other than JSON's)
         try:
-            body = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
+            body = _loads(body)
+        except ValueError as exc:
+            raise InvalidInput(f"the body is not valid JSON ({exc}); send {{\"instances\": [\"text\", ...]}}") from exc
     if not isinstance(body, dict):
         raise InvalidInput(f'the request body must be a JSON object {{"instances": [...]}}, got {type(body).__name__}')
     unknown = sorted(set(body) - {"instances", "parameters"})
@@ -182,8 +207,8 @@ def parse_binary_request(body: bytes, header_length: str | None, model_name: str
     if json_length > len(body):
         raise InvalidInput(f"the {header_name} header says {json_length} bytes but the body has {len(body)}")
     try:
-        header = json.loads(body[:json_length])
-    except (ValueError, UnicodeDecodeError) as exc:
+        header = _loads(body[:json_length])
+    except ValueError as exc:
         raise InvalidInput(f"the JSON header (the first {json_length} bytes of the body) is not valid JSON: {exc}") from exc
     if not isinstance(header, dict):
         raise InvalidInput(f"the JSON header must be an object with \"inputs\", got {type(header).__name__}")

@@ -17,6 +17,7 @@ from labelgate.serving.settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     REPOSITORY_TOKEN_ENV,
+    ConnectionLimits,
     InferenceLimits,
     PredictionLogSettings,
     RequestLimits,
@@ -39,6 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="threads that run predictions beside the event loop (which keeps answering health checks)")
     parser.add_argument("--max-pending", type=int, default=inference.max_pending,
                         help="most requests in progress at once; more are answered 503 with Retry-After")
+    connections = ConnectionLimits()
+    parser.add_argument("--header-timeout", type=float, default=connections.header_timeout_s,
+                        help="seconds a client has to send its request headers (else 408 and the connection closed)")
+    parser.add_argument("--body-timeout", type=float, default=connections.body_timeout_s,
+                        help="seconds a client has to send its request body after the headers (else 408)")
+    parser.add_argument("--max-connections", type=int, default=connections.max_connections,
+                        help="most open connections; beyond it the oldest ones waiting for a request are closed "
+                        "(default: half the open-file limit, at most 4096)")
     parser.add_argument("--repository-token", default=None,
                         help="enable the repository endpoints (POST /v2/repository/models/<name>/load|unload) for "
                         f"clients sending 'Authorization: Bearer <token>'; prefer the {REPOSITORY_TOKEN_ENV} "
@@ -109,6 +118,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         inference = InferenceLimits(threads=args.inference_threads, max_pending=args.max_pending,
                                     chunk_chars=max(args.max_text_chars, InferenceLimits().chunk_chars))
+        connections = ConnectionLimits(header_timeout_s=float(args.header_timeout),
+                                       body_timeout_s=float(args.body_timeout), max_connections=args.max_connections)
     except ValidationError as exc:
         raise ConfigError(f"invalid server option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
     prediction_log = prediction_log_settings(args)
@@ -122,5 +133,6 @@ def serve(args: argparse.Namespace) -> int:
         f"{f'{prediction_log.directory} (sample {prediction_log.sample}, {prediction_log.privacy})' if prediction_log.directory else 'off'}",
         flush=True,
     )
-    run_server(model=model, host=args.host, port=args.port, access_log=args.access_log, repository_token=token)
+    run_server(model=model, host=args.host, port=args.port, access_log=args.access_log, repository_token=token,
+               connections=connections)
     return 0

@@ -29,12 +29,13 @@ from collections.abc import Callable
 from typing import Any
 
 from labelgate.serving.loader import ModelSource, PredictorLoader
-from labelgate.serving.model import Overloaded, TextClassifierModel, parse_binary_request
+from labelgate.serving.model import Overloaded, TextClassifierModel, json_error, parse_binary_request
 from labelgate.serving.prediction_log import PredictionLog
 from labelgate.serving.settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     REPOSITORY_TOKEN_ENV,
+    ConnectionLimits,
     InferenceLimits,
     PredictionLogSettings,
     RequestLimits,
@@ -91,8 +92,8 @@ class BodyLimitMiddleware:
         more = True
         while more:
             message = await receive()
-            if message["type"] != "http.request":
-                break
+            if message["type"] != "http.request":  # the client left mid-body: nothing to answer, nothing to run
+                return
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > self.max_bytes:
@@ -306,7 +307,11 @@ def _kserve_parts() -> tuple[type, type, type]:
             # Decoding reads only the client's request (JSON, CloudEvent headers): any failure is its mistake.
             try:
                 return super().decode(body, headers, *args, **kwargs)
-            except InvalidInput:
+            except InvalidInput as exc:
+                parser_error = exc.__cause__ or exc.__context__
+                if isinstance(parser_error, ValueError) and "Unrecognized request format" in str(exc):
+                    raise InvalidInput(f"the body is not valid JSON ({json_error(body, parser_error)}); send a JSON "
+                                       'object: {"instances": ["text", ...]} (V1) or {"inputs": [...]} (V2)') from exc
                 raise
             except (ValueError, TypeError, AttributeError, KeyError, IndexError, UnicodeError) as exc:
                 raise InvalidInput(f"the request cannot be decoded ({type(exc).__name__}: {exc})") from exc
@@ -320,8 +325,9 @@ def _kserve_parts() -> tuple[type, type, type]:
     return ReloadingRepository, RepositoryExtension, LabelgateDataPlane
 
 
-def _install_exception_handlers(app: Any) -> None:
-    """One error shape for everything, 4xx without a traceback in the log; replaces KServe's handlers."""
+def _install_exception_handlers(app: Any, served_names: Callable[[], list[str]] = list) -> None:
+    """One error shape for everything, 4xx without a traceback in the log; replaces KServe's handlers.
+    ``served_names()`` lists the models served here, for the 404 of an unknown one."""
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from kserve.errors import (
@@ -371,7 +377,8 @@ def _install_exception_handlers(app: Any) -> None:
         RequestValidationError: schema_error,
         HTTPException: http_error,
         InvalidInput: lambda r, e: error(r, 400, "invalid_input", str(e)),
-        ModelNotFound: lambda r, e: error(r, 404, "model_not_found", str(e)),
+        ModelNotFound: lambda r, e: error(r, 404, "model_not_found", f"{e} This server serves {served_names()}: "
+                                          "use /v1/models/<name>:predict or /v2/models/<name>/infer"),
         UnsupportedProtocol: lambda r, e: error(r, 400, "unsupported_protocol", str(e)),
         ModelNotReady: lambda r, e: error(r, 503, "not_ready", str(e), retry),
         ServerNotReady: lambda r, e: error(r, 503, "not_ready", str(e), retry),
@@ -420,10 +427,22 @@ def build_model(*, name: str, source: ModelSource, loader: PredictorLoader, limi
     return model
 
 
+def _deadline_protocol(limits: ConnectionLimits) -> type:
+    """uvicorn's HTTP protocol with labelgate's request deadlines and connection bound."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from labelgate.serving.connections import deadline_protocol
+
+    return deadline_protocol(AutoHTTPProtocol, header_timeout_s=limits.header_timeout_s,
+                             body_timeout_s=limits.body_timeout_s, max_connections=limits.connection_cap(),
+                             on_refusal=lambda reason: _metrics()["rejected"].labels(reason=reason).inc())
+
+
 def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, access_log: bool = False,
-               repository_token: str | None = None) -> None:
+               repository_token: str | None = None, connections: ConnectionLimits | None = None) -> None:
     """Serve ``model`` with KServe's REST server until SIGINT/SIGTERM (blocks). The repository (load/unload)
-    endpoints answer only with ``Authorization: Bearer <repository_token>``, and not at all without one."""
+    endpoints answer only with ``Authorization: Bearer <repository_token>``, and not at all without one.
+    ``connections`` bounds how long a client may take to send a request and how many connections stay open."""
     from kserve import ModelServer
     from kserve.constants.constants import FASTAPI_APP_IMPORT_STRING
     from kserve.model_server import app
@@ -442,7 +461,7 @@ def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
                 return
             app.add_middleware(BodyLimitMiddleware, max_bytes=model.limits.max_body_bytes)
             super().create_application()
-            _install_exception_handlers(app)
+            _install_exception_handlers(app, served_names=lambda: sorted(repository.get_models()))
             app.add_middleware(GuardMiddleware, token=repository_token, served_version=served_version)
             app.state.labelgate_hooks = True
 
@@ -467,6 +486,7 @@ def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
                 timeout_keep_alive=self.timeout_keep_alive,
             )
             self._rest_server.config.host = host
+            self._rest_server.config.http = _deadline_protocol(connections or ConnectionLimits())
             self.servers.append(self._rest_server.start())
             self.setup_event_loop()
             self.register_signal_handler()

@@ -23,6 +23,33 @@ class RequestLimits(BaseModel):
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1)
 
 
+class ConnectionLimits(BaseModel):
+    """How long a client may take to send its request, and how many connections are kept open (see
+    :mod:`labelgate.serving.connections`): headers within ``header_timeout_s``, the body within
+    ``body_timeout_s`` after them (else 408), and beyond ``max_connections`` open connections the oldest
+    ones waiting for a request are closed (None: half the process's open-file limit, at most 4096)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    header_timeout_s: float = Field(10.0, gt=0.0)
+    body_timeout_s: float = Field(60.0, gt=0.0)
+    max_connections: int | None = Field(None, ge=2)
+
+    def connection_cap(self) -> int:
+        """``max_connections``, or half the soft open-file limit (at most 4096, at least 64)."""
+        if self.max_connections is not None:
+            return self.max_connections
+        try:
+            import resource
+
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        except (ImportError, OSError, ValueError):
+            return 1024
+        if soft == resource.RLIM_INFINITY:
+            return 4096
+        return max(64, min(4096, soft // 2))
+
+
 class InferenceLimits(BaseModel):
     """How predictions run: in a pool of ``threads`` beside the event loop (which keeps answering health
     and small requests), at most ``max_pending`` requests admitted at once (more get 503 with

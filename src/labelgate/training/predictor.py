@@ -6,6 +6,7 @@ quickly and predicts one text in well under a millisecond."""
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,11 +178,29 @@ def load_predictor(model_dir: str | Path) -> Predictor:
     meta_path, weights_path = target / MODEL_FILE, target / WEIGHTS_FILE
     if not meta_path.is_file() or not weights_path.is_file():
         raise ModelError(f"{target} is not a labelgate model directory: it needs {MODEL_FILE} and {WEIGHTS_FILE}")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format") not in FORMATS:
-        raise ModelError(f"{meta_path}: unknown model format {meta.get('format')!r}; expected one of {FORMATS}")
-    with np.load(weights_path) as weights:
-        arrays = {name: weights[name] for name in weights.files}
+    damaged = ("the model directory is damaged or half-written: copy it again whole (from runs/<run-id>/model or "
+               "`labelgate models list` for a registered version), or serve the registry's champion")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{meta_path} is not valid JSON ({exc}); {damaged}") from exc
+    if not isinstance(meta, dict) or meta.get("format") not in FORMATS:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ModelError(f"{meta_path}: unknown model format {found!r}; expected one of {FORMATS}")
+    try:
+        with np.load(weights_path) as weights:
+            arrays = {name: weights[name] for name in weights.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{weights_path} cannot be read ({type(exc).__name__}: {exc}); {damaged}") from exc
+    try:
+        return _build(meta, arrays)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{target}: {MODEL_FILE} and {WEIGHTS_FILE} do not hold a complete model "
+                         f"({type(exc).__name__}: {exc}); {damaged}") from exc
+
+
+def _build(meta: dict, arrays: dict[str, np.ndarray]) -> Predictor:
+    """The predictor that a model directory's metadata and arrays describe."""
     featurizer = HashedNgrams(FeatureSpec.from_dict(meta["features"]), idf=arrays["idf"]) if "first" in arrays else None
     encoder = None
     if meta["format"] == ENCODER_FORMAT:
