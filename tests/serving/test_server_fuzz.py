@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,5 +129,7 @@ def test_server_is_ready_after_the_fuzzing_and_logs_each_request_once(server: Ru
     assert server.get("/v2/health/ready").json() == {"ready": True}
     assert server.post("/v1/models/spam:predict", json={"instances": ["a song", "a spam"]}).status_code == 200
     log = server.log.read_text()
-    assert log.count("POST /v1/models/spam%3Apredict") >= 1 + SETTINGS.max_examples // 2  # --access-log is on
+    # --access-log is on; uvicorn up to 0.54 logs the path as sent (':' quoted), 0.55 unquoted
+    logged = len(re.findall(r"POST /v1/models/spam(?::|%3A)predict", log))
+    assert logged >= 1 + SETTINGS.max_examples // 2
     assert "kserve.trace" not in log
