@@ -118,7 +118,7 @@ def _retrain(args: argparse.Namespace, champion, log, version: str | None) -> in
     out = args.retrain_data or str(Path(args.out) / f"retrain-{run_id}")
     built = champion_retrain_data(champion, log, data_uri=str(arguments["data_uri"]), out_uri=out,
                                   suite_path=str(arguments["suite_path"]), config_path=str(arguments["config_path"]))
-    model_dir = champion.bundle_dir / "model" if (champion.bundle_dir / "model").is_dir() else champion.bundle_dir
+    model_dir = champion.model_dir
     print(f"labelgate monitor: retraining on {built.data_uri}: the {len(built.original_files)} training file(s) and "
           f"{built.rows} served texts as unlabeled train rows ({Path(built.traffic_file).name}); columns filled: "
           f"{', '.join(f'{k} ({v})' for k, v in built.filled.items())}; left empty: {', '.join(built.left_empty) or 'none'}")

@@ -44,6 +44,16 @@ class ChampionInputs:
     lf_module: Path | None
     notes: tuple[str, ...] = ()
 
+    @property
+    def model_dir(self) -> Path:
+        """The bundle's model folder (the config and LF module the model kept are in it)."""
+        return bundle_model_dir(self.bundle_dir)
+
+
+def bundle_model_dir(bundle: Path) -> Path:
+    """``model/`` inside a registered bundle, or the bundle itself when it is a bare model folder."""
+    return bundle / "model" if (bundle / "model").is_dir() else bundle
+
 
 @dataclass
 class MonitorResult:
@@ -76,7 +86,7 @@ def load_champion(bundle_dir: str | Path, *, version: str | None = None, config_
     LF module that the model kept. ``config_path`` stands in for a bundle that carries no config (older
     champions) and, when given, its ``monitoring`` section is used."""
     bundle = Path(bundle_dir)
-    model_dir = bundle / "model" if (bundle / "model").is_dir() else bundle
+    model_dir = bundle_model_dir(bundle)
     profile_path = model_dir.parent / PROFILE_FILE
     if not profile_path.is_file():
         raise DataError(f"the champion bundle {model_dir.parent} has no {PROFILE_FILE}; it was pushed without the "

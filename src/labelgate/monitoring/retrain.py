@@ -142,7 +142,7 @@ def champion_retrain_data(champion: ChampionInputs, log: pd.DataFrame, *, data_u
     from labelgate.config import load_config
     from labelgate.training.settings import TrainingSettings
 
-    model_dir = champion.bundle_dir / "model" if (champion.bundle_dir / "model").is_dir() else champion.bundle_dir
+    model_dir = champion.model_dir
     kept = model_dir / TRAINING_CONFIG_FILE
     config = load_config(kept) if kept.is_file() else load_config(config_path) if config_path else {}
     features = TrainingSettings.from_section(config["training"]).feature_columns if "training" in config else ()
