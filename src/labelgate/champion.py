@@ -110,15 +110,32 @@ LOCKED_HINT = ("another process kept this SQLite registry locked through every r
                "again, or give concurrent runs one MLflow tracking server (--registry-uri http://...)")
 
 
-def _patiently(call, delays_s: tuple[float, ...], *args, **kwargs):
+def _lost_insert_race(exc: Exception) -> bool:
+    """Whether ``exc`` is SQLite refusing the second of two concurrent first writes of one key."""
+    return getattr(exc, "error_code", "") == "BAD_REQUEST" and "UNIQUE constraint failed" in str(exc)
+
+
+# MlflowClient calls that set a key to a value, whatever was there: MLflow's SQL store runs them as "read,
+# then insert or update", so two processes setting the same new key at once both insert and the later one
+# fails on the table's unique key (its transaction rolled back). Called again, it finds the key and updates.
+_UPSERTS = frozenset({"set_tag", "log_batch", "log_param", "set_model_version_tag", "set_registered_model_tag",
+                      "set_experiment_tag", "set_registered_model_alias"})
+
+
+def _patiently(call, delays_s: tuple[float, ...], *args, _upsert: bool = False, **kwargs):
     """``call(*args, **kwargs)``, called again after a jittered pause while SQLite answers "database is
-    locked" (once per delay, then a last time); every other error at once. A lock that outlasts the last
-    try is a RegistryError naming the cause and the fix."""
+    locked" (once per delay, then a last time), or, for an upsert (``_UPSERTS``), while it lost a race to
+    insert the same new key; every other error at once. A lock that outlasts the last try is a
+    RegistryError naming the cause and the fix."""
+
+    def transient(exc: Exception) -> bool:
+        return _sqlite_locked(exc) or (_upsert and _lost_insert_race(exc))
+
     for delay in delays_s:
         try:
             return call(*args, **kwargs)
         except Exception as exc:
-            if not _sqlite_locked(exc):
+            if not transient(exc):
                 raise
         time.sleep(delay * random.uniform(0.5, 1.5))  # apart, so the writers do not collide again
     try:
@@ -130,7 +147,8 @@ def _patiently(call, delays_s: tuple[float, ...], *args, **kwargs):
 
 
 class _LockPatientClient:
-    """An MlflowClient whose calls are tried again when a SQLite registry answers "database is locked".
+    """An MlflowClient whose calls are tried again when a SQLite registry answers "database is locked", and
+    whose upserts (``_UPSERTS``) also when they lost a race to insert the same new key.
 
     MLflow waits 20 s for SQLite's write lock, but a transaction that read first and then writes gets
     SQLITE_BUSY at once when another connection is committing (SQLite refuses to wait there, to avoid a
@@ -145,9 +163,11 @@ class _LockPatientClient:
         if not callable(attr):
             return attr
 
+        upsert = name in _UPSERTS
+
         @functools.wraps(attr)
         def patient(*args, **kwargs):
-            return _patiently(attr, self._delays_s, *args, **kwargs)
+            return _patiently(attr, self._delays_s, *args, _upsert=upsert, **kwargs)
 
         return patient
 
