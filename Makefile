@@ -46,8 +46,12 @@ run: install $(if $(PROJECT),$(if $(filter examples/support_tickets%,$(PROJECT))
 # `make test COVERAGE=` runs without it.
 COVERAGE_MIN ?= 91
 COVERAGE ?= --cov --cov-report=term:skip-covered $(if $(filter -m -k tests/%,$(PYTEST_ARGS)),,--cov-fail-under=$(COVERAGE_MIN))
+# Test files run in TEST_JOBS pytest-xdist workers (a file's tests stay in one worker, so its module fixtures
+# are made once); the pipeline runs wait on subprocesses and servers often enough that two workers use two
+# cores well. `make test TEST_JOBS=0` runs everything in one process.
+TEST_JOBS ?= 2
 test: install ## run the test suite, the end-to-end pipeline run included; prints skip reasons and line coverage
-	$(BIN)/python -m pytest -q -rs $(COVERAGE) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rs $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile) $(COVERAGE) $(PYTEST_ARGS)
 
 lint: install ## ruff over the code
 	$(BIN)/ruff check src components pipelines tests bench

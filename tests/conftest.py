@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -112,26 +114,49 @@ def profile(tmp_path: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _shared_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A folder ``name`` that every pytest-xdist worker of this session shares (the session's own temp folder
+    without xdist), held under an exclusive lock while the block runs: the first worker makes what it holds,
+    the others wait for it and read it."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            folder.mkdir(exist_ok=True)
+            yield folder
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def example_champion(example_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One real `labelgate run` on the example (as `make run` calls it) into a registry of its own, shared by
     the tests that need a champion made by the pipeline: {registry (its folder), registry_uri, run_dir,
-    exit_code, output, summary}. Tests that move the champion work on a copy (:func:`copy_registry`)."""
-    import os
+    exit_code, output, summary}. Tests that move the champion work on a copy (:func:`copy_registry`).
+    Made once per test session, also when pytest-xdist runs the tests in several workers."""
     import subprocess
     import sys
 
-    base = tmp_path_factory.mktemp("example-champion")
-    registry = base / "registry"
-    registry.mkdir()
-    uri = f"sqlite:///{registry}/mlflow.db"
-    done = subprocess.run([sys.executable, "-m", "labelgate.cli", "run", "--data", str(example_data), "--runs-dir",
-                           str(base / "runs"), "--run-id", "champion", "--registry-uri", uri],
-                          cwd=ROOT, capture_output=True, text=True, timeout=1200,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with _shared_once(tmp_path_factory, "example-champion") as base:
+        registry = base / "registry"
+        uri = f"sqlite:///{registry}/mlflow.db"
+        done_path = base / "done.json"
+        if not done_path.exists():
+            registry.mkdir()
+            done = subprocess.run([sys.executable, "-m", "labelgate.cli", "run", "--data", str(example_data),
+                                   "--runs-dir", str(base / "runs"), "--run-id", "champion", "--registry-uri", uri],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=1200,
+                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            done_path.write_text(json.dumps({"exit_code": done.returncode, "output": done.stdout + done.stderr}))
+        done = json.loads(done_path.read_text())
     summary_path = base / "runs" / "champion" / "summary.json"
     return {"registry": registry, "registry_uri": uri, "run_dir": base / "runs" / "champion",
-            "exit_code": done.returncode, "output": done.stdout + done.stderr,
+            "exit_code": done["exit_code"], "output": done["output"],
             "summary": json.loads(summary_path.read_text()) if summary_path.exists() else {}}
 
 

@@ -24,7 +24,7 @@ def _zip_bytes() -> bytes:
     ("name", "payload", "message"),
     [
         ("blank.csv", b"  \n\n", "the file is empty"),
-        ("gz.csv", gzip.compress(HEADER + b"a,b,c,d,1\n"), "gzip-compressed file, not csv text; name it"),
+        ("gz.csv", gzip.compress(HEADER + b"a,b,c,d,1\n", mtime=0), "gzip-compressed file, not csv text; name it"),
         ("book.csv", _zip_bytes(), "ZIP archive .*export or extract it as CSV"),
         ("doc.csv", b"%PDF-1.7\n...", "a PDF document"),
         ("page.csv", b"\n<!DOCTYPE html><html><body>Not Found</body></html>", "HTML/XML page, not csv data"),

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from labelgate.contract import DEV, ROLES, SOURCE, SPLIT, SPLITS, Split
 from labelgate.errors import DataError
@@ -327,14 +326,14 @@ def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout
     if len(needed) == 2:
         labels = held[data.label_column].to_numpy()
         try:
-            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
+            valid_idx, test_idx = _train_test_split()(held.index.to_numpy(), test_size=settings.test_size,
                                                    train_size=settings.valid_size, random_state=settings.seed,
                                                    stratify=labels)
         except ValueError as exc:  # a class with one row, or fewer rows in a role than classes: split at random
             counts = held[data.label_column].value_counts()
             rare = [data.classes[int(i)] for i in counts[counts < 2].index]
             how = (f"not stratified: class(es) {rare} have one row" if rare else f"not stratified: {exc}")
-            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
+            valid_idx, test_idx = _train_test_split()(held.index.to_numpy(), test_size=settings.test_size,
                                                    train_size=settings.valid_size, random_state=settings.seed)
         roles.loc[valid_idx], roles.loc[test_idx] = "valid", "test"
     else:
@@ -349,3 +348,11 @@ def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResul
     result = split_roles(frame, data, settings)
     return IngestResult(frame=result.frame, files=hashes, fingerprint=fingerprint(hashes), roles=result.roles,
                         dropped=result.dropped, warnings=result.warnings, notes=result.notes)
+
+
+def _train_test_split():
+    """sklearn's ``train_test_split``, imported on use: sklearn takes about a second to import, and most steps
+    that read the data settings never split."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split
