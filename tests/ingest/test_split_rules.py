@@ -23,7 +23,7 @@ def _frame(files: dict[str, int], *, labeled: bool | set[str] = True, extra: dic
     for name, n in files.items():
         has = labeled if isinstance(labeled, bool) else name in labeled
         part = pd.DataFrame({"source": name, "id": [f"{name}:{i}" for i in range(n)],
-                             "text": [f"text {i}" for i in range(n)],
+                             "text": [f"{name} text {i}" for i in range(n)],
                              "label": pd.array([i % 2 if has else pd.NA for i in range(n)], dtype="Int64")})
         for column, values in (extra or {}).get(name, {}).items():
             part[column] = values
@@ -333,3 +333,54 @@ def test_a_holdout_file_with_a_role_is_not_pooled() -> None:
     frame = _frame({"train.csv": 4, "valid.csv": 2, "test.csv": 2})
     result = split_roles(frame, DATA, SplitSettings(holdout_sources=("test.csv",), dev_size=0))
     assert result.roles["test"] == {"rows": 2, "origin": "file test.csv"} and result.dropped == []
+
+
+# --- gold rows that train also holds -----------------------------------------------------------------------
+
+
+def _with_copies(test_texts: list[str], test_ids: list[str] | None = None) -> pd.DataFrame:
+    frame = _frame({"train.csv": 80, "valid.csv": 40, "test.csv": len(test_texts)})
+    test = frame["source"] == "test.csv"
+    frame.loc[test, "text"] = test_texts
+    if test_ids is not None:
+        frame.loc[test, "id"] = test_ids
+    return frame
+
+
+def test_a_few_test_texts_also_in_train_are_noted_with_their_share_and_examples() -> None:
+    texts = ["  TRAIN.CSV   text 3\ufeff", "train.csv text 4"] + [f"new {i}" for i in range(38)]  # 2 of 40: 5%
+    result = split_roles(_with_copies(texts), DATA, SplitSettings())
+    assert result.warnings == []
+    assert result.notes == [
+        "test: 2 of 40 row(s) (5.0%) have a text that train also has (e.g. 'train.csv text 3', 'train.csv text 4'); "
+        "the model saw them while training, so test accuracy (the model gate's numbers) reads high by up to that "
+        "share. If they are copies, remove them from test.csv."]
+
+
+def test_a_test_set_copied_from_train_is_a_warning() -> None:
+    texts = [f"train.csv text {i}" for i in range(10)] + [f"new {i}" for i in range(30)]  # 10 of 40: 25%
+    result = split_roles(_with_copies(texts), DATA, SplitSettings())
+    assert result.notes == []
+    assert len(result.warnings) == 1 and result.warnings[0].startswith("test: 10 of 40 row(s) (25.0%)")
+    one_less = split_roles(_with_copies(texts[1:] + ["new 99"]), DATA, SplitSettings())
+    assert one_less.warnings == [] and one_less.notes[0].startswith("test: 9 of 40 row(s) (22.5%)")
+
+
+def test_ids_shared_by_test_and_train_are_a_warning_naming_them() -> None:
+    texts = [f"new {i}" for i in range(40)]
+    ids = ["train.csv:7", "train.csv:8"] + [f"t{i}" for i in range(38)]
+    result = split_roles(_with_copies(texts, ids), DATA, SplitSettings())
+    assert result.notes == []
+    assert result.warnings == [
+        "test and train share 2 id(s) in column 'id' (e.g. 'train.csv:7', 'train.csv:8'): the same records in both "
+        "roles make the test numbers read high; remove them from test.csv or from the train file(s)."]
+
+
+def test_empty_texts_and_a_missing_id_column_are_not_overlaps() -> None:
+    from labelgate.ingest.settings import DataSettings
+
+    frame = _with_copies(["", " "] + [f"new {i}" for i in range(38)])
+    frame.loc[frame["source"] == "train.csv", "text"] = ""
+    no_ids = DataSettings(**{**DATA.model_dump(), "id_column": None})
+    result = split_roles(frame.drop(columns=["id"]), no_ids, SplitSettings())
+    assert result.warnings == [] and result.notes == []

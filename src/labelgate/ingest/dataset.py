@@ -278,7 +278,9 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
     role_info = {role: {"rows": counts[role], "origin": "; ".join(sorted(origins.get(role, set()))) or "-"}
                  for role in ROLES}
     notes = _small_gold_sets(frame, counts, data)
-    return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings, notes=notes)
+    leaks, overlap_notes = _train_overlap(frame, data)
+    return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings + leaks,
+                       notes=notes + overlap_notes)
 
 
 # Below this many rows a gold set's accuracy moves by more than 3% per row: said once, not refused.
@@ -302,6 +304,51 @@ def _small_gold_sets(frame: pd.DataFrame, counts: dict[str, int], data: DataSett
                 notes.append(f"{role} has no rows of class(es) {absent}: {use} cannot tell how the model does on "
                              f"them; add labeled {role} rows of each class.")
     return notes
+
+
+# A gold set with at least this share of its texts also in train is warned about, not just noted: short stock
+# texts repeat innocently (the example's valid set shares 10% with train: "nice song"); a copied file shares most.
+LEAK_WARN_SHARE = 0.25
+
+
+def _normalized(texts: pd.Series) -> pd.Series:
+    """Texts compared for overlap: no byte-order marks, case folded, whitespace collapsed."""
+    return texts.astype("string").fillna("").str.replace("\ufeff", "", regex=False).str.casefold() \
+        .str.split().str.join(" ")
+
+
+def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], list[str]]:
+    """(warnings, notes) for valid and test rows that train also holds: the same id (the same record in two
+    roles: a warning), or the same text (short stock texts repeat innocently: a note, a warning from
+    ``LEAK_WARN_SHARE`` of the role). The model saw those texts while training, so that role's numbers read high."""
+    warnings: list[str] = []
+    notes: list[str] = []
+    train = frame[SPLIT] == Split.TRAIN
+    train_texts = set(_normalized(frame.loc[train, data.text_column])) - {""}
+    train_ids = set(frame.loc[train, data.id_column].dropna().astype(str)) if data.id_column else set()
+    for role in ("valid", "test"):
+        rows = frame[frame[SPLIT] == role]
+        if rows.empty:
+            continue
+        files = ", ".join(sorted(rows[SOURCE].astype(str).unique()))
+        if train_ids:
+            shared = rows[data.id_column].dropna().astype(str)
+            shared = shared[shared.isin(train_ids)]
+            if len(shared):
+                warnings.append(
+                    f"{role} and train share {len(shared)} id(s) in column '{data.id_column}' (e.g. "
+                    f"{', '.join(repr(i) for i in shared.unique()[:3])}): the same records in both roles make the "
+                    f"{role} numbers read high; remove them from {files} or from the train file(s).")
+        texts = _normalized(rows[data.text_column])
+        seen = texts.isin(train_texts) & (texts != "")
+        if seen.any():
+            share = float(seen.mean())
+            examples = ", ".join(repr(t[:60]) for t in texts[seen].unique()[:3])
+            text = (f"{role}: {int(seen.sum())} of {len(rows)} row(s) ({share:.1%}) have a text that train also has "
+                    f"(e.g. {examples}); the model saw them while training, so {role} accuracy ({GOLD_USE[role]}) "
+                    f"reads high by up to that share. If they are copies, remove them from {files}.")
+            (warnings if share >= LEAK_WARN_SHARE else notes).append(text)
+    return warnings, notes
 
 
 def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout: pd.Series, needed: list[str],
