@@ -7,6 +7,8 @@ Additions to KServe's server, all on its own FastAPI app:
   inference route is a 405; ``/versions/<v>/`` paths answer for the served version; every refusal is counted
   in ``labelgate_rejected_requests_total{reason}``;
 - a bound on the request body (413 before the body is read in full);
+- a request whose client hangs up before its answer begins is cancelled, its remaining texts dropped
+  (:class:`AbandonMiddleware`);
 - one error shape, ``{"error": "..."}``, for every error (FastAPI's ``{"detail": ...}`` included), and no
   traceback in the log for a client's mistake;
 - readiness that is false whenever the model is not loaded (after an unload or a failed load), model
@@ -20,6 +22,7 @@ Additions to KServe's server, all on its own FastAPI app:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hmac
 import json
@@ -119,6 +122,65 @@ class BodyLimitMiddleware:
                                     "send fewer or shorter texts per request")
 
 
+class AbandonMiddleware:
+    """Stop the work of a request whose client left before its answer began (it closed the connection: a
+    timed-out client, or one that sends large batches and hangs up). Without this the server went on
+    predicting every text of it, holding its memory, while new clients waited; now the request's handling
+    is cancelled, its texts not yet handed to the predictor are dropped (:meth:`TextClassifierModel.predict`),
+    and it is counted in ``labelgate_abandoned_requests_total``. An answer already being sent is finished."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        left = asyncio.Event()  # the client closed the connection (or the answer is complete)
+        watcher: asyncio.Task | None = None
+        started = False
+
+        async def watch() -> None:
+            # After the whole body, the server's receive() returns only when the connection closes or the
+            # answer is complete, both as http.disconnect.
+            if (await receive())["type"] == "http.disconnect":
+                left.set()
+
+        async def watched_receive() -> dict:
+            nonlocal watcher
+            if watcher is not None:  # the body is read: the watcher owns receive() now
+                await left.wait()
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                watcher = asyncio.ensure_future(watch())
+            return message
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        handling = asyncio.ensure_future(self.app(scope, watched_receive, tracking_send))
+        gone = asyncio.ensure_future(left.wait())
+        try:
+            await asyncio.wait({handling, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if not handling.done() and not started:
+                handling.cancel()
+                _metrics()["abandoned"].inc()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await handling
+                return
+            await handling  # done, or an answer already under way: finish it
+        except asyncio.CancelledError:  # the server is stopping
+            handling.cancel()
+            raise
+        finally:
+            gone.cancel()
+            if watcher is not None:
+                watcher.cancel()
+
+
 _POST_ONLY = re.compile(r"^/v1/models/[^/]+:predict$|^/v2/models/[^/]+/infer$|^/v2/repository/models/[^/]+/(load|unload)$")
 _EXPLAIN = re.compile(r"^/v1/models/[^/]+:explain$")
 _REPOSITORY = re.compile(r"^/v[12]/repository(/|$)")
@@ -215,6 +277,8 @@ def _metrics() -> dict[str, Any]:
         "log_dropped": Counter("labelgate_prediction_log_dropped_rows_total",
                                "sampled rows the prediction log dropped (its queue was full, or a write failed)"),
         "log_written": Counter("labelgate_prediction_log_rows_total", "rows written to the prediction log"),
+        "abandoned": Counter("labelgate_abandoned_requests_total",
+                             "requests whose client left before the answer began: their remaining work was dropped"),
     }
 
 
@@ -460,6 +524,7 @@ def run_server(*, model: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
             if getattr(app.state, "labelgate_hooks", False):
                 return
             app.add_middleware(BodyLimitMiddleware, max_bytes=model.limits.max_body_bytes)
+            app.add_middleware(AbandonMiddleware)  # outside the body limit: it sees the connection's receive()
             super().create_application()
             _install_exception_handlers(app, served_names=lambda: sorted(repository.get_models()))
             app.add_middleware(GuardMiddleware, token=repository_token, served_version=served_version)
