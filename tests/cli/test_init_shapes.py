@@ -166,3 +166,38 @@ def test_a_text_column_that_is_no_python_name_gives_lfs_that_compile_and_run():
     namespace: dict = {}
     exec(compile(_lfs("review text", ["a", "b"], {}), "lfs.py", "exec"), namespace)
     assert namespace["short_text"](Row(**{"review text": "too short"})) == 0
+
+
+def test_a_cp1252_project_reads_with_init_encoding_and_keeps_it_in_the_config(tmp_path, capsys):
+    """Excel on Windows writes cp1252: init --encoding reads it (keywords with their accents) and the config's
+    data.encoding makes every later read (preflight, ingest) agree; without the flag init names the fix."""
+    data = tmp_path / "data"
+    data.mkdir()
+    words = {"sûr": "crème brûlée sûr", "déçu": "remboursé annulé déçu"}
+    pd.DataFrame({"id": range(10), "text": ["bonjour à tous"] * 10}).to_csv(data / "train.csv", index=False,
+                                                                          encoding="cp1252")
+    rows = [(f"{label}{i}", f"{text} {i} – 5€", label) for label, text in words.items() for i in range(20)]
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame(rows, columns=["id", "text", "label"]).to_csv(data / f"{role}.csv", index=False,
+                                                                   encoding="cp1252")
+    project = tmp_path / "proj"
+    assert main(["init", str(project), "--data", str(data), "--text-column", "text"]) == 1
+    assert "labelgate init --encoding cp1252" in capsys.readouterr().err
+    assert main(["init", str(project), "--data", str(data), "--text-column", "text", "--encoding", "CP1252"]) == 0
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    assert config["data"]["encoding"] == "cp1252" and sorted(config["data"]["classes"]) == ["déçu", "sûr"]
+    assert "'brûlée'" in (project / "lfs.py").read_text()
+    params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
+                                                   "data_uri": None})(), ["config_path", "data_uri"]))
+    report = preflight(data_uri=params["data_uri"], lf_module=params["lf_module"], config_path=params["config_path"],
+                       suite_path=params["suite_path"], constraints_path=params["constraints_path"])
+    assert report.errors == []
+    assert "bonjour à tous" in set(report.ingested.frame["text"])
+
+
+def test_an_unknown_init_encoding_is_refused_before_reading(tmp_path, capsys):
+    assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "nowhere"), "--text-column", "text",
+                 "--encoding", "latin-9x"]) == 1
+    err = capsys.readouterr().err
+    assert "--encoding: 'latin-9x' is not a text encoding Python knows" in err
+    assert not (tmp_path / "proj").exists()

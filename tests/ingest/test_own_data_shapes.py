@@ -58,7 +58,56 @@ def test_a_latin1_file_is_named_as_such_with_the_command_that_fixes_it(tmp_path)
         read_file(str(tmp_path / "dev.csv"))
     message = str(caught.value)
     assert "read as Windows-1252/Latin-1: 'crème'" in message
+    assert "set data.encoding: cp1252 in the config (labelgate init --encoding cp1252)" in message
     assert "iconv -f cp1252 -t utf-8 dev.csv > dev.csv.utf8" in message
+
+
+def test_data_encoding_reads_a_cp1252_csv_and_leaves_json_lines_utf8(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.csv").write_bytes("id;text\n1;café au lait – 5€\n2;naïve\n".encode("cp1252"))
+    (data / "valid.tsv").write_bytes("id\ttext\tlabel\n3\tcrème\tx\n4\tbrûlée\ty\n".encode("cp1252"))
+    (data / "test.jsonl").write_text('{"id": 5, "text": "piñata €", "label": "x"}\n{"id": 6, "text": "b", "label": "y"}\n',
+                                     encoding="utf-8")
+    settings = _data(("x", "y")).model_copy(update={"encoding": "cp1252"})
+    frame = ingest(str(data), settings, SplitSettings()).frame
+    assert sorted(frame["text"]) == sorted(["café au lait – 5€", "naïve", "crème", "brûlée", "piñata €", "b"])
+    with pytest.raises(DataError, match=r"not valid UTF-8 at byte .*read as Windows-1252/Latin-1: 'café'"):
+        ingest(str(data), _data(("x", "y")), SplitSettings())
+
+
+def test_a_file_that_is_not_in_the_declared_encoding_is_named_with_the_setting(tmp_path):
+    from labelgate.ingest import read_file
+
+    (tmp_path / "train.csv").write_bytes(b"id,text\n1,odd byte \x81 here\n")  # 0x81 is unassigned in cp1252
+    with pytest.raises(DataError) as caught:
+        read_file(str(tmp_path / "train.csv"), "cp1252")
+    assert str(caught.value) == (f"{tmp_path / 'train.csv'}: not valid cp1252 (data.encoding) at byte 19 (line 2): "
+                                 "b'\\x81 he'; set data.encoding to the file's encoding, or remove it to read UTF-8")
+    utf16 = "id,text\n1,ok\n".encode("utf-16-le")  # no byte-order mark: read only when declared
+    (tmp_path / "train16.csv").write_bytes(utf16)
+    assert read_file(str(tmp_path / "train16.csv"), "utf-16-le").frame["text"].tolist() == ["ok"]
+
+
+@pytest.mark.parametrize(("given", "kept"), [("CP1252", "cp1252"), ("latin1", "iso8859-1"), ("UTF8", "utf-8")])
+def test_data_encoding_is_kept_by_its_canonical_name(given, kept):
+    from labelgate.ingest.settings import DataSettings
+
+    assert DataSettings().encoding is None  # UTF-8 (or UTF-16 with its byte-order mark)
+    assert DataSettings(encoding=given).encoding == kept
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("latin-9x", "'latin-9x' is not a text encoding Python knows; e.g. utf-8, cp1252 (Excel on Windows)"),
+    ("base64", "'base64' is not a text encoding (it is a bytes transform)"),
+])
+def test_an_unknown_encoding_is_refused_with_examples(given, message):
+    from labelgate.errors import ConfigError
+    from labelgate.ingest.settings import DataSettings
+
+    with pytest.raises(ConfigError, match=r"data\.encoding") as caught:
+        DataSettings.from_section({"encoding": given})
+    assert message in str(caught.value)
 
 
 def test_spaces_after_the_delimiters_are_not_part_of_column_names(tmp_path):

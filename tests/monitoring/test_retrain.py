@@ -127,3 +127,23 @@ def test_traffic_rows_get_no_id_column_when_the_project_has_none() -> None:
     data = DataSettings(id_column=None, text_column="body", label_column="category", classes=("a", "b"))
     frame, filled, empty = traffic_table(["hi", "there"], data, columns=["body", "lang"], stamp="s")
     assert list(frame.columns) == ["body", "lang"] and list(filled) == ["body"] and empty == ["lang"]
+
+
+def test_traffic_is_written_in_the_data_encoding_and_as_json_lines_when_that_cannot_hold_it(tmp_path: Path) -> None:
+    """A cp1252 project (data.encoding) gets its traffic file in cp1252, which ingest reads back; served texts
+    cp1252 cannot hold (emoji, CJK) go in a UTF-8 JSON Lines file instead of being lost."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, n in (("comments-a", 40), ("comments-b", 30)):
+        pd.DataFrame({"COMMENT_ID": [f"{name}-{i}" for i in range(n)], "CONTENT": [f"crème {i} {name}" for i in range(n)],
+                      "CLASS": [i % 2 for i in range(n)]}).to_csv(data / f"{name}.csv", index=False, encoding="cp1252")
+    settings = DataSettings(encoding="cp1252")
+    split = SplitSettings(holdout_sources=("comments-b.csv",), valid_size=15, test_size=15, dev_size=5)
+    for texts, suffix in ((["déjà vu", "5€ off"], ".csv"), (["déjà vu", "so good 😀", "好"], ".jsonl")):
+        out = tmp_path / f"retrain{suffix}"
+        built = build_retrain_data(texts=texts, data_uri=str(data), out_uri=str(out), data=settings)
+        assert built.traffic_file.endswith(suffix)
+        if suffix == ".csv":
+            assert "déjà vu".encode("cp1252") in Path(built.traffic_file).read_bytes()
+        frame = ingest(built.data_uri, settings, split).frame
+        assert frame.loc[frame[SOURCE] == Path(built.traffic_file).name, "CONTENT"].tolist() == texts

@@ -37,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help=f"give files matching GLOB a role ({', '.join(ROLES)}); repeatable. Without it a file "
                       "whose name starts with a role word gets that role")
     init.add_argument("--model-name", default=None, help="registered model name [default: the folder's name]")
+    init.add_argument("--encoding", default=None, help="the text encoding of CSV/TSV files, e.g. cp1252 (Excel on "
+                      "Windows) or latin-1; written to the config as data.encoding [default: UTF-8]")
     init.add_argument("--force", action="store_true", help="overwrite existing project files")
     init.set_defaults(handler=_init)
 
@@ -51,7 +53,8 @@ def _init(args: argparse.Namespace) -> int:
         raise ConfigError(f"{project}: {existing} already exist; pass --force to overwrite them")
     split_roles = _split_flags(args.split)
     data_uri = _data_uri(args.data, project)
-    tables = read_all(args.data)
+    encoding = _encoding(args.encoding)
+    tables = read_all(args.data, encoding)
     roles = _roles_by_file([name for name, _ in tables], split_roles)
     role_column = _role_column(tables)
     for name, frame in tables:
@@ -71,7 +74,7 @@ def _init(args: argparse.Namespace) -> int:
     (project / "config.yaml").write_text(_config(
         data_uri=data_uri, model_name=model_name, text=args.text_column, label=args.label_column,
         ident=ident, classes=classes, split_roles=split_roles, found=found, role_column=role_column,
-        holdout=holdout))
+        holdout=holdout, encoding=encoding))
     (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords))
     (project / "expectations.json").write_text(json.dumps(_suite(
         columns=columns, text=args.text_column, label=args.label_column, ident=ident,
@@ -79,6 +82,20 @@ def _init(args: argparse.Namespace) -> int:
     (project / "constraints.txt").write_text(_constraints(ident, args.text_column, args.label_column, found))
     print(_report(project, found, classes, model_name, args.text_column, ident, role_column, holdout))
     return 0
+
+
+def _encoding(flag: str | None) -> str | None:
+    """``--encoding`` checked as the config's ``data.encoding`` is (its canonical name), or None."""
+    from pydantic import ValidationError
+
+    from labelgate.ingest.settings import DataSettings
+
+    if flag is None:
+        return None
+    try:
+        return DataSettings(encoding=flag).encoding
+    except ValidationError as exc:
+        raise ConfigError(f"--encoding: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
 
 def _role_column(tables) -> str | None:
@@ -201,7 +218,7 @@ def _yaml_list(values: list[str]) -> str:
 
 def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str | None, classes: list[str],
             split_roles: dict[str, list[str]], found, role_column: str | None = None,
-            holdout: dict | None = None) -> str:
+            holdout: dict | None = None, encoding: str | None = None) -> str:
     holdout = holdout or {"files": [], "valid": 120, "test": 250}
     roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
     shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
@@ -232,6 +249,8 @@ data:
   classes: {_yaml_list(classes)}   # index = position; labels may be these names or their indices
   {f"role_column: {role_column}          # holds each row's role (train/dev/valid/test; empty: pooled)"
    if role_column else "# role_column: role          # a column holding train/dev/valid/test per row (empty: pooled)"}
+  {f"encoding: {encoding}            # the text encoding of the CSV/TSV files (init --encoding)" if encoding else
+   "# encoding: cp1252          # the CSV/TSV files' text encoding when not UTF-8 (e.g. Excel on Windows: cp1252)"}
 split:
   # Roles: split.roles (file-name globs) > data.role_column > a file name starting with train/dev/valid/test.
 {"  roles:" + chr(10) + roles if roles else "  roles: {}"}
@@ -241,8 +260,8 @@ split:
   test_size: {holdout["test"]:<19} # ... and for test
   dev_size: 100                # labeled train rows kept as dev when no dev file is given
   seed: 123
-# Data repair (HoloClean/AimNet-style, labelgate.repair): detects and repairs dirty cells of tabular columns.
-# The library, the repair component and bench/repair.py exist; the pipeline does not run the step yet.
+# Data repair (HoloClean/AimNet-style, labelgate.repair): detects and repairs dirty cells of tabular columns
+# before labeling. Without this section the run's repair step is off and passes the table on unchanged.
 # repair:
 #   threshold: 0.8             # a repair is applied when its probability reaches this (1.0: report only)
 #   exclude_columns: [{", ".join(c for c in (ident, text) if c)}]

@@ -52,7 +52,7 @@ def load_raw(uri: str, data: DataSettings) -> tuple[pd.DataFrame, dict[str, str]
     """Read every data file under ``uri``; check its columns and types; add a ``source`` column."""
     frames, hashes = [], {}
     for file_uri in list_data_files(uri):
-        raw = read_file(file_uri)
+        raw = read_file(file_uri, data.encoding)
         frames.append(_typed(raw, data))
         hashes[raw.name] = raw.sha256
     frame = pd.concat(frames, ignore_index=True)

@@ -35,12 +35,13 @@ class DataProfile:
         return sum(self.class_counts.values())
 
 
-def read_all(paths: list[str]) -> list[tuple[str, pd.DataFrame]]:
-    """Every data file under each path (file, folder or glob), read as labelgate reads it."""
+def read_all(paths: list[str], encoding: str | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """Every data file under each path (file, folder or glob), read as labelgate reads it (CSV/TSV files in
+    ``encoding``, as ``data.encoding``)."""
     found: list[str] = []
     for path in paths:
         found.extend(f for f in list_data_files(path) if f not in found)
-    return [(raw.name, raw.frame) for raw in map(read_file, found)]
+    return [(raw.name, raw.frame) for raw in (read_file(f, encoding) for f in found)]
 
 
 def profile(tables: list[tuple[str, pd.DataFrame]], *, text_column: str, label_column: str | None,

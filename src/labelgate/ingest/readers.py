@@ -91,8 +91,9 @@ def _has_known_extension(path: str) -> bool:
     return any(lowered.endswith(ext) for ext in FORMATS)
 
 
-def read_file(uri: str) -> RawFile:
-    """Read one table; every failure becomes a DataError naming the file and what is wrong."""
+def read_file(uri: str, encoding: str | None = None) -> RawFile:
+    """Read one table; every failure becomes a DataError naming the file and what is wrong. ``encoding``: that
+    of a CSV/TSV file (``data.encoding``; None: UTF-8, or UTF-16 with its byte-order mark)."""
     kind = file_format(uri)
     try:
         with fsspec.open(uri, "rb") as fh:
@@ -106,14 +107,14 @@ def read_file(uri: str) -> RawFile:
     if not payload.strip():
         raise DataError(f"{uri}: the file is empty; add its rows, or remove it (every data file under the data "
                         "path is read)")
-    frame = _parse(uri, kind, payload)
+    frame = _parse(uri, kind, payload, encoding)
     if frame.empty:
         raise DataError(f"{uri}: the file has a header but no rows; add its rows, or remove it (every data file "
                         "under the data path is read)")
     return RawFile(uri=uri, name=name, sha256=digest, frame=frame)
 
 
-def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
+def _parse(uri: str, kind: str, payload: bytes, encoding: str | None = None) -> pd.DataFrame:
     if kind == "parquet":
         if payload[:4] != PARQUET_MAGIC:
             raise DataError(f"{uri}: not a Parquet file (its first bytes are {payload[:8]!r}); check the extension")
@@ -126,7 +127,7 @@ def _parse(uri: str, kind: str, payload: bytes) -> pd.DataFrame:
     for magic, what, fix in MAGIC:
         if payload.startswith(magic):
             raise DataError(f"{uri}: this is {what}, not {kind} text; {fix}")
-    text = _decode(uri, payload)
+    text = _decode(uri, payload, encoding if kind != "jsonl" else None)
     head = text[:512].lstrip().lower()
     if head.startswith(("<!doctype html", "<html", "<?xml")):
         raise DataError(f"{uri}: this is an HTML/XML page, not {kind} data (a failed download or an error page?)")
@@ -153,7 +154,15 @@ def _gunzip(uri: str, payload: bytes) -> bytes:
         raise DataError(f"{uri}: the name ends in .gz but the file is not valid gzip data ({exc})") from exc
 
 
-def _decode(uri: str, payload: bytes) -> str:
+def _decode(uri: str, payload: bytes, encoding: str | None = None) -> str:
+    if encoding is not None and encoding != "utf-8":
+        try:
+            return payload.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = payload[: exc.start].count(b"\n") + 1
+            raise DataError(f"{uri}: not valid {encoding} (data.encoding) at byte {exc.start} (line {line}): "
+                            f"{payload[exc.start:exc.start + 4]!r}; set data.encoding to the file's encoding, or "
+                            "remove it to read UTF-8") from exc
     if payload[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark is unambiguous: read it
         try:
             return payload.decode("utf-16")
@@ -180,8 +189,9 @@ def _legacy_hint(uri: str, payload: bytes, start: int) -> str:
     lo = max(payload.rfind(sep, 0, start) for sep in (b" ", b"\n", b",", b";", b"\t")) + 1
     word = re.split(r"[\s,;|]", text[lo:start + 12])[0] or text[start]
     name = uri.rsplit("/", 1)[-1]
-    return (f", read as Windows-1252/Latin-1: {word!r}. The file is probably in that encoding: re-encode it as "
-            f"UTF-8, e.g. iconv -f cp1252 -t utf-8 {name} > {name}.utf8 && mv {name}.utf8 {name}")
+    return (f", read as Windows-1252/Latin-1: {word!r}. The file is probably in that encoding: set data.encoding: "
+            f"cp1252 in the config (labelgate init --encoding cp1252), or re-encode it as UTF-8, e.g. "
+            f"iconv -f cp1252 -t utf-8 {name} > {name}.utf8 && mv {name}.utf8 {name}")
 
 
 DELIMITERS = (",", ";", "\t", "|")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, field_validator
@@ -37,10 +38,27 @@ class DataSettings(SectionSettings):
     label_column: str = "CLASS"
     classes: Annotated[Names, Field(min_length=2)] = ("ham", "spam")
     role_column: str | None = None
+    # The text encoding of CSV/TSV files (JSON Lines is UTF-8, Parquet binary). None: UTF-8, or UTF-16 when the
+    # file starts with its byte-order mark. Excel on Windows writes cp1252.
+    encoding: str | None = None
 
     @property
     def cardinality(self) -> int:
         return len(self.classes)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            info = codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"{value!r} is not a text encoding Python knows; e.g. utf-8, cp1252 (Excel on Windows), "
+                             "latin-1, utf-16") from None
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{value!r} is not a text encoding (it is a bytes transform); e.g. utf-8, cp1252")
+        return info.name
 
 
 class SplitSettings(SectionSettings):

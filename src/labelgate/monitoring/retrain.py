@@ -112,7 +112,7 @@ def build_retrain_data(*, texts: Sequence[str], data_uri: str, out_uri: str, dat
                         "file name, so a retraining folder cannot hold them side by side. Rename them")
     columns: list[str] = []
     for uri in files:  # the union of the files' columns, as ingest concatenates them
-        columns += [c for c in read_file(uri).frame.columns if c not in columns]
+        columns += [c for c in read_file(uri, data.encoding).frame.columns if c not in columns]
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     kind = _WRITERS.get(file_format(files[0]).split(".")[0], "csv")
     table, filled, empty = traffic_table(texts, data, columns=columns, stamp=stamp, feature_columns=feature_columns)
@@ -121,6 +121,12 @@ def build_retrain_data(*, texts: Sequence[str], data_uri: str, out_uri: str, dat
     fs.makedirs(root, exist_ok=True)
     for uri, name in zip(files, names, strict=True):
         _link_or_copy(uri, f"{out}/{name}")
+    payload = None
+    if kind == "csv":  # in the files' encoding (data.encoding); texts it cannot hold go in a JSON Lines file
+        try:
+            payload = table.to_csv(index=False).encode(data.encoding or "utf-8")
+        except UnicodeEncodeError:
+            kind = "jsonl"
     extension = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}[kind]
     traffic = f"{out}/{TRAFFIC_FILE_PREFIX}{stamp}{extension}"
     with fsspec.open(traffic, "wb") as fh:
@@ -129,7 +135,7 @@ def build_retrain_data(*, texts: Sequence[str], data_uri: str, out_uri: str, dat
         elif kind == "jsonl":
             fh.write(table.to_json(orient="records", lines=True).encode("utf-8"))
         else:
-            fh.write(table.to_csv(index=False).encode("utf-8"))
+            fh.write(payload)
     return RetrainData(data_uri=out, traffic_file=traffic, rows=len(table), original_files=files, filled=filled,
                        left_empty=empty, notes=suite_notes(suite_path, empty))
 
