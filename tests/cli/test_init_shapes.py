@@ -201,3 +201,27 @@ def test_an_unknown_init_encoding_is_refused_before_reading(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--encoding: 'latin-9x' is not a text encoding Python knows" in err
     assert not (tmp_path / "proj").exists()
+
+
+def test_keywords_in_scripts_without_spaces_are_character_pairs_that_the_lfs_find(tmp_path):
+    """Chinese (and Japanese, Thai) put no spaces between words: a whole sentence was one "word", seen once, so
+    every LF was a placeholder. Runs of those scripts are read as character pairs; the keyword LFs match them."""
+    from labelgate.labeling.loader import load_lfs
+
+    data = tmp_path / "data"
+    data.mkdir()
+    texts = {"退款": ["我要退款，商品坏了", "请给我退款谢谢", "申请退款可以吗", "退款什么时候到账"],
+             "物流": ["物流太慢了吧", "我的包裹物流在哪里", "物流信息没有更新", "查询物流状态"]}
+    rows = [(f"{label}{i}", text, label) for label, group in texts.items() for i, text in enumerate(group * 3)]
+    pd.DataFrame({"id": range(10), "text": ["你好"] * 10}).to_csv(data / "train.csv", index=False)
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame(rows, columns=["id", "text", "label"]).to_csv(data / f"{role}.csv", index=False)
+    assert main(["init", str(tmp_path / "proj"), "--data", str(data), "--text-column", "text"]) == 0
+    lfs_source = (tmp_path / "proj" / "lfs.py").read_text()
+    assert "todo-" not in lfs_source and "'退款'" in lfs_source and "'物流'" in lfs_source
+    lfs = {lf.name: lf for lf in load_lfs(str(tmp_path / "proj" / "lfs.py"))}
+    config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())
+    classes = [str(c) for c in config["data"]["classes"]]
+    rows = [pd.Series({"text": text}) for text in ("退款进度怎么样", "物流到哪了")]
+    votes = {name: [int(lf(row)) for row in rows] for name, lf in lfs.items() if name.startswith("keyword_")}
+    assert sorted(votes.values()) == sorted([[classes.index("退款"), -1], [-1, classes.index("物流")]]), votes

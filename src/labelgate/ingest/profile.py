@@ -94,6 +94,9 @@ def _kind(column: pd.Series) -> str:
 
 
 _WORD = re.compile(r"[^\W\d_][\w']{2,}")  # words in any script (Cyrillic, Greek, accented Latin, ...)
+# Scripts written without spaces between words (Chinese, Japanese kana and kanji, Thai): their runs are read as
+# character pairs, as most Chinese words are two characters long.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _STOP = frozenset("the and for with you your this that was are have has not but can could would from when what "
                   "why how all any our out get got just very really also too its it's i'm".split())
 
@@ -104,7 +107,7 @@ def _keywords(texts: pd.Series, labels: pd.Series, per_class: int = 3) -> dict[s
     in_class: dict[str, Counter] = {c: Counter() for c in labels.unique()}
     overall: Counter = Counter()
     for text, label in zip(texts, labels, strict=True):
-        words = set(_WORD.findall(text.lower())) - _STOP
+        words = _words(text.lower())
         in_class[label].update(words)
         overall.update(words)
     picks = {}
@@ -112,3 +115,10 @@ def _keywords(texts: pd.Series, labels: pd.Series, per_class: int = 3) -> dict[s
         scored = [(n / overall[w], n, w) for w, n in counts.items() if n >= 3]
         picks[label] = [w for _, _, w in sorted(scored, key=lambda s: (-s[0], -s[1], s[2]))[:per_class]]
     return picks
+
+
+def _words(text: str) -> set[str]:
+    """The words of a lower-cased text for keyword picking: spaced words of 3+ letters, and character pairs
+    of runs in scripts without spaces."""
+    pairs = {run[i:i + 2] for run in _UNSPACED.findall(text) for i in range(len(run) - 1)}
+    return (set(_WORD.findall(_UNSPACED.sub(" ", text))) - _STOP) | pairs
