@@ -354,6 +354,9 @@ def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], 
 def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout: pd.Series, needed: list[str],
                    data: DataSettings, settings: SplitSettings, dropped: list[dict[str, Any]]) -> None:
     """Today's tutorial split of the holdout files into the roles not given (valid and/or test)."""
+    # sklearn takes about a second to import: only the runs that split pay it, not every step reading settings.
+    from sklearn.model_selection import train_test_split
+
     held = frame[holdout]
     names = ", ".join(sorted(held[SOURCE].astype(str).unique()))
     sizes = {"valid": settings.valid_size, "test": settings.test_size}
@@ -373,14 +376,14 @@ def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout
     if len(needed) == 2:
         labels = held[data.label_column].to_numpy()
         try:
-            valid_idx, test_idx = _train_test_split()(held.index.to_numpy(), test_size=settings.test_size,
+            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
                                                    train_size=settings.valid_size, random_state=settings.seed,
                                                    stratify=labels)
         except ValueError as exc:  # a class with one row, or fewer rows in a role than classes: split at random
             counts = held[data.label_column].value_counts()
             rare = [data.classes[int(i)] for i in counts[counts < 2].index]
             how = (f"not stratified: class(es) {rare} have one row" if rare else f"not stratified: {exc}")
-            valid_idx, test_idx = _train_test_split()(held.index.to_numpy(), test_size=settings.test_size,
+            valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
                                                    train_size=settings.valid_size, random_state=settings.seed)
         roles.loc[valid_idx], roles.loc[test_idx] = "valid", "test"
     else:
@@ -396,10 +399,3 @@ def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResul
     return IngestResult(frame=result.frame, files=hashes, fingerprint=fingerprint(hashes), roles=result.roles,
                         dropped=result.dropped, warnings=result.warnings, notes=result.notes)
 
-
-def _train_test_split():
-    """sklearn's ``train_test_split``, imported on use: sklearn takes about a second to import, and most steps
-    that read the data settings never split."""
-    from sklearn.model_selection import train_test_split
-
-    return train_test_split
