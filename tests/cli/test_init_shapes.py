@@ -186,6 +186,7 @@ def test_a_cp1252_project_reads_with_init_encoding_and_keeps_it_in_the_config(tm
     assert main(["init", str(project), "--data", str(data), "--text-column", "text", "--encoding", "CP1252"]) == 0
     config = yaml.safe_load((project / "config.yaml").read_text())
     assert config["data"]["encoding"] == "cp1252" and sorted(config["data"]["classes"]) == ["déçu", "sûr"]
+    assert '"déçu"' in (project / "config.yaml").read_text(encoding="utf-8")  # as typed, not "d\u00e9\u00e7u"
     assert "'brûlée'" in (project / "lfs.py").read_text()
     params = resolved(project_flags(type("A", (), {"project": str(project), "config_path": None,
                                                    "data_uri": None})(), ["config_path", "data_uri"]))

@@ -74,12 +74,13 @@ def _init(args: argparse.Namespace) -> int:
     (project / "config.yaml").write_text(_config(
         data_uri=data_uri, model_name=model_name, text=args.text_column, label=args.label_column,
         ident=ident, classes=classes, split_roles=split_roles, found=found, role_column=role_column,
-        holdout=holdout, encoding=encoding))
-    (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords))
+        holdout=holdout, encoding=encoding), encoding="utf-8")
+    (project / "lfs.py").write_text(_lfs(args.text_column, classes, found.keywords), encoding="utf-8")
     (project / "expectations.json").write_text(json.dumps(_suite(
         columns=columns, text=args.text_column, label=args.label_column, ident=ident,
-        classes=classes, found=found), indent=2) + "\n")
-    (project / "constraints.txt").write_text(_constraints(ident, args.text_column, args.label_column, found))
+        classes=classes, found=found), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (project / "constraints.txt").write_text(_constraints(ident, args.text_column, args.label_column, found),
+                                             encoding="utf-8")
     print(_report(project, found, classes, model_name, args.text_column, ident, role_column, holdout))
     return 0
 
@@ -213,7 +214,7 @@ def _positive(classes: list[str], counts: dict[str, int]) -> str | None:
 
 
 def _yaml_list(values: list[str]) -> str:
-    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"  # YAML flow list, as typed
 
 
 def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str | None, classes: list[str],
@@ -223,7 +224,7 @@ def _config(*, data_uri: str, model_name: str, text: str, label: str, ident: str
     roles = "\n".join(f"    {role}: {_yaml_list(globs)}" for role, globs in split_roles.items())
     shares = ", ".join(f"{c} {found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%}" for c in classes)
     rare = _positive(classes, found.class_counts)
-    positive = ((f"  positive_class: {json.dumps(rare)}   # binary: the class precision/recall/F1 are about; init chose "
+    positive = ((f"  positive_class: {json.dumps(rare, ensure_ascii=False)}   # binary: the class precision/recall/F1 are about; init chose "
                  f"the rarer class in your labeled rows ({shares})" if rare != classes[1] else
                  f"  # positive_class: {classes[1]}   # binary only: the class precision/recall/F1 are about "
                  f"(default: the second class, {classes[1]})") if len(classes) == 2 else
