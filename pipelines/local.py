@@ -419,9 +419,9 @@ def summarise(*, run_dir: Path, run_id: str, watcher: _StepWatcher, arguments: d
 
 
 def _data_roles(task_root: Path | None) -> dict[str, Any]:
-    """The ingest step's roles, left-out rows and warnings, for the summary."""
+    """The ingest step's roles, left-out rows, warnings and notes, for the summary."""
     metadata = _artifact_metadata(task_root, Step.INGEST, "data")
-    return {key: metadata[key] for key in ("roles", "dropped", "warnings") if key in metadata}
+    return {key: metadata[key] for key in ("roles", "dropped", "warnings", "notes") if key in metadata}
 
 
 def _task_root(run_dir: Path) -> Path | None:

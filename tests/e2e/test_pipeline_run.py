@@ -32,6 +32,10 @@ def test_example_run_pushes_a_champion(example_champion):
     # The printed summary names the steps, the gates and where the model went.
     for text in ("Steps:", "Gates:", "data-gate", "Pushed:", "Exit code: 0"):
         assert text in output
+    # Ingest's notes reach the summary: some of the example's gold comments ("nice song") are also train comments.
+    notes = summary["data"]["notes"]
+    assert any(n.startswith("test: ") and "have a text that train also has" in n for n in notes), notes
+    assert "  note: test: " in output and summary["data"]["warnings"] == []
 
 
 def test_input_without_the_text_column_is_blocked_and_pushes_nothing(labelgate_run, example_data, tmp_path):
