@@ -86,3 +86,43 @@ def test_beyond_max_connections_the_oldest_idle_ones_are_closed_and_good_clients
     assert server.metric("labelgate_rejected_requests_total", reason="connection_shed") - before >= 10
     assert server.metric("labelgate_rejected_requests_total", reason="request_timeout") >= 1
     assert server.get("/v2/health/ready").json() == {"ready": True}
+
+
+def _request(body: bytes, header_bytes: int = 0) -> bytes:
+    padding = f"X-Pad: {'a' * header_bytes}\r\n" if header_bytes else ""
+    return (f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{padding}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """One whole answer (headers and a content-length body) from a kept-alive connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_headers_over_the_limit_get_431_and_big_bodies_and_kept_alive_requests_do_not(server: RunningServer) -> None:
+    """uvicorn reads request headers of any size (a 50 MB header line was held in memory); the head is bounded
+    at --max-header-bytes (64 KiB), counted up to its blank line, so a 3 MB body sent with it does not count and
+    each request on a kept-alive connection has its own bound."""
+    before = server.metric("labelgate_rejected_requests_total", reason="headers_too_large")
+    sock = _connect(server, _request(b'{"instances": ["a"]}', header_bytes=200_000))
+    status, error = _error(_read_all(sock))
+    assert status == 431 and error == ("the request line and headers are over 65536 bytes; send fewer or shorter "
+                                       "headers")
+    assert server.metric("labelgate_rejected_requests_total", reason="headers_too_large") == before + 1
+
+    big = json.dumps({"instances": ["word " * 2_000] * 256}).encode()  # 2.6 MB, under the 4 MiB body limit
+    sock = _connect(server, _request(big, header_bytes=60_000))
+    answer = _answer(sock)
+    assert answer.startswith(b"HTTP/1.1 200") and len(json.loads(answer.partition(b"\r\n\r\n")[2])["predictions"]) == 256
+    for _ in range(3):  # 3 x 40 KB of headers on one connection: over the bound together, not each
+        sock.sendall(_request(b'{"instances": ["a"]}', header_bytes=40_000))
+        assert _answer(sock).startswith(b"HTTP/1.1 200")
+    sock.close()
+    assert server.metric("labelgate_rejected_requests_total", reason="headers_too_large") == before + 1

@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds a client has to send its request headers (else 408 and the connection closed)")
     parser.add_argument("--body-timeout", type=float, default=connections.body_timeout_s,
                         help="seconds a client has to send its request body after the headers (else 408)")
+    parser.add_argument("--max-header-bytes", type=int, default=connections.max_header_bytes,
+                        help="most bytes of request line and headers (else 431 and the connection closed)")
     parser.add_argument("--max-connections", type=int, default=connections.max_connections,
                         help="most open connections; beyond it the oldest ones waiting for a request are closed "
                         "(default: half the open-file limit, at most 4096)")
@@ -119,7 +121,8 @@ def serve(args: argparse.Namespace) -> int:
         inference = InferenceLimits(threads=args.inference_threads, max_pending=args.max_pending,
                                     chunk_chars=max(args.max_text_chars, InferenceLimits().chunk_chars))
         connections = ConnectionLimits(header_timeout_s=float(args.header_timeout),
-                                       body_timeout_s=float(args.body_timeout), max_connections=args.max_connections)
+                                       body_timeout_s=float(args.body_timeout), max_connections=args.max_connections,
+                                       max_header_bytes=args.max_header_bytes)
     except ValidationError as exc:
         raise ConfigError(f"invalid server option: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
     prediction_log = prediction_log_settings(args)

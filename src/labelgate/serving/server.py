@@ -499,6 +499,7 @@ def _deadline_protocol(limits: ConnectionLimits) -> type:
 
     return deadline_protocol(AutoHTTPProtocol, header_timeout_s=limits.header_timeout_s,
                              body_timeout_s=limits.body_timeout_s, max_connections=limits.connection_cap(),
+                             max_header_bytes=limits.max_header_bytes,
                              on_refusal=lambda reason: _metrics()["rejected"].labels(reason=reason).inc())
 
 

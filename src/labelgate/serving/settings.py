@@ -26,14 +26,17 @@ class RequestLimits(BaseModel):
 class ConnectionLimits(BaseModel):
     """How long a client may take to send its request, and how many connections are kept open (see
     :mod:`labelgate.serving.connections`): headers within ``header_timeout_s``, the body within
-    ``body_timeout_s`` after them (else 408), and beyond ``max_connections`` open connections the oldest
-    ones waiting for a request are closed (None: half the process's open-file limit, at most 4096)."""
+    ``body_timeout_s`` after them (else 408), request line and headers of at most ``max_header_bytes`` (else 431),
+    and beyond ``max_connections`` open connections the oldest ones waiting for a request are closed (None: half
+    the process's open-file limit, at most 4096)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     header_timeout_s: float = Field(10.0, gt=0.0)
     body_timeout_s: float = Field(60.0, gt=0.0)
     max_connections: int | None = Field(None, ge=2)
+    # The request line and headers together (uvicorn has no bound: a 50 MB header line was read whole).
+    max_header_bytes: int = Field(64 * 1024, ge=1024)
 
     def connection_cap(self) -> int:
         """``max_connections``, or half the soft open-file limit (at most 4096, at least 64)."""
