@@ -384,3 +384,29 @@ def test_empty_texts_and_a_missing_id_column_are_not_overlaps() -> None:
     no_ids = DataSettings(**{**DATA.model_dump(), "id_column": None})
     result = split_roles(frame.drop(columns=["id"]), no_ids, SplitSettings())
     assert result.warnings == [] and result.notes == []
+
+
+def test_overlaps_are_found_in_valid_too_across_files_with_at_most_three_examples_cut_at_60_characters() -> None:
+    long = "a long comment that goes on and on about the song, the video and the singer's voice"  # 84 characters
+    frame = _frame({"train.csv": 80, "valid.csv": 40, "test-a.csv": 20, "test-b.csv": 20})
+    frame.loc[frame["source"] == "train.csv", "text"] = [long, None, *(f"shared {i}" for i in range(5)),
+                                                         *(f"train {i}" for i in range(73))]
+    valid = frame["source"] == "valid.csv"
+    frame.loc[valid, "text"] = [long.upper(), *(f"valid {i}" for i in range(39))]
+    frame.loc[valid, "id"] = [f"train.csv:{i}" for i in range(5)] + [f"v{i}" for i in range(35)]
+    frame.loc[frame["source"] == "test-a.csv", "text"] = [None, "shared 0", *(f"a {i}" for i in range(18))]
+    frame.loc[frame["source"] == "test-b.csv", "text"] = [f"shared {i}" for i in range(1, 5)] + [
+        f"b {i}" for i in range(16)]
+    settings = SplitSettings(roles={"test": ("test-*.csv",)})
+    result = split_roles(frame, DATA, settings)
+    assert result.warnings == [
+        "valid and train share 5 id(s) in column 'id' (e.g. 'train.csv:0', 'train.csv:1', 'train.csv:2'): the same "
+        "records in both roles make the valid numbers read high; remove them from valid.csv or from the train "
+        "file(s)."]
+    assert result.notes == [
+        f"valid: 1 of 40 row(s) (2.5%) have a text that train also has (e.g. {long[:60]!r}); the model saw them while "
+        "training, so valid accuracy (the model search's choice) reads high by up to that share. If they are "
+        "copies, remove them from valid.csv.",
+        "test: 5 of 40 row(s) (12.5%) have a text that train also has (e.g. 'shared 0', 'shared 1', 'shared 2'); "
+        "the model saw them while training, so test accuracy (the model gate's numbers) reads high by up to that "
+        "share. If they are copies, remove them from test-a.csv, test-b.csv."]  # a missing text is no overlap

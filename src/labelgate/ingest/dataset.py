@@ -313,8 +313,7 @@ LEAK_WARN_SHARE = 0.25
 
 def _normalized(texts: pd.Series) -> pd.Series:
     """Texts compared for overlap: no byte-order marks, case folded, whitespace collapsed."""
-    return texts.astype("string").fillna("").str.replace("\ufeff", "", regex=False).str.casefold() \
-        .str.split().str.join(" ")
+    return texts.astype("string").fillna("").str.replace("\ufeff", "").str.casefold().str.split().str.join(" ")
 
 
 def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], list[str]]:
@@ -327,9 +326,7 @@ def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], 
     train_texts = set(_normalized(frame.loc[train, data.text_column])) - {""}
     train_ids = set(frame.loc[train, data.id_column].dropna().astype(str)) if data.id_column else set()
     for role in ("valid", "test"):
-        rows = frame[frame[SPLIT] == role]
-        if rows.empty:
-            continue
+        rows = frame[frame[SPLIT] == role]  # every run has valid and test rows (split_roles)
         files = ", ".join(sorted(rows[SOURCE].astype(str).unique()))
         if train_ids:
             shared = rows[data.id_column].dropna().astype(str)
@@ -340,7 +337,7 @@ def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], 
                     f"{', '.join(repr(i) for i in shared.unique()[:3])}): the same records in both roles make the "
                     f"{role} numbers read high; remove them from {files} or from the train file(s).")
         texts = _normalized(rows[data.text_column])
-        seen = texts.isin(train_texts) & (texts != "")
+        seen = texts.isin(train_texts)
         if seen.any():
             share = float(seen.mean())
             examples = ", ".join(repr(t[:60]) for t in texts[seen].unique()[:3])
