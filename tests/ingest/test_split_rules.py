@@ -410,3 +410,62 @@ def test_overlaps_are_found_in_valid_too_across_files_with_at_most_three_example
         "test: 5 of 40 row(s) (12.5%) have a text that train also has (e.g. 'shared 0', 'shared 1', 'shared 2'); "
         "the model saw them while training, so test accuracy (the model gate's numbers) reads high by up to that "
         "share. If they are copies, remove them from test-a.csv, test-b.csv."]  # a missing text is no overlap
+
+
+# --- column names, file kinds and small gold sets, exactly -------------------------------------------------
+
+
+def test_reserved_columns_name_each_clash_and_exempt_only_a_split_role_column() -> None:
+    from labelgate.ingest.dataset import reserved_columns
+
+    assert reserved_columns(["id", "text"], None) is None
+    assert reserved_columns(["split", "text"], "split") is None  # the role column: read before ingest writes split
+    source = reserved_columns(["source", "text"], None)
+    assert source == ("column(s) ['source'] have the name(s) of columns labelgate adds (source: the file name, split: "
+                      "the row's role, dev: a gold train row); rename them in the file ('source' -> 'source_')")
+    assert reserved_columns(["split"], None) == (
+        "column(s) ['split'] have the name(s) of columns labelgate adds (source: the file name, split: the row's role, "
+        "dev: a gold train row); rename them in the file ('split' -> 'split_'); or, if 'split' holds each row's role "
+        "(train/dev/valid/test), set data.role_column: split")
+    assert reserved_columns(["dev", "split"], "dev").startswith("column(s) ['split', 'dev'] ")  # only split is exempt
+
+
+@pytest.mark.parametrize(("name", "expected"), [("train.csv", True), ("TRAIN.CSV.GZ", True), ("t.tsv", True),
+                                                ("t.TSV.gz", True), ("t.jsonl", False), ("t.csv.parquet", False)])
+def test_csv_and_tsv_files_are_told_apart_from_the_others(name: str, expected: bool) -> None:
+    from labelgate.ingest.dataset import is_csv
+
+    assert is_csv(name) is expected
+
+
+def test_a_missing_id_column_suggests_null_and_a_missing_text_column_does_not(tmp_path) -> None:
+    raw = RawFile(uri="u/train.csv", name="train.csv", sha256="0",
+                  frame=pd.DataFrame({"id": ["1"], "Text ": ["a"]}))
+    with pytest.raises(DataError) as caught:
+        _typed(raw, DATA)
+    assert str(caught.value) == ("u/train.csv: missing column(s) ['text']; the file has ['id', 'Text ']. Did you mean "
+                                 "'Text ' for 'text'? Set data.text_column in the config to the file's column name(s).")
+    no_id = RawFile(uri="u/train.csv", name="train.csv", sha256="0", frame=pd.DataFrame({"text": ["a"]}))
+    with pytest.raises(DataError, match=r"Set data\.id_column in the config to the file's column name\(s\) "
+                                        r"\(data\.id_column: null if the data has no id column\)\.$"):
+        _typed(no_id, DATA)
+
+
+def test_a_one_row_gold_set_is_noted() -> None:
+    result = split_roles(_frame({"train.csv": 80, "dev.csv": 40, "valid.csv": 1, "test.csv": 40}), DATA,
+                         SplitSettings())
+    assert [n for n in result.notes if n.startswith("valid has only")] == [
+        "valid has only 1 row(s) for the model search's choice: one row moves its accuracy by 100%; a few hundred "
+        "labeled valid rows make it trustworthy."]
+
+
+def test_the_holdout_split_is_the_same_every_time_for_a_seed_and_differs_for_another() -> None:
+    frame = _frame({"train.csv": 50, "hold.csv": 200})
+
+    def valid_ids(seed: int) -> list[str]:
+        result = split_roles(frame, DATA, SplitSettings(holdout_sources=("hold.csv",), valid_size=40, test_size=60,
+                                                        seed=seed))
+        return sorted(result.frame.loc[result.frame["split"] == "valid", "id"])
+
+    assert valid_ids(1) == valid_ids(1) and len(valid_ids(1)) == 40
+    assert valid_ids(1) != valid_ids(2)
