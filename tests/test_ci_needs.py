@@ -39,8 +39,11 @@ def test_under_ci_a_missing_need_fails(tmp_path):
 
 
 def _make_test(*args: str) -> str:
+    # Not the variables of a `make test PYTEST_ARGS=...` this suite may run under (make passes them on in MAKEFLAGS).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS",
+                                                            "COVERAGE", "TEST_JOBS")}
     done = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "test", *args], cwd=ROOT,
-                          capture_output=True, text=True, check=True, timeout=60)
+                          capture_output=True, text=True, check=True, timeout=60, env=env)
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -51,3 +54,9 @@ def test_make_test_prints_skip_reasons_and_coverage():
     assert "--cov-fail-under=" in _make_test("PYTEST_ARGS=--durations=12")  # CI's whole suite: held to it
     subset = _make_test("PYTEST_ARGS=-m 'not e2e'")  # a subset reports coverage, holds no floor
     assert "--cov " in subset and "--cov-fail-under" not in subset
+
+
+def test_make_test_runs_test_files_in_workers_unless_told_not_to():
+    assert " -n 2 --dist loadfile " in _make_test()
+    assert " -n 4 --dist loadfile " in _make_test("TEST_JOBS=4")
+    assert " -n " not in _make_test("TEST_JOBS=0") and "--dist" not in _make_test("TEST_JOBS=0")
