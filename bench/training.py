@@ -12,6 +12,7 @@ family, the trials and the search's seconds. The encoder's vectors are computed 
 seed's search pays for them, later seeds reuse them (their search seconds say so).
 
     .venv/bin/python bench/training.py [--seeds 5] [--family auto] [--probs PATH] [--budget S] [--trials N]
+        [--refit-valid-weight W]
 """
 
 from __future__ import annotations
@@ -65,6 +66,18 @@ def anchor_recipe(texts: list[str], targets: np.ndarray, test_texts: list[str], 
     return {"model": model, "fit_seconds": fit, "accuracy": accuracy}
 
 
+def refit(result, texts, targets, weights, valid_texts, valid_labels, data, settings, seed):
+    """What the train step does after the choice: the chosen model trained again with the valid rows added
+    (``training.refit_valid_weight``; 0 keeps ``result``)."""
+    from labelgate.training.trainer import refit_with_valid
+
+    if settings.refit_valid_weight <= 0:
+        return result
+    return refit_with_valid(result, train_texts=texts, train_targets=targets, train_weights=weights,
+                            valid_texts=valid_texts, valid_labels=valid_labels, classes=list(data.classes),
+                            settings=settings, seed=seed)
+
+
 def latency(predict, texts: list[str], repeats: int) -> tuple[float, float]:
     """Median seconds for one text, and texts/s for the whole batch."""
     one = []
@@ -95,6 +108,8 @@ def main() -> None:
     parser.add_argument("--dev-weight", type=float, default=None, help="override training.dev_weight")
     parser.add_argument("--budget", type=float, default=None, help="override training.search_budget_s")
     parser.add_argument("--trials", type=int, default=None, help="override training.search_trials")
+    parser.add_argument("--refit-valid-weight", type=float, default=None,
+                        help="override training.refit_valid_weight (0: the model valid chose, not trained again)")
     args = parser.parse_args()
 
     config = load_config(CONFIG)
@@ -108,6 +123,8 @@ def main() -> None:
         settings = settings.model_copy(update={"search_budget_s": args.budget})
     if args.trials:
         settings = settings.model_copy(update={"search_trials": args.trials})
+    if args.refit_valid_weight is not None:
+        settings = settings.model_copy(update={"refit_valid_weight": args.refit_valid_weight})
     with tempfile.TemporaryDirectory() as tmp:
         data_path, probs_path = prepare(Path(tmp), args.probs)
         frame, probs = pd.read_parquet(data_path), pd.read_parquet(probs_path)
@@ -118,7 +135,8 @@ def main() -> None:
     test_texts, test_labels = gold_rows(frame, text_column=data.text_column, label_column=data.label_column,
                                        n_classes=data.cardinality, split="test")
     print(f"example: {len(texts)} training rows, {len(valid_texts)} valid, {len(test_texts)} test; "
-          f"model {settings.family}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+          f"model {settings.family}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads; refit with the "
+          f"valid rows at weight {settings.refit_valid_weight} (0: none)")
 
     if settings.family == "auto":
         return search_bench(settings, data, frame, probs, texts, targets, weights, valid_texts, valid_labels,
@@ -133,6 +151,7 @@ def main() -> None:
             result = train_classifier(train_texts=texts, train_targets=targets, train_weights=weights,
                                       valid_texts=valid_texts, valid_labels=valid_labels, classes=list(data.classes),
                                       settings=run_settings, seed=seed)
+            result = refit(result, texts, targets, weights, valid_texts, valid_labels, data, run_settings, seed)
             total = time.perf_counter() - started
             accuracy = float((result.predictor.predict(test_texts) == test_labels).mean())
             epochs = result.history
@@ -193,6 +212,7 @@ def search_bench(settings, data, frame, probs, texts, targets, weights, valid_te
         result = train_classifier(train_texts=train.texts, train_targets=train.targets, train_weights=train.weights,
                                   valid_texts=valid_texts, valid_labels=valid_labels, classes=list(data.classes),
                                   settings=linear, seed=seed)
+        result = refit(result, train.texts, train.targets, train.weights, valid_texts, valid_labels, data, linear, seed)
         fixed.append({"accuracy": float((result.predictor.predict(test_texts) == test_labels).mean()),
                       "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu})
     lin = np.array([r["accuracy"] for r in fixed])
@@ -203,6 +223,9 @@ def search_bench(settings, data, frame, probs, texts, targets, weights, valid_te
     for seed in range(seeds):
         result = search_model(rows_for=rows_for, valid_texts=valid_texts, valid_labels=valid_labels,
                               classes=list(data.classes), settings=settings, seed=seed)
+        chosen = rows_for(result.settings.dev_weight)
+        result.best = refit(result.best, chosen.texts, chosen.targets, chosen.weights, valid_texts, valid_labels, data,
+                            result.settings, seed)
         accuracy = float((result.best.predictor.predict(test_texts) == test_labels).mean())
         families = {}
         for t in result.trials:

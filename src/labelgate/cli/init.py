@@ -290,6 +290,7 @@ training:
   # epochs: 80
   # learning_rate: 0.005
   # dev_weight: 0.0            # > 0: also learn from the gold dev rows
+  # refit_valid_weight: 1.0    # after valid has chosen, train the chosen model again with the valid rows (0: off)
   # min_confidence: 0.0
 evaluation:
   primary_metric: accuracy     # bootstrapped against the champion (accuracy or f1)

@@ -131,24 +131,31 @@ def plot_bootstrap(outcome: EvaluationOutcome, path: Path) -> Path | None:
     return path
 
 
-def plot_training(history: list[dict[str, float]], best_epoch: int | None, path: Path) -> Path | None:
+def plot_training(history: list[dict[str, float]], best_epoch: int | None, path: Path,
+                  refit: dict[str, Any] | None = None) -> Path | None:
+    """Loss and valid accuracy per epoch, the epoch early stopping kept; with ``refit`` (``training.refit_valid_weight``)
+    the legend says the served model is that many epochs trained again with the valid rows added."""
     if not history:
         return None
     epochs = [h["epoch"] for h in history]
-    with figure(figsize=(6, 3.4)) as (fig, ax):
+    with figure(figsize=(6, 4.0)) as (fig, ax):
         ax.plot(epochs, [h["train_loss"] for h in history], marker=".", label="train soft cross-entropy")
         ax.plot(epochs, [h["valid_log_loss"] for h in history], marker=".", label="valid log loss (gold)")
         ax2 = ax.twinx()
         ax2.plot(epochs, [h["valid_accuracy"] for h in history], color="#2ca02c", marker=".", label="valid accuracy")
         ax2.set_ylabel("valid accuracy")
         if best_epoch:
-            ax.axvline(best_epoch, color="grey", linestyle=":", label=f"kept epoch {best_epoch}")
+            label = f"kept epoch {best_epoch}"
+            if refit:
+                label = f"chosen epoch {best_epoch}, then refit with the {refit['valid_rows']} valid rows"
+            ax.axvline(best_epoch, color="grey", linestyle=":", label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.set_title("training (early stopping on the valid split)")
         lines = ax.get_legend_handles_labels()
         lines2 = ax2.get_legend_handles_labels()
-        ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="center right")
+        ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)  # below the axes: never over a curve
         fig.tight_layout()
         save_png(fig, path)
     return path
@@ -241,7 +248,8 @@ def write_report(*, outcome: EvaluationOutcome, report_path: Path, model_info: d
         ("Calibration (reliability diagram)", plot_calibration(outcome, assets / "calibration.png")),
         ("Accuracy per slice", plot_slices(outcome, assets / "slices.png")),
         ("Paired bootstrap of the primary metric", plot_bootstrap(outcome, assets / "bootstrap.png")),
-        ("Training curves", plot_training(history, model_info.get("best_epoch"), assets / "training.png")),
+        ("Training curves", plot_training(history, model_info.get("best_epoch"), assets / "training.png",
+                                                  model_info.get("refit"))),
         ("Model search (family auto)", plot_search(search, assets / "model_search.png")),
     ]
     plots = [{"title": title, "file": path.name, "link": f"{assets.name}/{path.name}",

@@ -54,7 +54,12 @@ class TrainingSettings(SectionSettings):
     (the baseline: cheapest to train and serve) unless a trial beats it on the valid rows by more than
     ``search_switch_z`` standard deviations in a paired sign test (0: the best valid accuracy, however small
     its lead): 120 valid rows cannot tell one- or two-row leads from noise. ``confidence_weight``: weigh each covered row by
-    its top label probability (rows the label model is unsure of count less)."""
+    its top label probability (rows the label model is unsure of count less).
+
+    ``refit_valid_weight`` > 0: once the epoch (and, with ``auto``, the family and hyperparameters) is chosen on
+    valid, the chosen model is trained again from scratch with the gold valid rows added at that weight, for
+    exactly the chosen epochs, keeping the first fit's temperature and valid scores (0: no refit; the model is
+    the one valid chose, never trained on valid)."""
 
     section: ClassVar[str] = "training"
 
@@ -85,6 +90,7 @@ class TrainingSettings(SectionSettings):
     min_confidence: float = Field(0.0, ge=0.0, lt=1.0)
     dev_weight: float = Field(0.0, ge=0.0)
     calibrate: bool = True
+    refit_valid_weight: float = Field(1.0, ge=0.0)
     min_train_rows: int = Field(10, ge=1)
     device: Annotated[str, AfterValidator(_device)] = "auto"
     cpu_threads: int = Field(1, ge=0)

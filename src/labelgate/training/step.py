@@ -107,7 +107,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
     Returns what the component logs: the numbers as metrics (valid accuracy/log loss, epochs, rows, speed,
     search trials/seconds) and ``family``, the trained family."""
     from labelgate.training.search import TRIALS_FILE, TrainRows, search_model  # torch: only when training
-    from labelgate.training.trainer import train_classifier
+    from labelgate.training.trainer import refit_with_valid, train_classifier
 
     config = load_config(config_path)
     data = DataSettings.from_section(config["data"])
@@ -165,7 +165,6 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
             progress(Step.TRAIN, switch_line(search.switch, search.trials))
         progress(Step.TRAIN, f"{'chose' if groups == 1 else f'group {group + 1} chose'} {chosen.family} after "
                              f"{len(search.trials)} trials in {search.seconds:.0f} s")
-        texts = rows_for(chosen.dev_weight).texts
     else:
         chosen = settings
         train = rows_for(settings.dev_weight)
@@ -176,6 +175,16 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
                                   valid_labels=valid_labels, classes=data.classes, settings=settings,
                                   seed=seed, train_weights=train.weights, on_epoch=report,
                                   train_features=train.features, valid_features=valid_features)
+    train = rows_for(chosen.dev_weight)
+    texts = train.texts
+    if chosen.refit_valid_weight > 0:
+        result = refit_with_valid(result, train_texts=texts, train_targets=train.targets, train_weights=train.weights,
+                                  valid_texts=valid_texts, valid_labels=valid_labels, classes=data.classes,
+                                  settings=chosen, seed=seed, train_features=train.features,
+                                  valid_features=valid_features)
+        progress(Step.TRAIN, f"refit: trained again on {len(texts)} rows + the {len(valid_texts)} gold valid rows "
+                             f"(weight {chosen.refit_valid_weight}) for the {result.best_epoch} epochs chosen; the "
+                             f"valid scores below are from before the refit (training.refit_valid_weight: 0 skips it)")
     result.predictor.info.update({
         "settings": chosen.model_dump(mode="json"),
         "seed": seed, "train_rows": len(texts), "valid_accuracy": result.valid_accuracy,

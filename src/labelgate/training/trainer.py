@@ -188,7 +188,8 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
            valid_labels: np.ndarray, classes: Sequence[str], settings: TrainingSettings, seed: int,
            train_weights: np.ndarray | None, on_epoch: Callable[[dict[str, float]], None] | None,
            train_vectors: np.ndarray | None, valid_vectors: np.ndarray | None,
-           train_features: pd.DataFrame | None = None, valid_features: pd.DataFrame | None = None) -> TrainResult:
+           train_features: pd.DataFrame | None = None, valid_features: pd.DataFrame | None = None,
+           fixed_epochs: int | None = None, temperature: float | None = None) -> TrainResult:
     k = len(classes)
     targets = np.asarray(train_targets, dtype=np.float32)
     weights = np.ones(len(targets), dtype=np.float32) if train_weights is None else \
@@ -255,7 +256,7 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
     best: tuple[float, float] | None = None
     best_state, best_epoch, stale = None, 0, 0
     n = x_train.shape[0]
-    for epoch in range(1, settings.epochs + 1):
+    for epoch in range(1, (fixed_epochs or settings.epochs) + 1):
         started = time.perf_counter()
         model.train()
         order = rng.permutation(n)
@@ -283,6 +284,8 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
+        if fixed_epochs:  # a refit: valid is in the training rows, so it cannot choose an epoch
+            continue
         score = (valid_loss, -valid_acc) if settings.early_stopping_metric == "log_loss" else (-valid_acc, valid_loss)
         if best is None or score < best:
             best, best_epoch, stale = score, epoch, 0
@@ -291,9 +294,13 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
             stale += 1
             if stale >= settings.patience:
                 break
-    model.load_state_dict(best_state)
-    temperature = 1.0
-    if settings.calibrate:
+    if fixed_epochs:
+        best_epoch = len(history)
+    else:
+        model.load_state_dict(best_state)
+    if temperature is None:
+        temperature = 1.0
+    if settings.calibrate and not fixed_epochs:
         model.eval()
         with torch.no_grad():
             temperature = fit_temperature(model(*valid_bag).cpu().numpy(), valid_labels)
@@ -313,3 +320,41 @@ def _train(*, train_texts: Sequence[str], train_targets: np.ndarray, valid_texts
     return TrainResult(predictor=predictor, best_epoch=best_epoch, epochs_run=len(history),
                        valid_accuracy=chosen["valid_accuracy"], valid_log_loss=chosen["valid_log_loss"],
                        device=str(device), history=history)
+
+
+def refit_with_valid(first: TrainResult, *, train_texts: Sequence[str], train_targets: np.ndarray,
+                     valid_texts: Sequence[str], valid_labels: np.ndarray, classes: Sequence[str],
+                     settings: TrainingSettings, seed: int, train_weights: np.ndarray | None = None,
+                     train_features: pd.DataFrame | None = None,
+                     valid_features: pd.DataFrame | None = None) -> TrainResult:
+    """The chosen model trained once more, from scratch, with the gold valid rows added to its training rows
+    (one-hot, weight ``settings.refit_valid_weight``) for exactly the epochs early stopping chose in ``first``:
+    valid has done its job (the epoch, the family, the hyperparameters), and its gold labels are the best
+    rows there are to learn from. ``first``'s softmax temperature is kept (valid cannot calibrate a model that
+    learned it) and so are its valid scores: the held-out estimate, from before the refit. The predictor's
+    ``info['refit']`` says what was added."""
+    if settings.family == AUTO:
+        raise ModelError("refit_with_valid refits one family: the search's chosen settings")
+    k = len(classes)
+    labels = np.asarray(valid_labels, dtype=np.int64)
+    weight = settings.refit_valid_weight
+    base = np.ones(len(train_texts), dtype=np.float32) if train_weights is None else np.asarray(train_weights,
+                                                                                                   dtype=np.float32)
+    features = None
+    if train_features is not None and valid_features is not None:
+        features = pd.concat([train_features, valid_features], ignore_index=True)
+    with torch_threads(settings.cpu_threads):
+        refit = _train(train_texts=list(train_texts) + list(valid_texts),
+                       train_targets=np.vstack([np.asarray(train_targets, dtype=np.float32),
+                                                np.eye(k, dtype=np.float32)[labels]]),
+                       valid_texts=valid_texts, valid_labels=labels, classes=classes, settings=settings, seed=seed,
+                       train_weights=np.concatenate([base, np.full(len(labels), weight, dtype=np.float32)]),
+                       on_epoch=None, train_vectors=None, valid_vectors=None, train_features=features,
+                       valid_features=valid_features, fixed_epochs=first.best_epoch,
+                       temperature=first.predictor.temperature)
+    refit.predictor.info.update({**first.predictor.info, "refit": {
+        "epochs": first.best_epoch, "valid_rows": len(labels), "valid_weight": weight,
+        "train_rows": len(train_texts), "seconds": float(sum(h["seconds"] for h in refit.history))}})
+    return TrainResult(predictor=refit.predictor, best_epoch=first.best_epoch, epochs_run=first.epochs_run,
+                       valid_accuracy=first.valid_accuracy, valid_log_loss=first.valid_log_loss, device=refit.device,
+                       history=first.history)
