@@ -412,6 +412,27 @@ def test_overlaps_are_found_in_valid_too_across_files_with_at_most_three_example
         "share. If they are copies, remove them from test-a.csv, test-b.csv."]  # a missing text is no overlap
 
 
+def test_test_rows_that_valid_holds_are_counted_too_since_the_model_learns_from_valid() -> None:
+    """The refit trains the chosen model on the valid rows: a test set copied from valid is learned from."""
+    frame = _frame({"train.csv": 80, "valid.csv": 40, "test.csv": 40})
+    frame.loc[frame["source"] == "valid.csv", "text"] = [f"valid {i}" for i in range(40)]
+    test = frame["source"] == "test.csv"
+    frame.loc[test, "text"] = [f"VALID {i}" for i in range(12)] + [f"new {i}" for i in range(28)]  # 12 of 40: 30%
+    frame.loc[test, "id"] = ["valid.csv:3"] + [f"t{i}" for i in range(39)]
+    result = split_roles(frame, DATA, SplitSettings())
+    assert result.notes == []
+    assert result.warnings == [
+        "test and valid share 1 id(s) in column 'id' (e.g. 'valid.csv:3'): the same records in both roles make the "
+        "test numbers read high; remove them from test.csv or from the valid file(s).",
+        "test: 12 of 40 row(s) (30.0%) have a text that valid also has (e.g. 'valid 0', 'valid 1', 'valid 2'); the "
+        "model learns from the valid rows too (training.refit_valid_weight) and valid chose it, so test accuracy "
+        "(the model gate's numbers) reads high by up to that share. If they are copies, remove them from test.csv."]
+    # the same texts in valid and train only: valid's own check, nothing about test
+    frame.loc[test, "text"] = [f"new {i}" for i in range(40)]
+    frame.loc[test, "id"] = [f"t{i}" for i in range(40)]
+    assert split_roles(frame, DATA, SplitSettings()).warnings == []
+
+
 # --- column names, file kinds and small gold sets, exactly -------------------------------------------------
 
 

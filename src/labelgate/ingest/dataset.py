@@ -316,33 +316,43 @@ def _normalized(texts: pd.Series) -> pd.Series:
     return texts.astype("string").fillna("").str.replace("\ufeff", "").str.casefold().str.split().str.join(" ")
 
 
+# Which gold roles are checked against which roles the model learns from: train (LF labels, dev rows) and valid
+# (training.refit_valid_weight trains the chosen model again with the valid rows; valid also chose it).
+OVERLAP_CHECKS = (("valid", "train"), ("test", "train"), ("test", "valid"))
+LEARNED_FROM = {"train": "the model saw them while training",
+                "valid": "the model learns from the valid rows too (training.refit_valid_weight) and valid chose it"}
+
+
 def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], list[str]]:
-    """(warnings, notes) for valid and test rows that train also holds: the same id (the same record in two
-    roles: a warning), or the same text (short stock texts repeat innocently: a note, a warning from
-    ``LEAK_WARN_SHARE`` of the role). The model saw those texts while training, so that role's numbers read high."""
+    """(warnings, notes) for valid rows that train also holds, and test rows that train or valid hold: the same
+    id (the same record in two roles: a warning), or the same text (short stock texts repeat innocently: a note,
+    a warning from ``LEAK_WARN_SHARE`` of the role). The model learned from those texts, so that role's numbers
+    read high."""
     warnings: list[str] = []
     notes: list[str] = []
-    train = frame[SPLIT] == Split.TRAIN
-    train_texts = set(_normalized(frame.loc[train, data.text_column])) - {""}
-    train_ids = set(frame.loc[train, data.id_column].dropna().astype(str)) if data.id_column else set()
-    for role in ("valid", "test"):
+    texts_of: dict[str, pd.Series] = {}
+    for role in ("train", "valid", "test"):
+        texts_of[role] = _normalized(frame.loc[frame[SPLIT] == role, data.text_column])
+    for role, other in OVERLAP_CHECKS:
         rows = frame[frame[SPLIT] == role]  # every run has valid and test rows (split_roles)
         files = ", ".join(sorted(rows[SOURCE].astype(str).unique()))
-        if train_ids:
+        other_rows = frame[frame[SPLIT] == other]
+        other_ids = set(other_rows[data.id_column].dropna().astype(str)) if data.id_column else set()
+        if other_ids:
             shared = rows[data.id_column].dropna().astype(str)
-            shared = shared[shared.isin(train_ids)]
+            shared = shared[shared.isin(other_ids)]
             if len(shared):
                 warnings.append(
-                    f"{role} and train share {len(shared)} id(s) in column '{data.id_column}' (e.g. "
+                    f"{role} and {other} share {len(shared)} id(s) in column '{data.id_column}' (e.g. "
                     f"{', '.join(repr(i) for i in shared.unique()[:3])}): the same records in both roles make the "
-                    f"{role} numbers read high; remove them from {files} or from the train file(s).")
-        texts = _normalized(rows[data.text_column])
-        seen = texts.isin(train_texts)
+                    f"{role} numbers read high; remove them from {files} or from the {other} file(s).")
+        texts = texts_of[role]
+        seen = texts.isin(set(texts_of[other]) - {""})
         if seen.any():
             share = float(seen.mean())
             examples = ", ".join(repr(t[:60]) for t in texts[seen].unique()[:3])
-            text = (f"{role}: {int(seen.sum())} of {len(rows)} row(s) ({share:.1%}) have a text that train also has "
-                    f"(e.g. {examples}); the model saw them while training, so {role} accuracy ({GOLD_USE[role]}) "
+            text = (f"{role}: {int(seen.sum())} of {len(rows)} row(s) ({share:.1%}) have a text that {other} also has "
+                    f"(e.g. {examples}); {LEARNED_FROM[other]}, so {role} accuracy ({GOLD_USE[role]}) "
                     f"reads high by up to that share. If they are copies, remove them from {files}.")
             (warnings if share >= LEAK_WARN_SHARE else notes).append(text)
     return warnings, notes
