@@ -23,7 +23,23 @@ def test_integer_labels_become_integer_class_names_in_numeric_order(tmp_path, ca
     assert main(["init", str(tmp_path / "proj"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 0
     config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())
     assert [str(c) for c in config["data"]["classes"]] == ["1", "2", "10"]
-    assert "0=1 " in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0=1 " in out
+    # An LF's number is an index: 1 is class '2' here; init says so, with the fix.
+    assert ("note: the labels are numbers other than 0..2, so class '1' has index 0: an LF returning the number 1 "
+            "votes class '2'; in lfs.py return the constants (C_...) or the class name as text (label=\"1\")") in out
+
+
+def test_classes_numbered_from_zero_get_a_hint_to_name_them_and_named_classes_none(tmp_path, capsys):
+    _write_parquet(tmp_path / "data", [0, 1, 2, 1, 0, 2])
+    assert main(["init", str(tmp_path / "a"), "--data", str(tmp_path / "data"), "--text-column", "text"]) == 0
+    assert ("note: the classes are numbers; --classes NAME0,...,NAME2 (in index order) names them in reports"
+            in capsys.readouterr().out)
+    # named with --classes while the files keep the numbers: no note, and the numbers read as indices
+    assert main(["init", str(tmp_path / "b"), "--data", str(tmp_path / "data"), "--text-column", "text",
+                 "--classes", "low,mid,high"]) == 0
+    out = capsys.readouterr().out
+    assert "0=low 6 (33%), 1=mid 6 (33%), 2=high 6 (33%)" in out and "note: the classes are numbers" not in out
 
 
 def test_files_without_an_id_column_make_a_project_without_one(tmp_path, capsys):
@@ -226,3 +242,25 @@ def test_keywords_in_scripts_without_spaces_are_character_pairs_that_the_lfs_fin
     rows = [pd.Series({"text": text}) for text in ("退款进度怎么样", "物流到哪了")]
     votes = {name: [int(lf(row)) for row in rows] for name, lf in lfs.items() if name.startswith("keyword_")}
     assert sorted(votes.values()) == sorted([[classes.index("退款"), -1], [-1, classes.index("物流")]]), votes
+
+
+def test_classes_named_on_numbered_labels_keep_their_keywords_and_shares(tmp_path, capsys):
+    """--classes names classes whose files hold their indices: the profile's counts and keywords, keyed by the
+    numbers the files hold, follow the names (they were lost: 0% shares and placeholder keyword LFs)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"id": range(10), "text": ["plain words"] * 10}).to_csv(data / "train.csv", index=False)
+    rows = [(i, f"refund invoice charge {i}", 0) for i in range(6)] + [(10 + i, f"parcel courier late {i}", 1)
+                                                                       for i in range(3)]
+    for role in ("dev", "valid", "test"):
+        pd.DataFrame(rows, columns=["id", "text", "label"]).to_csv(data / f"{role}.csv", index=False)
+    assert main(["init", str(tmp_path / "proj"), "--data", str(data), "--text-column", "text",
+                 "--classes", "billing,shipping"]) == 0
+    out = capsys.readouterr().out
+    assert "0=billing 18 (67%), 1=shipping 9 (33%)" in out
+    assert "Positive class (binary precision/recall/F1; evaluation.positive_class): shipping" in out
+    lfs = (tmp_path / "proj" / "lfs.py").read_text()
+    billing = next(line for line in lfs.splitlines() if line.startswith("keyword_billing ="))
+    shipping = next(line for line in lfs.splitlines() if line.startswith("keyword_shipping ="))
+    assert {"refund", "invoice", "charge"} <= set(eval(billing[billing.index("["):billing.index("]") + 1]))
+    assert {"parcel", "courier", "late"} <= set(eval(shipping[shipping.index("["):shipping.index("]") + 1]))

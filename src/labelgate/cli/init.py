@@ -67,6 +67,7 @@ def _init(args: argparse.Namespace) -> int:
     found = profile(tables, text_column=args.text_column, label_column=args.label_column,
                     id_column=ident, roles=roles)
     classes = _classes(args.classes, found.class_counts, args.label_column, found.label_first_seen)
+    _by_class_name(found, classes)
     holdout = None if role_column else _holdout(found)
     model_name = args.model_name or re.sub(r"[^a-z0-9-]+", "-", project.resolve().name.lower()).strip("-") or "model"
     project.mkdir(parents=True, exist_ok=True)
@@ -202,6 +203,45 @@ def _classes(flag: str | None, counts: dict[str, int], label: str, seen: dict[st
     if len(classes) < 2:
         raise DataError(f"at least two classes are needed; found {classes}")
     return classes
+
+
+def _by_class_name(found, classes: list[str]) -> None:
+    """Key the profile's class counts and keywords by class name, reading each raw label as ingest will (a class
+    name first, else an index): with ``--classes low,mid,high`` and files holding 0/1/2, label ``0`` is ``low``."""
+    from labelgate.ingest.profile import KEYWORDS_PER_CLASS
+
+    def name(raw: str) -> str:
+        if raw in classes:
+            return raw
+        return classes[int(raw)] if raw.isdigit() and int(raw) < len(classes) else raw
+
+    counts: dict[str, int] = {}
+    keywords: dict[str, list[str]] = {}
+    for raw, n in found.class_counts.items():
+        counts[name(raw)] = counts.get(name(raw), 0) + n
+    for raw, words in found.keywords.items():
+        merged = keywords.setdefault(name(raw), [])
+        merged += [w for w in words if w not in merged]
+    found.class_counts = counts
+    found.keywords = {c: words[:KEYWORDS_PER_CLASS] for c, words in keywords.items()}
+
+
+def _number_class_notes(classes: list[str]) -> list[str]:
+    """Notes for classes named by numbers: ``1..k`` (an LF's number is an index, so ``1`` is the second class)
+    and ``0..k-1`` (reports, LF analysis and served predictions then say ``0``, ``1``, ...)."""
+    if not all(c.lstrip("-").isdigit() for c in classes):
+        return []
+    k = len(classes)
+    if classes == [str(i) for i in range(k)]:
+        names = "NAME0,NAME1" if k == 2 else f"NAME0,...,NAME{k - 1}"
+        return [f"note: the classes are numbers; --classes {names} (in index order) names them in "
+                "reports, the LF analysis and served predictions (the files may keep the numbers)"]
+    shift = next((i for i, c in enumerate(classes) if c != str(i)), 0)
+    return [f"note: the labels are numbers other than 0..{k - 1}, so class '{classes[shift]}' has index {shift}: an LF "
+            f"returning the number {classes[shift]} votes class "
+            + (f"'{classes[int(classes[shift])]}'" if 0 <= int(classes[shift]) < k else "index out of range")
+            + "; in lfs.py return the constants (C_...) or the class name as text "
+            + f"(label=\"{classes[shift]}\")"]
 
 
 def _positive(classes: list[str], counts: dict[str, int]) -> str | None:
@@ -426,6 +466,7 @@ def _report(project: Path, found, classes: list[str], model_name: str, text: str
     shares = ", ".join(f"{i}={c} {found.class_counts.get(c, 0)} ({found.class_counts.get(c, 0) / max(found.labeled_rows, 1):.0%})"
                        for i, c in enumerate(classes))
     lines.append(f"Classes (index=name, labeled rows): {shares}")
+    lines += _number_class_notes(classes)
     if len(classes) == 2:
         lines.append(f"Positive class (binary precision/recall/F1; evaluation.positive_class): "
                      f"{_positive(classes, found.class_counts)}")

@@ -101,7 +101,11 @@ _STOP = frozenset("the and for with you your this that was are have has not but 
                   "why how all any our out get got just very really also too its it's i'm".split())
 
 
-def _keywords(texts: pd.Series, labels: pd.Series, per_class: int = 3) -> dict[str, list[str]]:
+KEYWORDS_PER_CLASS = 3
+
+
+def _keywords(texts: pd.Series, labels: pd.Series,
+              per_class: int = KEYWORDS_PER_CLASS) -> dict[str, list[str]]:
     """A few words that mark each class on the labeled rows (frequent in it, rare elsewhere): starting
     points for the LF template, to be replaced by the user's own."""
     in_class: dict[str, Counter] = {c: Counter() for c in labels.unique()}
