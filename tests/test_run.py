@@ -214,3 +214,24 @@ def test_a_blocked_model_gate_says_what_to_try():
                                                "reason": "not blessed: test F1 0.72 is below the minimum 0.85"}})
     text = format_summary(summary)
     assert "what to try: improve the LFs first (labelgate lfs" in text and "labeling.class_balance" in text
+
+
+def test_the_model_gate_hints_fit_the_run_s_dev_rows():
+    """Without dev rows: give a dev file (not dev_weight, which has nothing to weigh); with them: dev_weight."""
+    from labelgate.run import RunSummary
+    from labelgate.summary import format_summary
+
+    def hint(data):
+        summary = RunSummary(run_id="r", location="/tmp/r", exit_code=3, outcome="blocked by model-gate", steps=[],
+                             data=data, gates={"model-gate": {"gate": "model-gate", "passed": False,
+                                                              "reason": "not blessed"}})
+        return next(line for line in format_summary(summary).splitlines() if "what to try:" in line)
+
+    none = hint({"roles": {"dev": {"rows": 0, "origin": "-"}, "valid": {"rows": 300, "origin": "file v.csv"}}})
+    some = hint({"roles": {"dev": {"rows": 200, "origin": "file dev.csv"}}})
+    unknown = hint({})
+    assert "give a labeled dev file" in none and "training.dev_weight" not in none
+    assert "training.dev_weight: 1.0 learns from the dev rows too" in some and "give a labeled dev file" not in some
+    assert "give a labeled dev file" in unknown and "training.dev_weight" in unknown
+    for text in (none, some, unknown):
+        assert "training.refit_valid_weight" in text and text.rstrip().endswith("(docs/own-data.md)")

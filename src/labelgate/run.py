@@ -60,15 +60,32 @@ DIGESTS: dict[str, str] = {
 NEVER_REUSED: tuple[str, ...] = ("push",)
 # Each gate and the step that runs only when it passes.
 GATES: dict[str, str] = {Step.DATA_GATE.value: Step.PLAN_SEARCH.value, Step.MODEL_GATE.value: Step.PUSH.value}
-# What a person can try when a gate blocks (docs/own-data.md, "When a gate blocks", says more).
-GATE_HINTS: dict[str, str] = {
-    Step.DATA_GATE.value: "open validation.html for the failed checks and examples; fix the data, or set that check's "
-                    "severity to warning in the suite/constraints if it is wrong for your data",
-    Step.MODEL_GATE.value: "improve the LFs first (labelgate lfs: low accuracy or low coverage, classes no LF votes for); "
-                     "give a labeled dev file so the label model can choose on dev; for a rare class set "
-                     "labeling.class_balance; training.dev_weight: 1.0 learns from the dev rows too; lower "
-                     "pipeline.min_test_f1/min_test_accuracy only if they were set too high (docs/own-data.md)",
+# What a person can try when a gate blocks (docs/own-data.md, "When a gate blocks", says more): each hint with the
+# run's dev rows it applies to (None: any; "none": a run without labeled dev rows; "some": a run with them).
+GATE_HINTS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    Step.DATA_GATE.value: (
+        ("open validation.html for the failed checks and examples; fix the data, or set that check's severity to "
+         "warning in the suite/constraints if it is wrong for your data", None),),
+    Step.MODEL_GATE.value: (
+        ("improve the LFs first (labelgate lfs: low accuracy or low coverage, classes no LF votes for)", None),
+        ("give a labeled dev file so the label model can choose on dev", "none"),
+        ("for a rare class set labeling.class_balance", None),
+        ("training.dev_weight: 1.0 learns from the dev rows too", "some"),
+        ("more labeled valid rows like the data you will serve (they choose the model, then it learns from them: "
+         "training.refit_valid_weight)", None),
+        ("lower pipeline.min_test_f1/min_test_accuracy only if they were set too high (docs/own-data.md)", None),
+    ),
 }
+
+
+def gate_hint(gate: str, dev_rows: int | None) -> str | None:
+    """The hints for a blocked ``gate``, as one line, for a run with ``dev_rows`` labeled dev rows (None: not
+    known, every hint)."""
+    wanted = None if dev_rows is None else ("some" if dev_rows else "none")
+    hints = [text for text, when in GATE_HINTS.get(gate, ()) if when is None or wanted is None or when == wanted]
+    return "; ".join(hints) or None
+
+
 # Errors that mean "this input or these labels must not become a model": the run is blocked, not broken.
 # A push whose evaluation was against a champion that has since moved is blocked too: nothing broke,
 # the version is verified and kept, but it was not compared with the model it would replace.

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from labelgate.parameters import DEFAULTS
-from labelgate.run import GATE_HINTS, STEP_WIDTH, RunSummary
+from labelgate.run import STEP_WIDTH, RunSummary, gate_hint
 
 
 def format_summary(summary: RunSummary, display: Any = str) -> str:
@@ -26,8 +26,9 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
         lines += ["", "Gates:"]
         for name, gate in summary.gates.items():
             lines.append(f"  {name:<{STEP_WIDTH}} {'PASSED' if gate['passed'] else 'BLOCKED':<8} {gate['reason']}")
-            if not gate["passed"] and name in GATE_HINTS:
-                lines.append(f"  {'':<{STEP_WIDTH}} what to try: {GATE_HINTS[name]}")
+            hint = None if gate["passed"] else gate_hint(name, _dev_rows(summary.data))
+            if hint:
+                lines.append(f"  {'':<{STEP_WIDTH}} what to try: {hint}")
     lines += _data_lines(summary.data)
     if summary.failure:
         lines += ["", f"Failed in {summary.failure['step']}: {summary.failure['error']}: {summary.failure['message']}"]
@@ -46,6 +47,12 @@ def format_summary(summary: RunSummary, display: Any = str) -> str:
              else f"Outputs: {display(summary.location)}  (log: pipeline.log, summary: summary.json)")
     lines += ["", where, f"Exit code: {summary.exit_code}"]
     return "\n".join(lines)
+
+
+def _dev_rows(data: Mapping[str, Any]) -> int | None:
+    """The run's labeled dev rows, from the ingest step's ``data`` metadata (None: not known)."""
+    dev = (data.get("roles") or {}).get("dev")
+    return None if dev is None else int(dev.get("rows", 0))
 
 
 def _data_lines(data: Mapping[str, Any]) -> list[str]:
