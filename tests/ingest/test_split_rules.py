@@ -281,6 +281,25 @@ def test_valid_and_test_keep_the_holdouts_class_balance(seed) -> None:
     assert out.loc[out.split == "valid", "label"].sum() == 5 and out.loc[out.split == "test", "label"].sum() == 5
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_record_written_twice_in_a_holdout_file_lands_in_one_role(seed) -> None:
+    """Same-id rows of a holdout file stay on one side of the valid/test split (the model learns from valid), with
+    each role's size and class counts as the stratified split gave them."""
+    frame = _frame({"a.csv": 4, "hold.csv": 40})
+    hold = frame.source == "hold.csv"
+    ids = [f"dup{i % 8}" if i < 16 else f"h{i}" for i in range(40)]  # 8 ids written twice (rows i and i + 8)
+    frame.loc[hold, "id"] = ids
+    frame.loc[hold, "label"] = pd.array([i % 2 for i in range(40)], dtype="Int64")  # a pair shares its label
+    result = split_roles(frame, DATA, SplitSettings(holdout_sources=("hold.csv",), valid_size=20, test_size=20,
+                                                    seed=seed))
+    out = result.frame
+    valid, test = out[out.split == "valid"], out[out.split == "test"]
+    assert len(valid) == 20 and len(test) == 20
+    assert valid.label.sum() == 10 and test.label.sum() == 10
+    assert set(valid.id) & set(test.id) == set()
+    assert not any("share" in w and "id(s)" in w for w in result.warnings)
+
+
 def test_holdout_rows_beyond_the_sizes_are_dropped_and_counted() -> None:
     frame = _frame({"a.csv": 6, "hold.csv": 9, "hold2.csv": 1})
     result = split_roles(frame, DATA, SplitSettings(holdout_sources=("hold.csv", "hold2.csv"), valid_size=4,

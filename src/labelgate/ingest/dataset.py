@@ -392,11 +392,37 @@ def _split_holdout(frame: pd.DataFrame, roles: pd.Series, origins: dict, holdout
             how = (f"not stratified: class(es) {rare} have one row" if rare else f"not stratified: {exc}")
             valid_idx, test_idx = train_test_split(held.index.to_numpy(), test_size=settings.test_size,
                                                    train_size=settings.valid_size, random_state=settings.seed)
+        valid_idx, test_idx = _one_side_per_id(held, valid_idx, test_idx, data)
         roles.loc[valid_idx], roles.loc[test_idx] = "valid", "test"
     else:
         roles.loc[held.index] = needed[0]
     for role in needed:
         origins.setdefault(role, set()).add(f"holdout: {names} ({sizes[role]} rows, {how})")
+
+
+def _one_side_per_id(held: pd.DataFrame, valid_idx: np.ndarray, test_idx: np.ndarray,
+                     data: DataSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of one id (a record written twice in a holdout file) split to both valid and test would be learned from
+    (the model is refit with the valid rows) and scored: each such test row trades places with a valid row of the
+    same class whose id no other row has, so both roles keep their sizes and class counts. A row with no such
+    partner stays (ingest's overlap check then names it)."""
+    if not data.id_column:
+        return valid_idx, test_idx
+    ids = held[data.id_column].astype("string")
+    valid, test = list(valid_idx), list(test_idx)
+    shared = set(ids.loc[valid].dropna()) & set(ids.loc[test].dropna())
+    if not shared:
+        return valid_idx, test_idx
+    counts = ids.value_counts()
+    labels = held[data.label_column]
+    for t, row in enumerate(test):
+        if pd.isna(ids[row]) or ids[row] not in shared:
+            continue
+        partner = next((v for v, other in enumerate(valid) if labels[other] == labels[row]
+                        and (pd.isna(ids[other]) or counts[ids[other]] == 1)), None)
+        if partner is not None:
+            test[t], valid[partner] = valid[partner], row
+    return np.asarray(valid), np.asarray(test)
 
 
 def ingest(uri: str, data: DataSettings, settings: SplitSettings) -> IngestResult:
