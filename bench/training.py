@@ -141,13 +141,12 @@ def main() -> None:
     if settings.family == "auto":
         return search_bench(settings, data, frame, probs, texts, targets, weights, valid_texts, valid_labels,
                             test_texts, test_labels, args.seeds)
-    # Test rows whose text (case and spacing folded) neither the training rows nor valid hold: the refit learns
-    # from valid, and repeated texts (spam templates) would flatter it; accuracy on these rows is what carries over.
-    def folded(values):
-        return {" ".join(str(t).casefold().split()) for t in values}
+    # Test rows whose text (folded as ingest's overlap check folds it) neither the training rows nor valid hold: the
+    # refit learns from valid, and repeated texts (spam templates) would flatter it; these rows show what carries over.
+    from labelgate.ingest.dataset import folded_texts
 
-    seen = folded(texts) | folded(valid_texts)
-    fresh = np.array([" ".join(str(t).casefold().split()) not in seen for t in test_texts])
+    seen = set(folded_texts(pd.Series(texts))) | set(folded_texts(pd.Series(valid_texts)))
+    fresh = ~folded_texts(pd.Series(test_texts)).isin(seen).to_numpy()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     results = {}
     for device in devices:

@@ -278,7 +278,7 @@ def split_roles(frame: pd.DataFrame, data: DataSettings, settings: SplitSettings
     role_info = {role: {"rows": counts[role], "origin": "; ".join(sorted(origins.get(role, set()))) or "-"}
                  for role in ROLES}
     notes = _small_gold_sets(frame, counts, data)
-    leaks, overlap_notes = _train_overlap(frame, data)
+    leaks, overlap_notes = _gold_overlap(frame, data)
     return SplitResult(frame=frame, roles=role_info, dropped=dropped, warnings=warnings + leaks,
                        notes=notes + overlap_notes)
 
@@ -311,7 +311,7 @@ def _small_gold_sets(frame: pd.DataFrame, counts: dict[str, int], data: DataSett
 LEAK_WARN_SHARE = 0.25
 
 
-def _normalized(texts: pd.Series) -> pd.Series:
+def folded_texts(texts: pd.Series) -> pd.Series:
     """Texts compared for overlap: no byte-order marks, case folded, whitespace collapsed."""
     return texts.astype("string").fillna("").str.replace("\ufeff", "").str.casefold().str.split().str.join(" ")
 
@@ -323,7 +323,7 @@ LEARNED_FROM = {"train": "the model saw them while training",
                 "valid": "the model learns from the valid rows too (training.refit_valid_weight) and valid chose it"}
 
 
-def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], list[str]]:
+def _gold_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], list[str]]:
     """(warnings, notes) for valid rows that train also holds, and test rows that train or valid hold: the same
     id (the same record in two roles: a warning), or the same text (short stock texts repeat innocently: a note,
     a warning from ``LEAK_WARN_SHARE`` of the role). The model learned from those texts, so that role's numbers
@@ -332,7 +332,7 @@ def _train_overlap(frame: pd.DataFrame, data: DataSettings) -> tuple[list[str], 
     notes: list[str] = []
     texts_of: dict[str, pd.Series] = {}
     for role in ("train", "valid", "test"):
-        texts_of[role] = _normalized(frame.loc[frame[SPLIT] == role, data.text_column])
+        texts_of[role] = folded_texts(frame.loc[frame[SPLIT] == role, data.text_column])
     for role, other in OVERLAP_CHECKS:
         rows = frame[frame[SPLIT] == role]  # every run has valid and test rows (split_roles)
         files = ", ".join(sorted(rows[SOURCE].astype(str).unique()))

@@ -165,6 +165,7 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
             progress(Step.TRAIN, switch_line(search.switch, search.trials))
         progress(Step.TRAIN, f"{'chose' if groups == 1 else f'group {group + 1} chose'} {chosen.family} after "
                              f"{len(search.trials)} trials in {search.seconds:.0f} s")
+        train = rows_for(chosen.dev_weight)
     else:
         chosen = settings
         train = rows_for(settings.dev_weight)
@@ -175,7 +176,6 @@ def run_train(*, data_path: str, probs_path: str, config_path: str, seed: int, m
                                   valid_labels=valid_labels, classes=data.classes, settings=settings,
                                   seed=seed, train_weights=train.weights, on_epoch=report,
                                   train_features=train.features, valid_features=valid_features)
-    train = rows_for(chosen.dev_weight)
     texts = train.texts
     if chosen.refit_valid_weight > 0:
         result = refit_with_valid(result, train_texts=texts, train_targets=train.targets, train_weights=train.weights,
