@@ -109,7 +109,7 @@ def test_auto_model_with_dependent_lfs_round_trips(tmp_path, suite):
 
 def test_development_suite_has_the_promised_structures(suite):
     assert {"keyword-6class", "keyword-9class", "imbalanced-binary", "correlated-4class",
-            "keyword-6class-tiny-dev", "shifted-test-binary"} <= set(suite)
+            "keyword-6class-tiny-dev", "shifted-test-binary", "dependent-spam-binary"} <= set(suite)
     assert suite["keyword-9class"].k == 9 and suite["keyword-9class"].L_train.shape[1] == 160
     assert len(suite["keyword-6class-tiny-dev"].y_dev) == 30
     kw = suite["keyword-6class"].L_train

@@ -129,6 +129,12 @@ def run_weak_label(
     why = explain_dev_choice(model.dev_selection)
     if why:
         progress(Step.WEAK_LABEL, f"label model: {why}")
+    dependent = ", ".join(f"{lfs[i]} + {lfs[j]}" for i, j in model.contradicting_pairs)
+    if dependent:
+        progress(Step.WEAK_LABEL, f"label model: LF pairs that fire together more or less often than their classes "
+                                  f"explain, left out of the moment fit: {dependent} (an LF that fires on another's "
+                                  f"rows for a reason other than the class, as a short-comment rule on bare links, "
+                                  f"is worth narrowing)")
     probs = model.predict_proba(L)
     covered = (L != -1).any(axis=1)
 
@@ -151,6 +157,7 @@ def run_weak_label(
         "label model": model.selected_method,
         "dev accuracy by candidate": ", ".join(f"{n}={v:.3f}" for n, v in model.dev_scores.items()) or "no dev labels",
         "LF failures (fault-tolerant)": str(sum(applied.failures.values())),
+        "LF pairs dependent beyond their classes": dependent or "none found",
     }
     png = plot_coverage_accuracy(summary, Path(analysis_html_path).parent / PLOT_NAME, classes=data.classes)
     Path(analysis_md_path).parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +184,8 @@ def run_weak_label(
                   "lf_code_sha256": lf_source_sha256(lf_module)},
         "label_model": {"method": model.selected_method, "dev_scores": model.dev_scores,
                         "dev_selection": model.dev_selection, "agreement_scores": {n: v if v == v else None for n, v in model.agreement_scores.items()},
-                        "class_balance": model.get_class_balance().tolist()},
+                        "class_balance": model.get_class_balance().tolist(),
+                        "contradicting_pairs": [[lfs[i], lfs[j]] for i, j in model.contradicting_pairs]},
         "lf_analysis": {"plot": PLOT_NAME},
         "metrics": metrics,
     }

@@ -142,10 +142,36 @@ class DevelopmentSet:
     y_test: np.ndarray
 
 
+def make_dependent_spam(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Six one-class LFs on balanced ham (0) / spam (1) with the dependencies real spam rules have (the
+    Snorkel spam tutorial's): a link rule (column 0) and a check-out rule (1) match disjoint kinds of spam
+    (20% and 30% of it), so they rarely fire together; a short-comment ham rule (3) fires on 90% of the
+    link spam (a bare link is short). Independent of those: a "my" spam rule (2) and two ham rules (4, 5).
+    Returns the votes ``L`` and the gold ``y``."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    spam, ham = y == 1, y == 0
+    kind = rng.random(n)
+    link, check_out = spam & (kind < 0.2), spam & (kind >= 0.2) & (kind < 0.5)
+
+    def draw(p: float) -> np.ndarray:
+        return rng.random(n) < p
+
+    L = np.full((n, 6), -1, dtype=np.int8)
+    L[link | (ham & draw(0.01)), 0] = 1
+    L[check_out | (ham & draw(0.01)), 1] = 1
+    L[(spam & draw(0.3)) | (ham & draw(0.03)), 2] = 1
+    L[(ham & draw(0.3)) | (link & draw(0.9)) | (spam & ~link & draw(0.05)), 3] = 0
+    L[(ham & draw(0.2)) | (spam & draw(0.05)), 4] = 0
+    L[(ham & draw(0.4)) | (spam & draw(0.25)), 5] = 0
+    return L, y
+
+
 def development_suite(scale: float = 1.0, seed: int = 0) -> list[DevelopmentSet]:
     """Label matrices with the structures that break label models: many sparse one-class keyword LFs on
     6 and 9 classes, heavy class imbalance, LFs correlated in groups, a tiny dev set, a test set whose
-    class shares differ from train, LFs worse than chance, and dense independent LFs. ``scale``
+    class shares differ from train, LFs worse than chance, dense independent LFs, and one-class LFs with
+    dependencies the class does not explain (make_dependent_spam). ``scale``
     multiplies the row counts (train 5000, dev 300, test 1000 at 1.0). For development and the bench,
     not a judge of the model (the four public benchmark sets are)."""
     n_train, n_dev, n_test = (max(50, int(v * scale)) for v in (5000, 300, 1000))
@@ -189,4 +215,7 @@ def development_suite(scale: float = 1.0, seed: int = 0) -> list[DevelopmentSet]
         a, b = n_train, n_train + n_dev
         out.append(DevelopmentSet(name, spec["k"], data.L[:a], data.y[:a], data.L[a:b], data.y[a:b], data.L[b:],
                                   data.y[b:]))
+    L, y = make_dependent_spam(n_train + n_dev + n_test, seed=seed + 10)
+    a, b = n_train, n_train + n_dev
+    out.append(DevelopmentSet("dependent-spam-binary", 2, L[:a], y[:a], L[a:b], y[a:b], L[b:], y[b:]))
     return out

@@ -30,6 +30,8 @@ class FitData:
         # scores, 1 / the size of its group, so a group of near-copies counts as one piece of evidence.
         self.set_groups(np.arange(self.m) if lf_group is None else np.asarray(lf_group))
         self._gram: np.ndarray | None = None
+        # Vote overlaps a moment fit leaves out (dependencies.contradicting_overlaps; default: none).
+        self.excluded_overlaps: np.ndarray | None = None
         self.coverage = torch.from_numpy((rows >= 0).astype(np.float64).T @ weights / weights.sum()).to(device)
 
     def gram(self) -> np.ndarray:

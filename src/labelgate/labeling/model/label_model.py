@@ -32,7 +32,7 @@ from labelgate.labeling.model.candidate import (
     argmax_by_prior,
     posterior,
 )
-from labelgate.labeling.model.dependencies import lf_groups
+from labelgate.labeling.model.dependencies import contradicting_overlaps, lf_groups, lf_pairs
 from labelgate.labeling.model.em import fit_em
 from labelgate.labeling.model.fit_data import FitData
 from labelgate.labeling.model.moments import fit_moments
@@ -88,6 +88,8 @@ class LabelModel:
         self.dev_scores: dict[str, float] = {}
         self.agreement_scores: dict[str, float] = {}
         self.dev_selection: dict[str, Any] = {}
+        # LF pairs (indices) with a vote overlap the class cannot explain, left out of the moment fit.
+        self.contradicting_pairs: list[tuple[int, int]] = []
         self.n_lfs: int | None = None
 
     # ------------------------------------------------------------------ fitting
@@ -127,6 +129,8 @@ class LabelModel:
             data = FitData(rows, weights, k, self.device)
             if self.method == "auto":
                 data.set_groups(lf_groups(data.gram(), data.m, k))
+                data.excluded_overlaps = contradicting_overlaps(data.gram(), float(weights.sum()), data.m, k)
+                self.contradicting_pairs = lf_pairs(data.excluded_overlaps, k)
             if self.method != "auto":
                 self.candidates = {self.method: self._fit_candidate(self.method, data, prior, n_epochs, lr)}
                 choice = self.method
@@ -168,20 +172,23 @@ class LabelModel:
         pick = np.sort(rng.choice(len(data.rows), size=min(len(data.rows), SELECTION_ROWS), replace=False))
         rows, weights = data.rows[pick], data.weights[pick]
         self.agreement_scores = {}
+        dependent = np.zeros((data.m, data.m), dtype=bool)
+        for i, j in self.contradicting_pairs:
+            dependent[i, j] = dependent[j, i] = True
         for name, model in self.candidates.items():
             if name == MAJORITY_VOTE:
                 continue
             swapped = not agrees_with_majority(model, rows, weights, k, self._proba)
             # A label-swapped fit is never chosen unsupervised (nor breaks majority vote's ties).
             self.agreement_scores[name] = float("nan") if swapped else \
-                held_out_lf_agreement(model, rows, weights, k, self._proba)
+                held_out_lf_agreement(model, rows, weights, k, self._proba, dependent)
         # Majority vote's ties go to the fitted model that agrees best with held-out LFs.
         usable = {n: v for n, v in self.agreement_scores.items() if v == v}
         if usable:
             self.candidates[MAJORITY_VOTE].tie_break = self.candidates[max(usable, key=usable.__getitem__)]
         self.agreement_scores[MAJORITY_VOTE] = held_out_lf_agreement(
-            self.candidates[MAJORITY_VOTE], rows, weights, k, self._proba)
-        choice = unsupervised_choice(self.agreement_scores, held_out_votes(rows, weights))
+            self.candidates[MAJORITY_VOTE], rows, weights, k, self._proba, dependent)
+        choice = unsupervised_choice(self.agreement_scores, held_out_votes(rows, weights, dependent))
         if dev is not None:
             choice, self.dev_selection, nb = dev_choice(self.candidates, dev[0], dev[1], k, choice, self._proba,
                                                         self.seed)
@@ -334,6 +341,7 @@ class LabelModel:
             "format": FORMAT_VERSION, "cardinality": self.cardinality, "method": self.method,
             "selected": model.name, "n_lfs": self.n_lfs, "dev_scores": self.dev_scores, "seed": self.seed,
             "dev_selection": self.dev_selection,
+            "contradicting_pairs": [list(pair) for pair in self.contradicting_pairs],
             "agreement_scores": {n: v if v == v else None for n, v in self.agreement_scores.items()},
             "candidates": {
                 n: {"log_vote": c.log_vote.tolist(), "log_prior": c.log_prior.tolist(), "iterations": c.iterations,
@@ -355,6 +363,7 @@ class LabelModel:
         model.n_lfs = record["n_lfs"]
         model.dev_scores = record["dev_scores"]
         model.dev_selection = record.get("dev_selection", {})
+        model.contradicting_pairs = [(int(i), int(j)) for i, j in record.get("contradicting_pairs", [])]
         model.agreement_scores = {n: float("nan") if v is None else v
                                   for n, v in record.get("agreement_scores", {}).items()}
         model.candidates = {

@@ -39,6 +39,8 @@ def fit_moments(
     # conditionally independent LFs: leave them out of the fit, as Snorkel does for declared dependencies.
     group = torch.from_numpy(data.lf_group).to(device)
     mask = (group[index // k][:, None] != group[index // k][None, :]).float()
+    if data.excluded_overlaps is not None:
+        mask = mask * (~torch.from_numpy(data.excluded_overlaps).to(device)).float()
     mu = mu_init.clone() * init_scale
     velocity = torch.zeros_like(mu)
     # SGD with momentum as torch.optim.SGD does it, on the analytic gradient of

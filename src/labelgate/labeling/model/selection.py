@@ -114,7 +114,7 @@ def cross_validated_naive_bayes(
 
 
 def held_out_lf_agreement(model: FittedCandidate, rows: np.ndarray, weights: np.ndarray, k: int,
-                          proba: Proba) -> float:
+                          proba: Proba, dependent: np.ndarray | None = None) -> float:
     """How often the model, with one LF left out, predicts the class that LF voted: the weighted share of
     votes (on rows some other LF also votes on) that the rest of the model reproduces. Needs no gold
     labels; with LFs better than chance and independent given the class it grows with the model's
@@ -125,6 +125,11 @@ def held_out_lf_agreement(model: FittedCandidate, rows: np.ndarray, weights: np.
     votes = rows[ii, jj].astype(np.int64)
     n_votes = (rows >= 0).sum(axis=1)
     keep = n_votes[ii] >= 2
+    if dependent is not None and dependent.any():
+        # A vote cast together with an LF it depends on beyond the class is not independent evidence
+        # of the class: it is not scored (the moments leave those overlaps out the same way).
+        partners = (rows >= 0).astype(np.int64) @ dependent.astype(np.int64)  # row x LF: dependent LFs voting
+        keep &= partners[ii, jj] == 0
     ii, jj, votes = ii[keep], jj[keep], votes[keep]
     if len(ii) == 0:
         return float("nan")
@@ -168,7 +173,11 @@ def agrees_with_majority(model: FittedCandidate, rows: np.ndarray, weights: np.n
     return float((w * (pred == counts[decided].argmax(axis=1))).sum() / w.sum()) >= 0.5
 
 
-def held_out_votes(rows: np.ndarray, weights: np.ndarray) -> float:
-    """How many votes (weighted) ``held_out_lf_agreement`` scores: those on rows another LF also votes on."""
-    n_votes = (rows >= 0).sum(axis=1)
-    return float((weights * np.where(n_votes >= 2, n_votes, 0)).sum())
+def held_out_votes(rows: np.ndarray, weights: np.ndarray, dependent: np.ndarray | None = None) -> float:
+    """How many votes (weighted) ``held_out_lf_agreement`` scores: those on rows another LF also votes on
+    (and, given ``dependent``, no LF it depends on beyond the class)."""
+    voted = rows >= 0
+    scored = voted & (voted.sum(axis=1) >= 2)[:, None]
+    if dependent is not None and dependent.any():
+        scored &= (voted.astype(np.int64) @ dependent.astype(np.int64)) == 0
+    return float((weights * scored.sum(axis=1)).sum())
