@@ -112,7 +112,10 @@ def bench_applier(python: Path, folder: Path, rows: int, snorkel_rows: int) -> N
     print(f"RATIO applier speed      : {ours_rate / theirs_rate:8.1f}x   (target >= 10x)")
 
 
-def bench_fit(python: Path, folder: Path, name: str, n: int, m: int, k: int) -> None:
+def bench_fit(python: Path, folder: Path, name: str, n: int, m: int, k: int, repeats: int = 3) -> None:
+    """Both fits ``repeats`` times on the same matrix. Two ratios: of the first fits (what a pipeline step
+    pays: it fits once, in a fresh process; Snorkel's first fit also pays for touching gigabytes of new
+    memory for its dense one-hot matrix) and of the fastest (a notebook refitting in one process)."""
     from labelgate.labeling.model import LabelModel
     from labelgate.labeling.synthetic import make_votes
 
@@ -120,17 +123,23 @@ def bench_fit(python: Path, folder: Path, name: str, n: int, m: int, k: int) -> 
     data = make_votes(n=n, m=m, k=k, accuracy=(0.45, 0.85), coverage=(0.02, 0.3), unipolar=0.5, seed=1)
     np.save(folder / f"{name}_L.npy", data.L)
     np.save(folder / f"{name}_y.npy", data.y)
-    start = time.perf_counter()
-    model = LabelModel(cardinality=k, seed=0).fit(data.L)
-    ours = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model = LabelModel(cardinality=k, seed=0).fit(data.L)
+        times.append(time.perf_counter() - start)
+    ours = min(times)
     acc = float((model.predict(data.L) == data.y).mean())
-    theirs = snorkel(python, folder, "fit", name, str(k))
+    theirs = snorkel(python, folder, "fit", name, str(k), str(repeats))
     mv = float((LabelModel(cardinality=k, method="majority_vote").fit(data.L).predict(data.L) == data.y).mean())
-    print(f"labelgate LabelModel     : fit {ours:7.2f} s   accuracy {acc:.4f}  ({model.selected_method})")
-    print(f"snorkel LabelModel       : fit {theirs['seconds']:7.2f} s   accuracy {theirs['accuracy']:.4f}")
+    each = ", ".join(f"{t:.2f}" for t in times)
+    theirs_each = ", ".join(f"{t:.2f}" for t in theirs["times"])
+    print(f"labelgate LabelModel     : fits {each} s   accuracy {acc:.4f}  ({model.selected_method})")
+    print(f"snorkel LabelModel       : fits {theirs_each} s   accuracy {theirs['accuracy']:.4f}")
     print(f"majority vote            :                accuracy {mv:.4f}")
-    print(f"RATIO fit speed          : {theirs['seconds'] / ours:8.1f}x   (target >= 10x); "
-          f"accuracy difference {acc - theirs['accuracy']:+.4f} (target >= 0)")
+    print(f"RATIO fit speed          : {theirs['times'][0] / times[0]:8.1f}x first fits (target >= 10x), "
+          f"{theirs['seconds'] / ours:.1f}x fastest; accuracy difference {acc - theirs['accuracy']:+.4f} "
+          f"(target >= 0)")
 
 
 def example_sets(python: Path | None = None, folder: Path | None = None, n_subsets: int = 3, seed: int = 0) -> list:
@@ -227,6 +236,7 @@ def main() -> None:
     parser.add_argument("--snorkel-rows", type=int, default=20_000, help="rows Snorkel's applier is timed on")
     parser.add_argument("--fit-rows", type=int, default=1_000_000, help="rows of the label-model fits")
     parser.add_argument("--skip-fit", action="store_true", help="skip the two 1M-row label-model fits")
+    parser.add_argument("--fit-repeats", type=int, default=3, help="times each fit runs (the fastest is compared)")
     parser.add_argument("--suite-scale", type=float, default=1.0, help="row-count scale of the development suite")
     parser.add_argument("--only-suite", action="store_true", help="only the label-model accuracy table")
     parser.add_argument("--skip-suite", action="store_true", help="skip the label-model accuracy table")
@@ -246,8 +256,8 @@ def main() -> None:
         if not args.skip_applier:
             bench_applier(python, folder, args.rows, args.snorkel_rows)
         if not args.skip_fit:
-            bench_fit(python, folder, "binary", args.fit_rows, 100, 2)
-            bench_fit(python, folder, "multiclass", args.fit_rows, 50, 6)
+            bench_fit(python, folder, "binary", args.fit_rows, 100, 2, args.fit_repeats)
+            bench_fit(python, folder, "multiclass", args.fit_rows, 50, 6, args.fit_repeats)
 
 
 if __name__ == "__main__":

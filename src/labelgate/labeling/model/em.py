@@ -10,7 +10,7 @@ import torch
 from labelgate.errors import LabelingError
 from labelgate.labeling.model.candidate import DAWID_SKENE, DAWID_SKENE_ABSTAIN, ONE_COIN, FittedCandidate
 from labelgate.labeling.model.fit_data import FitData
-from labelgate.labeling.model.votes import row_scores
+from labelgate.labeling.model.votes import row_scores, softmax_rows
 
 EM_MODELS = (DAWID_SKENE, DAWID_SKENE_ABSTAIN, ONE_COIN)
 
@@ -36,7 +36,7 @@ def fit_em(
         prior = _prior(data, q, use, prior_t) if mv_prior is None else mv_prior
         # Dependent LFs (a group of near-copies) are scored with weight 1/size: one piece of evidence.
         log_vote = _m_step(data, name, q, use, smoothing) * lw
-        q_new = torch.softmax(row_scores(data.X, log_vote, torch.log(prior)), dim=1)
+        q_new = softmax_rows(row_scores(data.X, log_vote, torch.log(prior)))
         q_new = torch.where(use[:, None], q_new, q)
         change = float((q_new - q).abs().max())
         q = q_new

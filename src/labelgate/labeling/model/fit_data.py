@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from labelgate.labeling.model.votes import VoteMatrix, vote_counts
+from labelgate.labeling.model.votes import VoteMatrix
 
 
 class FitData:
@@ -21,9 +21,11 @@ class FitData:
         self.X = VoteMatrix(rows, k, device)
         self.weights = weights
         self.w = torch.from_numpy(weights).to(device)
-        self.covered = torch.from_numpy((rows >= 0).any(axis=1)).to(device)
-        counts = vote_counts(rows, k)
+        # Per-class vote counts and each LF's coverage from the sparse votes: dense n x m temporaries of
+        # 100k-row fits cost more than the products.
+        counts = np.asarray(self.X.csr @ np.tile(np.eye(k), (self.m, 1)))
         total = counts.sum(axis=1, keepdims=True)
+        self.covered = torch.from_numpy(total[:, 0] > 0).to(device)
         mv = np.where(total > 0, counts / np.maximum(total, 1), 1.0 / k)
         self.q_mv = torch.from_numpy(mv).to(device)
         # Groups of dependent LFs (dependencies.py; default: each LF its own) and each LF's weight in the
@@ -32,7 +34,8 @@ class FitData:
         self._gram: np.ndarray | None = None
         # Vote overlaps a moment fit leaves out (dependencies.contradicting_overlaps; default: none).
         self.excluded_overlaps: np.ndarray | None = None
-        self.coverage = torch.from_numpy((rows >= 0).astype(np.float64).T @ weights / weights.sum()).to(device)
+        lf_mass = np.asarray(self.X.t_csr @ weights).reshape(self.m, k).sum(axis=1)
+        self.coverage = torch.from_numpy(lf_mass / weights.sum()).to(device)
 
     def gram(self) -> np.ndarray:
         """The weighted overlap counts of every pair of votes, ``X^T diag(w) X`` (computed once)."""

@@ -11,7 +11,7 @@ from scipy.optimize import linear_sum_assignment
 
 from labelgate.labeling.model.candidate import MATRIX_COMPLETION, FittedCandidate
 from labelgate.labeling.model.fit_data import FitData
-from labelgate.labeling.model.votes import row_scores
+from labelgate.labeling.model.votes import row_scores, vote_positions
 
 WORSE_THAN_CHANCE_Z = 3.0  # standard errors below chance agreement that mark an LF worse than chance
 
@@ -92,7 +92,7 @@ def worse_than_chance(data: FitData, log_vote: torch.Tensor, log_prior: torch.Te
     the LFs to test (default: all)."""
     rows, w = data.rows, data.weights
     m, k = data.m, data.k
-    ii, jj = np.nonzero(rows >= 0)
+    ii, jj = vote_positions(rows)
     votes = rows[ii, jj].astype(np.int64)
     keep = (rows >= 0).sum(axis=1)[ii] >= 2
     if lfs is not None:

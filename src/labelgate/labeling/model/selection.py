@@ -20,7 +20,7 @@ from labelgate.labeling.model.candidate import (
     top_ties,
 )
 from labelgate.labeling.model.naive_bayes import fit_naive_bayes
-from labelgate.labeling.model.votes import vote_counts
+from labelgate.labeling.model.votes import vote_counts, vote_positions
 
 AGREEMENT_MARGIN = 0.01  # the least gap in held-out LF agreement that moves the unsupervised choice
 DEV_Z = 2.5  # standard deviations (paired sign test) a candidate must beat the default by on dev labels
@@ -121,7 +121,7 @@ def held_out_lf_agreement(model: FittedCandidate, rows: np.ndarray, weights: np.
     accuracy, so it can tell when a fitted generative model is worse than majority vote. Majority vote
     is scored on plain vote counts, every LF one vote: near-copies of the left-out LF then vouch for
     it, which leans the comparison toward majority vote where LFs are dependent (the safe side)."""
-    ii, jj = np.nonzero(rows >= 0)
+    ii, jj = vote_positions(rows)
     votes = rows[ii, jj].astype(np.int64)
     n_votes = (rows >= 0).sum(axis=1)
     keep = n_votes[ii] >= 2

@@ -32,6 +32,14 @@ def row_keys(L: np.ndarray) -> np.ndarray:
     return keys
 
 
+def vote_positions(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, LF) positions of the votes, row-major, as ``np.nonzero(L >= 0)`` gives them but several
+    times faster (one flat scan instead of a 2-D one)."""
+    flat = np.flatnonzero(L.ravel() >= 0)
+    rows, lfs = np.divmod(flat, L.shape[1])
+    return rows, lfs
+
+
 def vote_counts(L: np.ndarray, k: int, lf_weight: np.ndarray | None = None) -> np.ndarray:
     """``n x k``: how many LFs voted each class on each row (each LF counted with its weight, if given)."""
     counts = np.zeros((len(L), k), dtype=np.float64)
@@ -55,8 +63,8 @@ class VoteMatrix:
     several times faster than torch's CPU sparse kernels, do the same arithmetic."""
 
     def __init__(self, L: np.ndarray, k: int, device: torch.device) -> None:
-        rows, lfs = np.nonzero(L >= 0)
-        cols = lfs.astype(np.int64) * k + L[rows, lfs].astype(np.int64)
+        rows, lfs = vote_positions(L)
+        cols = lfs * k + L[rows, lfs].astype(np.int64)
         self.shape = (len(L), L.shape[1] * k)
         self.device = device
         indptr = np.zeros(len(L) + 1, dtype=np.int64)
@@ -120,3 +128,12 @@ def row_scores(X: VoteMatrix, log_vote: torch.Tensor, log_prior: torch.Tensor) -
     delta = (log_vote[:, 1:, :] - log_vote[:, :1, :]).reshape(m * k, k)
     base = log_vote[:, 0, :].sum(dim=0) + log_prior
     return X.mm(delta.contiguous()) + base[None, :]
+
+
+def softmax_rows(scores: torch.Tensor) -> torch.Tensor:
+    """``torch.softmax(scores, dim=1)`` for a tall ``n x k`` matrix, computed on its transpose: with a few
+    classes a row-wise softmax runs over rows of length k, and the transposed one is twice as fast on a
+    CPU. The same numbers (to rounding)."""
+    if scores.device.type != "cpu":
+        return torch.softmax(scores, dim=1)
+    return torch.softmax(scores.t().contiguous(), dim=0).t()
