@@ -157,7 +157,9 @@ def run_weak_label(
         "label model": model.selected_method,
         "dev accuracy by candidate": ", ".join(f"{n}={v:.3f}" for n, v in model.dev_scores.items()) or "no dev labels",
         "LF failures (fault-tolerant)": str(sum(applied.failures.values())),
-        "LF pairs dependent beyond their classes": dependent or "none found",
+        "LF pairs dependent beyond their classes": dependent or (
+            "none found" if k == 2 and settings.label_model == "auto" else
+            "not checked (two classes and label_model auto only)"),
     }
     png = plot_coverage_accuracy(summary, Path(analysis_html_path).parent / PLOT_NAME, classes=data.classes)
     Path(analysis_md_path).parent.mkdir(parents=True, exist_ok=True)
